@@ -1,0 +1,35 @@
+# Thin wrapper around Meson. Every target installs missing Debian packages
+# first (scripts/deps.sh: as root it installs them, otherwise it says how).
+
+BUILD   := build
+SAN     := build-san
+RELEASE := build-release
+MESON_SAN_OPTS := -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
+	-Doptimization=1 -Dc_args=-fno-sanitize-recover=undefined
+
+.PHONY: all deps test bench demo clean
+
+all: deps
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
+	ninja -C $(BUILD)
+
+deps:
+	@sh scripts/deps.sh
+
+# The full suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+test: deps
+	@[ -f $(SAN)/build.ninja ] || meson setup $(SAN) $(MESON_SAN_OPTS)
+	ninja -C $(SAN)
+	meson test -C $(SAN) --print-errorlogs --num-processes 2 $(TESTS)
+
+# Benchmarks: an optimized build without sanitizers; one JSON object per line.
+bench: deps
+	@[ -f $(RELEASE)/build.ninja ] || meson setup $(RELEASE) -Dbuildtype=release -Dtests=false
+	ninja -C $(RELEASE)
+	@sh bench/run.sh $(RELEASE)
+
+demo: all
+	./$(BUILD)/tools/uiommu/uiommu demo
+
+clean:
+	rm -rf $(BUILD) $(SAN) $(RELEASE)

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A uiommu host: an emulated machine (VT-d remapping units, a PCI
+ * hierarchy, device models) together with the kernel-side stack that
+ * drives it. Every libuiommu entry point works on one host; a process may
+ * create as many as it likes. Functions return 0 or a negative errno and
+ * never abort on bad input.
+ */
+#ifndef UIOMMU_HOST_PUBLIC_H
+#define UIOMMU_HOST_PUBLIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct uiommu_host;
+
+struct uiommu_host_opts {
+	/* Exactly one, or neither for the built-in default host. */
+	const char *topology_path;  /* a topology file (docs/topology.md) */
+	const char *topology_json;  /* the same, as text */
+	bool checker;               /* SPEC H-12 on every unit */
+};
+
+/* On failure, err (if non-NULL) receives a one-line message naming the
+ * file, line or field at fault. */
+int uiommu_host_new(const struct uiommu_host_opts *opts, struct uiommu_host **out, char *err,
+		    size_t errlen);
+void uiommu_host_free(struct uiommu_host *h);
+
+/* The built-in host's topology, as JSON. */
+const char *uiommu_default_topology(void);
+
+const char *uiommu_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef UIOMMU_HW_DEV_DMATEST_H
+#define UIOMMU_HW_DEV_DMATEST_H
+
+#include <uiommu/hw/dmatest.h>
+
+struct pci_dev;
+
+/* Make `d` a dmatest function: identity, BAR0 and its engine. */
+int dmatest_init(struct pci_dev *d);
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "models.h"
+#include "dmatest/dmatest.h"
+
+const char *const hw_model_names[] = { "dmatest", NULL };
+
+int hw_model_create(const char *name, struct pci_dev *d, struct json_object *opts, char *err,
+		    size_t errlen)
+{
+	if (!strcmp(name, "dmatest")) {
+		if (opts && json_object_object_length(opts) > 0) {
+			snprintf(err, errlen, "dmatest takes no options");
+			return -EINVAL;
+		}
+		int rc = dmatest_init(d);
+		if (rc)
+			snprintf(err, errlen, "dmatest: %s", strerror(-rc));
+		return rc;
+	}
+	snprintf(err, errlen, "unknown device model \"%s\" (models: dmatest, none)", name);
+	return -EINVAL;
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Device models by name, as topology files refer to them. */
+#ifndef UIOMMU_HW_DEV_MODELS_H
+#define UIOMMU_HW_DEV_MODELS_H
+
+#include <stddef.h>
+
+struct pci_dev;
+struct json_object;
+
+/* Attach model `name` to `d` with its options object (may be NULL). */
+int hw_model_create(const char *name, struct pci_dev *d, struct json_object *opts, char *err,
+		    size_t errlen);
+/* Names of the models, NULL-terminated. */
+extern const char *const hw_model_names[];
+
+#endif

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Building the emulated machine: buses, functions, units and their scopes. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine.h"
+#include "pci/ats.h"
+#include "pci/dma.h"
+#include "../util/compiler.h"
+
+int hw_machine_new(struct hw_machine **out)
+{
+	struct hw_machine *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->dev_by_rid = calloc(65536, sizeof(*m->dev_by_rid));
+	if (!m->dev_by_rid) {
+		free(m);
+		return -ENOMEM;
+	}
+	hw_mem_init(&m->mem);
+	int rc = hw_inflight_init(&m->inflight);
+	if (rc) {
+		free(m->dev_by_rid);
+		free(m);
+		return rc;
+	}
+	list_init(&m->buses);
+	list_init(&m->devices);
+	list_init(&m->dma_ctxs);
+	pthread_mutex_init(&m->ctx_lock, NULL);
+	pthread_mutex_init(&m->default_ctx_lock, NULL);
+	rc = pci_dma_ctx_new(m, &m->default_ctx);
+	if (rc) {
+		hw_machine_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+void hw_machine_free(struct hw_machine *m)
+{
+	if (!m)
+		return;
+	/* Devices first: their models may still hold DMA contexts. */
+	struct pci_dev *d, *dt;
+	list_for_each_entry_safe(d, dt, &m->devices, node) {
+		if (d->ops && d->ops->destroy)
+			d->ops->destroy(d);
+	}
+	pci_dma_ctx_free(m->default_ctx);
+	list_for_each_entry_safe(d, dt, &m->devices, node) {
+		list_del(&d->node);
+		pci_atc_free(d->atc);
+		pthread_mutex_destroy(&d->pri_lock);
+		free(d);
+	}
+	struct pci_bus *b, *bt;
+	list_for_each_entry_safe(b, bt, &m->buses, node) {
+		list_del(&b->node);
+		free(b);
+	}
+	for (unsigned i = 0; i < m->nr_units; i++)
+		vtd_unit_free(m->units[i]);
+	hw_inflight_destroy(&m->inflight);
+	pthread_mutex_destroy(&m->ctx_lock);
+	pthread_mutex_destroy(&m->default_ctx_lock);
+	free(m->dev_by_rid);
+	free(m);
+}
+
+int hw_bus_add(struct hw_machine *m, uint8_t number, struct pci_dev *bridge, struct pci_bus **out)
+{
+	if (m->bus_by_num[number])
+		return -EEXIST;
+	if (!bridge && m->root_bus)
+		return -EEXIST;
+	if (bridge && (!pci_kind_is_bridge(bridge->kind) || bridge->subordinate))
+		return -EINVAL;
+	struct pci_bus *b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->number = number;
+	b->self = bridge;
+	b->parent = bridge ? bridge->bus : NULL;
+	list_init(&b->devices);
+	list_add_tail(&b->node, &m->buses);
+	m->bus_by_num[number] = b;
+	if (bridge) {
+		bridge->subordinate = b;
+		pci_cfg_set8(bridge, PCI_PRIMARY_BUS, bridge->bus->number);
+		pci_cfg_set8(bridge, PCI_SECONDARY_BUS, number);
+		pci_cfg_set8(bridge, PCI_SUBORDINATE_BUS, number);
+	} else {
+		m->root_bus = b;
+	}
+	*out = b;
+	return 0;
+}
+
+static enum pci_exp_type exp_type_of(enum pci_dev_kind k)
+{
+	switch (k) {
+	case PCI_KIND_RC_ENDPOINT: return PCI_EXP_TYPE_RC_END;
+	case PCI_KIND_ROOT_PORT: return PCI_EXP_TYPE_ROOT_PORT;
+	case PCI_KIND_SWITCH_UP: return PCI_EXP_TYPE_UPSTREAM;
+	case PCI_KIND_SWITCH_DOWN: return PCI_EXP_TYPE_DOWNSTREAM;
+	case PCI_KIND_PCIE_PCI_BRIDGE: return PCI_EXP_TYPE_PCI_BRIDGE;
+	default: return PCI_EXP_TYPE_ENDPOINT;
+	}
+}
+
+int hw_dev_add(struct hw_machine *m, struct pci_bus *bus, uint8_t devfn, enum pci_dev_kind kind,
+	       const char *name, struct pci_dev **out)
+{
+	uint16_t rid = PCI_RID(bus->number, devfn);
+	if (m->dev_by_rid[rid])
+		return -EEXIST;
+	if (name && *name && hw_dev_by_name(m, name))
+		return -EEXIST;
+	struct pci_dev *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->m = m;
+	d->bus = bus;
+	d->devfn = devfn;
+	d->rid = rid;
+	d->dma_sid = rid;
+	d->kind = kind;
+	pthread_mutex_init(&d->pri_lock, NULL);
+	if (name && *name)
+		snprintf(d->name, sizeof(d->name), "%s", name);
+	else
+		pci_bdf_str(rid, d->name);
+
+	/* A plausible identity; device models overwrite it. */
+	pci_cfg_set16(d, PCI_VENDOR_ID, PCI_VENDOR_ID_INTEL);
+	pci_cfg_set16(d, PCI_DEVICE_ID, 0xffff);
+	d->wmask[PCI_COMMAND] = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	if (pci_kind_is_bridge(kind)) {
+		pci_cfg_set8(d, PCI_HEADER_TYPE, PCI_HEADER_TYPE_BRIDGE);
+		pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0604);
+	} else if (kind == PCI_KIND_HOST_BRIDGE) {
+		pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0600);
+	}
+	if (kind != PCI_KIND_PCI_ENDPOINT && kind != PCI_KIND_HOST_BRIDGE)
+		pci_add_exp_cap(d, exp_type_of(kind));
+
+	/* Keep both lists in BDF order for stable output. */
+	struct pci_dev *it;
+	struct list_node *pos = &bus->devices;
+	list_for_each_entry(it, &bus->devices, bus_node) {
+		if (it->devfn > devfn) {
+			pos = &it->bus_node;
+			break;
+		}
+	}
+	list_add_tail(&d->bus_node, pos);
+	pos = &m->devices;
+	list_for_each_entry(it, &m->devices, node) {
+		if (it->rid > rid) {
+			pos = &it->node;
+			break;
+		}
+	}
+	list_add_tail(&d->node, pos);
+	m->dev_by_rid[rid] = d;
+	m->nr_devices++;
+	*out = d;
+	return 0;
+}
+
+struct pci_dev *hw_dev_by_name(struct hw_machine *m, const char *name)
+{
+	struct pci_dev *d;
+	list_for_each_entry(d, &m->devices, node)
+		if (!strcmp(d->name, name))
+			return d;
+	return NULL;
+}
+
+int hw_unit_add(struct hw_machine *m, const struct vtd_config *cfg, const char *name,
+		struct vtd_unit **out)
+{
+	if (m->nr_units >= VTD_MAX_UNITS)
+		return -ENOSPC;
+	struct vtd_unit *u;
+	int rc = vtd_unit_new(m, cfg, name, &u);
+	if (rc)
+		return rc;
+	u->index = m->nr_units;
+	m->units[m->nr_units++] = u;
+	*out = u;
+	return 0;
+}
+
+int hw_unit_scope_dev(struct vtd_unit *u, struct pci_dev *d)
+{
+	if (u->nr_scope >= ARRAY_SIZE(u->scope))
+		return -ENOSPC;
+	u->scope[u->nr_scope++] = d;
+	return 0;
+}
+
+void hw_unit_scope_all(struct vtd_unit *u)
+{
+	u->include_all = true;
+}
+
+static void cover(struct pci_dev *d, struct vtd_unit *u)
+{
+	d->unit = u;
+	if (d->subordinate) {
+		struct pci_dev *c;
+		list_for_each_entry(c, &d->subordinate->devices, bus_node)
+			cover(c, u);
+	}
+}
+
+/*
+ * The requester ID a function's DMA carries when it reaches the root
+ * complex: its own, unless a PCIe-to-PCI bridge on the way takes
+ * ownership of the transaction (PCIe-to-PCI bridge spec 2.3), or the
+ * function is a quirk that uses an alias.
+ */
+static uint16_t dma_source_id(const struct pci_dev *d)
+{
+	uint16_t sid = d->nr_aliases ? PCI_RID(d->bus->number, d->aliases[0]) : d->rid;
+	for (struct pci_bus *b = d->bus; b && b->self; b = b->parent) {
+		if (b->self->kind == PCI_KIND_PCIE_PCI_BRIDGE)
+			sid = PCI_RID(b->number, 0);
+	}
+	return sid;
+}
+
+int hw_machine_finalize(struct hw_machine *m, char *err, size_t errlen)
+{
+	if (!m->root_bus) {
+		snprintf(err, errlen, "no root bus");
+		return -EINVAL;
+	}
+	struct pci_dev *d;
+	list_for_each_entry(d, &m->devices, node) {
+		/* Multifunction: more than one function in the slot. */
+		struct pci_dev *o;
+		list_for_each_entry(o, &d->bus->devices, bus_node) {
+			if (o != d && PCI_SLOT(o->devfn) == PCI_SLOT(d->devfn)) {
+				d->multifunction = true;
+				d->cfg[PCI_HEADER_TYPE] |= PCI_HEADER_TYPE_MFD;
+			}
+		}
+		d->dma_sid = dma_source_id(d);
+		if (d->kind == PCI_KIND_PCI_ENDPOINT && d->bus->self &&
+		    d->bus->self->kind != PCI_KIND_PCIE_PCI_BRIDGE) {
+			snprintf(err, errlen, "%s: a conventional PCI function needs a PCIe-to-PCI bridge above it",
+				 d->name);
+			return -EINVAL;
+		}
+		if (d->ecap_ats && !d->atc) {
+			d->atc = pci_atc_new();
+			if (!d->atc)
+				return -ENOMEM;
+		}
+	}
+
+	/* Device scopes: explicit ones first, then the catch-all unit. */
+	struct vtd_unit *all = NULL;
+	for (unsigned i = 0; i < m->nr_units; i++) {
+		struct vtd_unit *u = m->units[i];
+		if (u->include_all) {
+			if (all) {
+				snprintf(err, errlen, "units %s and %s both include all devices",
+					 all->name, u->name);
+				return -EINVAL;
+			}
+			all = u;
+		}
+		for (unsigned s = 0; s < u->nr_scope; s++) {
+			if (u->scope[s]->unit && u->scope[s]->unit != u) {
+				snprintf(err, errlen, "%s is in the scope of both %s and %s",
+					 u->scope[s]->name, u->scope[s]->unit->name, u->name);
+				return -EINVAL;
+			}
+			cover(u->scope[s], u);
+		}
+	}
+	if (all) {
+		list_for_each_entry(d, &m->devices, node)
+			if (!d->unit)
+				d->unit = all;
+	}
+	return 0;
+}
+
+void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *l1, uint64_t *l2)
+{
+	pthread_mutex_lock(&m->ctx_lock);
+	struct pci_dma_ctx *c;
+	list_for_each_entry(c, &m->dma_ctxs, node) {
+		*l1 += atomic_load_explicit(&c->l1.l1_hits[idx], memory_order_relaxed);
+		*l2 += atomic_load_explicit(&c->l1.l2_hits[idx], memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&m->ctx_lock);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Table pages for IOMMU structures, with live-count accounting for leak checks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+void hw_mem_init(struct hw_mem *mem)
+{
+	atomic_init(&mem->table_pages, 0);
+	atomic_init(&mem->table_allocs, 0);
+}
+
+void *hw_page_alloc(struct hw_mem *mem)
+{
+	void *p = aligned_alloc(HW_PAGE_SIZE, HW_PAGE_SIZE);
+	if (!p)
+		return NULL;
+	memset(p, 0, HW_PAGE_SIZE);
+	atomic_fetch_add_explicit(&mem->table_pages, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&mem->table_allocs, 1, memory_order_relaxed);
+	return p;
+}
+
+void hw_page_free(struct hw_mem *mem, void *page)
+{
+	if (!page)
+		return;
+	atomic_fetch_sub_explicit(&mem->table_pages, 1, memory_order_relaxed);
+	free(page);
+}

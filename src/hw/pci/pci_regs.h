@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * PCI / PCI Express configuration space layout (PCI Local Bus 3.0,
+ * PCIe Base 5.0 chapter 7): the offsets and bits uiommu's devices expose
+ * and its kernel side reads.
+ */
+#ifndef UIOMMU_HW_PCI_REGS_H
+#define UIOMMU_HW_PCI_REGS_H
+
+#define PCI_CFG_SPACE_SIZE      256
+#define PCI_CFG_SPACE_EXP_SIZE  4096
+
+#define PCI_VENDOR_ID           0x00
+#define PCI_DEVICE_ID           0x02
+#define PCI_COMMAND             0x04
+#define  PCI_COMMAND_MEMORY     0x0002
+#define  PCI_COMMAND_MASTER     0x0004
+#define PCI_STATUS              0x06
+#define  PCI_STATUS_CAP_LIST    0x0010
+#define PCI_REVISION_ID         0x08
+#define PCI_CLASS_PROG          0x09
+#define PCI_CLASS_DEVICE        0x0a
+#define PCI_HEADER_TYPE         0x0e
+#define  PCI_HEADER_TYPE_NORMAL 0x00
+#define  PCI_HEADER_TYPE_BRIDGE 0x01
+#define  PCI_HEADER_TYPE_MFD    0x80
+#define PCI_BASE_ADDRESS_0      0x10
+#define PCI_PRIMARY_BUS         0x18
+#define PCI_SECONDARY_BUS       0x19
+#define PCI_SUBORDINATE_BUS     0x1a
+#define PCI_CAPABILITY_LIST     0x34
+
+/* Standard capability list entry: ID, next. */
+#define PCI_CAP_ID_EXP          0x10
+#define PCI_EXP_FLAGS           0x02
+#define  PCI_EXP_FLAGS_TYPE_SHIFT 4
+#define PCI_EXP_SIZEOF          0x3c
+
+enum pci_exp_type {
+	PCI_EXP_TYPE_ENDPOINT    = 0x0,
+	PCI_EXP_TYPE_LEG_END     = 0x1,
+	PCI_EXP_TYPE_ROOT_PORT   = 0x4,
+	PCI_EXP_TYPE_UPSTREAM    = 0x5,
+	PCI_EXP_TYPE_DOWNSTREAM  = 0x6,
+	PCI_EXP_TYPE_PCI_BRIDGE  = 0x7, /* PCIe-to-PCI/PCI-X bridge */
+	PCI_EXP_TYPE_PCIE_BRIDGE = 0x8, /* PCI/PCI-X-to-PCIe bridge */
+	PCI_EXP_TYPE_RC_END      = 0x9, /* root complex integrated endpoint */
+};
+
+/* Extended capabilities start at 0x100: ID 15:0, version 19:16, next 31:20. */
+#define PCI_EXT_CAP_START       0x100
+#define PCI_EXT_CAP_ID_ACS      0x000d
+#define PCI_EXT_CAP_ID_ATS      0x000f
+#define PCI_EXT_CAP_ID_PRI      0x0013
+#define PCI_EXT_CAP_ID_PASID    0x001b
+#define PCI_EXT_CAP_ID_DVSEC    0x0023
+
+/* Access Control Services (PCIe 7.7.11). */
+#define PCI_ACS_CAP             0x04
+#define PCI_ACS_CTRL            0x06
+#define  PCI_ACS_SV             0x0001 /* source validation */
+#define  PCI_ACS_TB             0x0002 /* translation blocking */
+#define  PCI_ACS_RR             0x0004 /* P2P request redirect */
+#define  PCI_ACS_CR             0x0008 /* P2P completion redirect */
+#define  PCI_ACS_UF             0x0010 /* upstream forwarding */
+#define  PCI_ACS_EC             0x0020 /* P2P egress control */
+#define  PCI_ACS_DT             0x0040 /* direct translated P2P */
+#define PCI_ACS_SIZEOF          0x08
+
+/* Address Translation Services (PCIe 10.5.1). */
+#define PCI_ATS_CAP             0x04
+#define  PCI_ATS_CAP_QDEP(x)    ((x) & 0x1f)
+#define  PCI_ATS_CAP_PAGE_ALIGNED 0x0020
+#define PCI_ATS_CTRL            0x06
+#define  PCI_ATS_CTRL_ENABLE    0x8000
+#define  PCI_ATS_CTRL_STU(x)    ((x) & 0x1f)
+#define PCI_ATS_SIZEOF          0x08
+
+/* Page Request Interface (PCIe 10.5.2). */
+#define PCI_PRI_CTRL            0x04
+#define  PCI_PRI_CTRL_ENABLE    0x0001
+#define  PCI_PRI_CTRL_RESET     0x0002
+#define PCI_PRI_STATUS          0x06
+#define  PCI_PRI_STATUS_RF      0x0001 /* response failure */
+#define  PCI_PRI_STATUS_UPRGI   0x0002 /* unexpected PRG index */
+#define  PCI_PRI_STATUS_STOPPED 0x0100
+#define  PCI_PRI_STATUS_PASID   0x8000 /* PRG response needs PASID */
+#define PCI_PRI_MAX_REQ         0x08   /* outstanding page request capacity */
+#define PCI_PRI_ALLOC_REQ       0x0c   /* outstanding page request allocation */
+#define PCI_PRI_SIZEOF          0x10
+
+/* Process Address Space ID (PCIe 7.8.8). */
+#define PCI_PASID_CAP           0x04
+#define  PCI_PASID_CAP_EXEC     0x0002
+#define  PCI_PASID_CAP_PRIV     0x0004
+#define  PCI_PASID_CAP_WIDTH(c) (((c) >> 8) & 0x1f)
+#define PCI_PASID_CTRL          0x06
+#define  PCI_PASID_CTRL_ENABLE  0x0001
+#define  PCI_PASID_CTRL_EXEC    0x0002
+#define  PCI_PASID_CTRL_PRIV    0x0004
+#define PCI_PASID_SIZEOF        0x08
+
+/* Designated vendor-specific extended capability (PCIe 7.9.6). */
+#define PCI_DVSEC_HEADER1       0x04 /* vendor 15:0, rev 19:16, length 31:20 */
+#define PCI_DVSEC_HEADER2       0x08 /* DVSEC ID 15:0 */
+#define PCI_DVSEC_ID_INTEL_SIOV 0x0005
+
+#define PCI_VENDOR_ID_INTEL     0x8086
+
+#endif

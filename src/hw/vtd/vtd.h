@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The VT-d remapping unit model (SPEC H-1 .. H-12).
+ *
+ * Software sees only what real software sees: an MMIO register page
+ * (vtd_mmio_read/write), in-memory tables it owns, an invalidation queue
+ * and three interrupt lines (fault event, invalidation completion, page
+ * request). Devices reach it through the DMA entry point in hw/pci/dma.c,
+ * which calls vtd_translate() for untranslated requests and
+ * vtd_ats_translate() for ATS translation requests.
+ *
+ * Caches (context cache, PASID cache, IOTLB) are real caches: they keep an
+ * entry until an invalidation descriptor of matching selectivity removes
+ * it or capacity evicts it, even when memory has changed under them.
+ */
+#ifndef UIOMMU_HW_VTD_H
+#define UIOMMU_HW_VTD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uiommu/hw/vtd_regs.h>
+
+#include "../../util/seqcount.h"
+#include "../../util/spinlock.h"
+
+struct hw_machine;
+struct pci_dev;
+
+#define VTD_MAX_UNITS 8
+#define VTD_PASID_NONE UINT32_MAX
+
+/* Configuration of one unit: what its CAP/ECAP advertise. */
+struct vtd_config {
+	unsigned nfr;             /* fault recording registers, 1..256 */
+	unsigned pasid_bits;      /* 1..20 */
+	unsigned sagaw;           /* bit1: 3-level, bit2: 4-level, bit3: 5-level */
+	unsigned mgaw;            /* maximum input address width, <= 57 */
+	unsigned iotlb_entries;   /* power of two, >= 64 */
+	unsigned ctx_cache_entries;
+	unsigned pasid_cache_entries;
+	bool caching_mode;        /* CAP.CM */
+	bool nested;              /* ECAP.NEST */
+	bool prs;                 /* ECAP.PRS */
+	bool dt;                  /* ECAP.DT */
+	bool pt;                  /* ECAP.PT */
+	bool ss_2m, ss_1g;        /* CAP.SLLPS */
+	bool fs_1g, fs_5lvl;      /* CAP.FL1GP, CAP.FL5LP */
+	bool slads;               /* ECAP.SLADS */
+	bool checker;             /* H-12: report stale cache use */
+};
+
+void vtd_config_default(struct vtd_config *c);
+int vtd_config_check(const struct vtd_config *c);
+
+/* ---- a translation request and its outcome ---- */
+
+enum vtd_perm {
+	VTD_PERM_R = 1,
+	VTD_PERM_W = 2,
+	VTD_PERM_X = 4,
+};
+
+struct vtd_req {
+	uint16_t sid;
+	uint32_t pasid;   /* VTD_PASID_NONE: request without PASID */
+	bool priv;        /* supervisor (PMR) */
+	uint8_t perm;     /* VTD_PERM_* the access needs */
+	uint64_t addr;
+};
+
+struct vtd_xlate {
+	uint64_t out;     /* output address of req.addr */
+	uint64_t avail;   /* bytes from out to the end of the translation */
+	uint8_t perm;     /* what the translation allows */
+	uint8_t size_shift;
+};
+
+/* Why a translation failed, for fault recording. */
+struct vtd_fault {
+	uint8_t reason;   /* enum vtd_fault_reason */
+	bool qualified;   /* FPD may suppress it */
+	bool fpd;         /* FPD was set on the path */
+	uint16_t sid;
+	uint32_t pasid;
+	bool pasid_present;
+	bool priv, exec, write;
+	uint8_t at;       /* address type: 0 untranslated, 1 translation request */
+	uint64_t addr;
+};
+
+/* ---- the per-engine front cache (hw/pci/dma.c owns one per context) ---- */
+
+#define VTD_L1_ENTRIES 64
+
+struct vtd_l1_entry {
+	uint64_t gen;
+	const struct vtd_unit *unit;
+	uint64_t key;       /* sid | pasid | flags, see translate.c */
+	uint64_t vpn;       /* input address >> 12 */
+	uint64_t out_base;  /* output base of the whole translation page */
+	uint8_t perm;
+	uint8_t size_shift;
+};
+
+/* The last (requester, PASID) stream resolved: skips the context and
+ * PASID caches while an engine keeps working for one ADI. */
+struct vtd_l1_stream {
+	uint64_t gen;
+	const struct vtd_unit *unit;
+	uint64_t key;
+	uint32_t pasid;     /* resolved: RID_PASID for requests without one */
+	bool fpd;
+	uint64_t q[3];      /* PASID entry qwords 0..2 */
+};
+
+struct vtd_l1 {
+	struct vtd_l1_entry e[VTD_L1_ENTRIES];
+	struct vtd_l1_stream stream;
+	/* Hit counters, owned by the engine thread, summed by stats. */
+	atomic_ullong l1_hits[VTD_MAX_UNITS];
+	atomic_ullong l2_hits[VTD_MAX_UNITS];
+};
+
+void vtd_l1_init(struct vtd_l1 *l1);
+
+static inline uint64_t vtd_l1_key(const struct vtd_req *req)
+{
+	bool has = req->pasid != VTD_PASID_NONE;
+	return (uint64_t)req->sid | ((uint64_t)(has ? req->pasid & 0xfffff : 0) << 16) |
+	       ((uint64_t)has << 36) | ((uint64_t)req->priv << 37);
+}
+
+static inline struct vtd_l1_entry *vtd_l1_slot(struct vtd_l1 *l1, uint64_t vpn, uint64_t key)
+{
+	return &l1->e[(vpn ^ (vpn >> 6) ^ (key * 0x9e3779b1u)) & (VTD_L1_ENTRIES - 1)];
+}
+
+/* ---- caches ---- */
+
+struct vtd_cc_entry {          /* context cache: decoded SM context entry */
+	seqcount_t seq;
+	_Atomic uint64_t key;      /* bit 32: valid, 15:0 source id */
+	_Atomic uint64_t lo, hi;   /* context entry qwords 0 and 1 */
+};
+
+struct vtd_pc_entry {          /* PASID cache */
+	seqcount_t seq;
+	_Atomic uint64_t key;      /* bit 63: valid, bit 62: dir FPD, 51:32 pasid, 15:0 sid */
+	_Atomic uint64_t q[3];     /* PASID entry qwords 0..2 */
+};
+
+struct vtd_iotlb_entry {
+	seqcount_t seq;
+	_Atomic uint64_t tag;      /* see iotlb.c */
+	_Atomic uint64_t pfn;      /* input address >> size shift */
+	_Atomic uint64_t out;      /* output page base | permission flags */
+};
+
+#define VTD_IOTLB_WAYS 4
+
+struct vtd_iotlb {
+	struct vtd_iotlb_entry *e; /* nsets * VTD_IOTLB_WAYS */
+	uint8_t *victim;           /* round-robin way per set (writers only) */
+	unsigned nsets;
+	_Atomic uint32_t *gen;     /* [did * 2 + class]: class-wide invalidation */
+	atomic_bool has_size[4];   /* any 2 MiB / 1 GiB entries cached */
+};
+
+/* Interrupt lines (the MSI the unit would send). */
+enum vtd_irq {
+	VTD_IRQ_FAULT,
+	VTD_IRQ_INV_COMPLETE,
+	VTD_IRQ_PAGE_REQUEST,
+	VTD_IRQ_NR
+};
+typedef void (*vtd_irq_fn)(struct vtd_unit *u, enum vtd_irq irq, void *opaque);
+
+/* H-12 checker report. */
+struct vtd_stale_report {
+	uint16_t sid;
+	uint32_t pasid;
+	uint64_t addr;
+	uint64_t cached_out;  /* what the cache said (0: cached as usable) */
+	uint8_t cached_perm;
+	uint64_t table_out;   /* what the tables say now */
+	uint8_t table_perm;
+	uint8_t table_fault;  /* fault reason a walk would give, 0 if none */
+	const char *cache;    /* "IOTLB", "context cache", ... */
+	const char *missing;  /* the invalidation that should have come */
+};
+typedef void (*vtd_checker_fn)(struct vtd_unit *u, const struct vtd_stale_report *r, void *opaque);
+
+struct vtd_stats {
+	uint64_t translations, l1_hits, iotlb_hits, iotlb_misses, walks;
+	uint64_t ctx_hits, ctx_misses, pasid_hits, pasid_misses;
+	uint64_t faults, faults_suppressed, faults_overflow;
+	uint64_t inv_desc, inv_waits, page_requests, prq_overflow, stale_hits;
+	uint64_t ats_translations;
+};
+
+struct vtd_unit {
+	struct hw_machine *m;
+	unsigned index;
+	char name[16];
+	struct vtd_config cfg;
+	uint64_t cap, ecap;
+	unsigned haw;               /* host address width */
+	bool include_all;           /* DRHD INCLUDE_PCI_ALL */
+	struct pci_dev *scope[64];  /* DRHD device scope entries */
+	unsigned nr_scope;
+
+	/* Translation sees these without locks. Every invalidation and
+	 * every change to them bumps inv_gen, which retires L1 entries. */
+	_Alignas(64) atomic_ullong inv_gen;
+	_Atomic uint64_t rtaddr;    /* latched by GCMD.SRTP */
+	atomic_bool te;
+
+	_Alignas(64) spinlock_t cache_lock; /* cache writers: fills, invalidations */
+	struct vtd_cc_entry *cc;
+	unsigned cc_mask;
+	struct vtd_pc_entry *pc;
+	unsigned pc_mask;
+	struct vtd_iotlb iotlb;
+
+	/* Register file: everything below is under reg_lock. */
+	pthread_mutex_t reg_lock;
+	uint32_t gsts;
+	uint64_t rtaddr_reg;
+	uint32_t fsts, fectl, fedata, feaddr, feuaddr;
+	uint64_t iqa, iqh, iqt, iqer;
+	uint32_t ics, iectl, iedata, ieaddr, ieuaddr;
+	uint64_t irta;
+	uint64_t pqa, pqh, pqt;
+	uint32_t prs, pectl, pedata, peaddr, peuaddr;
+	uint64_t *frcd;             /* 2 qwords per record */
+	unsigned frcd_next;
+	unsigned pending_irqs;      /* raised under reg_lock, sent after it */
+
+	vtd_irq_fn irq_fn;
+	void *irq_opaque;
+	vtd_checker_fn checker_fn;
+	void *checker_opaque;
+
+	struct {
+		atomic_ullong translations, iotlb_misses, walks;
+		atomic_ullong ctx_hits, ctx_misses, pasid_hits, pasid_misses;
+		atomic_ullong faults, faults_suppressed, faults_overflow;
+		atomic_ullong inv_desc, inv_waits, page_requests, prq_overflow, stale_hits;
+		atomic_ullong ats_translations;
+		atomic_ullong l1_hits, l2_hits; /* folded in from retired L1s */
+	} st;
+};
+
+/* unit.c */
+int vtd_unit_new(struct hw_machine *m, const struct vtd_config *cfg, const char *name,
+		 struct vtd_unit **out);
+void vtd_unit_free(struct vtd_unit *u);
+void vtd_set_irq_handler(struct vtd_unit *u, vtd_irq_fn fn, void *opaque);
+void vtd_set_checker(struct vtd_unit *u, vtd_checker_fn fn, void *opaque);
+void vtd_stats_get(struct vtd_unit *u, struct vtd_stats *s);
+void vtd_l1_retire(struct vtd_l1 *l1, struct vtd_unit *const *units, unsigned n);
+/* Statistics counters: a plain increment, not a locked one, so that the
+ * translation path never bounces a shared cache line. Concurrent engines
+ * may lose the odd count; the figures are for humans, not for logic. */
+static inline void stat_inc(atomic_ullong *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+static inline void vtd_bump_gen(struct vtd_unit *u)
+{
+	atomic_fetch_add_explicit(&u->inv_gen, 1, memory_order_release);
+}
+
+/* regs.c: the MMIO interface (size 4 or 8, naturally aligned). */
+int vtd_mmio_read(struct vtd_unit *u, unsigned off, unsigned size, uint64_t *val);
+int vtd_mmio_write(struct vtd_unit *u, unsigned off, unsigned size, uint64_t val);
+void vtd_raise_irq_locked(struct vtd_unit *u, enum vtd_irq irq);
+void vtd_send_pending_irqs(struct vtd_unit *u);
+
+/* context.c: root and context entries, context cache. */
+struct vtd_ctx {
+	uint64_t lo, hi;
+};
+int vtd_context_lookup(struct vtd_unit *u, uint16_t sid, struct vtd_ctx *ctx, struct vtd_fault *f,
+		       bool fill);
+int vtd_context_fetch(struct vtd_unit *u, uint16_t sid, struct vtd_ctx *ctx, struct vtd_fault *f);
+void vtd_cc_invalidate(struct vtd_unit *u, bool global, uint16_t sid, unsigned fm);
+
+/* pasid.c: PASID directory/table entries, PASID cache. */
+struct vtd_pasid_entry {
+	uint64_t q[3];
+	bool dir_fpd;
+};
+int vtd_pasid_lookup(struct vtd_unit *u, uint16_t sid, const struct vtd_ctx *ctx, uint32_t pasid,
+		     struct vtd_pasid_entry *pe, struct vtd_fault *f, bool fill);
+int vtd_pasid_fetch(struct vtd_unit *u, const struct vtd_ctx *ctx, uint32_t pasid,
+		    struct vtd_pasid_entry *pe, struct vtd_fault *f);
+void vtd_pc_invalidate(struct vtd_unit *u, unsigned g, uint16_t did, uint32_t pasid);
+
+/* iotlb.c */
+enum vtd_tlb_class {
+	VTD_TLB_SS = 0,   /* second-stage only: tagged by DID */
+	VTD_TLB_FS = 1,   /* first-stage or nested: tagged by DID and PASID */
+};
+struct vtd_tlb_hit {
+	uint64_t out_base;
+	uint8_t flags;    /* VTD_TLBF_* */
+	uint8_t size_shift;
+};
+#define VTD_TLBF_R    0x01
+#define VTD_TLBF_W    0x02
+#define VTD_TLBF_U    0x04  /* first stage: user access allowed on every level */
+#define VTD_TLBF_D    0x08  /* dirty already set (or not tracked) */
+#define VTD_TLBF_X    0x10
+int vtd_iotlb_init(struct vtd_iotlb *t, unsigned entries);
+void vtd_iotlb_destroy(struct vtd_iotlb *t);
+bool vtd_iotlb_lookup(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
+		      uint64_t addr, struct vtd_tlb_hit *hit);
+void vtd_iotlb_insert(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
+		      uint64_t addr, const struct vtd_tlb_hit *hit);
+void vtd_iotlb_flush_all(struct vtd_iotlb *t);
+void vtd_iotlb_flush_class(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did);
+void vtd_iotlb_flush_range(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
+			   uint64_t addr, unsigned am);
+void vtd_iotlb_flush_pasid(struct vtd_iotlb *t, uint16_t did, uint32_t pasid);
+unsigned vtd_iotlb_count(struct vtd_iotlb *t);
+
+/* walk.c: second-stage, first-stage and nested walks. */
+struct vtd_walk {
+	uint64_t out_base;
+	uint8_t flags;       /* VTD_TLBF_* */
+	uint8_t size_shift;
+};
+struct vtd_walk_opts {
+	bool set_ad;         /* false: look, do not touch A/D (checker) */
+};
+int vtd_walk_ss(struct vtd_unit *u, uint64_t root, unsigned levels, bool ad, uint64_t addr,
+		uint8_t perm, bool set_ad, struct vtd_walk *w, struct vtd_fault *f);
+int vtd_walk_fs(struct vtd_unit *u, const struct vtd_pasid_entry *pe, const struct vtd_req *req,
+		bool set_ad, struct vtd_walk *w, struct vtd_fault *f);
+
+/* translate.c */
+int vtd_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
+		  struct vtd_xlate *x, struct vtd_fault *f);
+int vtd_ats_translate(struct vtd_unit *u, const struct vtd_req *req, struct vtd_xlate *x,
+		      struct vtd_fault *f);
+bool vtd_in_interrupt_window(uint64_t addr);
+
+/* fault.c */
+void vtd_record_fault(struct vtd_unit *u, const struct vtd_fault *f);
+
+/* qi.c */
+void vtd_qi_process_locked(struct vtd_unit *u);
+
+/* prq.c */
+enum vtd_prq_result {
+	VTD_PRQ_QUEUED,
+	VTD_PRQ_DROPPED,      /* queue full: overflow */
+	VTD_PRQ_AUTO_RESPONSE /* hardware answered the device itself */
+};
+struct vtd_page_req {
+	uint16_t sid;
+	uint32_t pasid;       /* VTD_PASID_NONE if without PASID */
+	bool priv, exec, read, write, last;
+	unsigned prgi;
+	uint64_t addr;
+	uint64_t priv_data[2];
+	bool priv_data_present;
+};
+int vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *r, enum vtd_prq_result *res);
+
+/* checker.c (H-12) */
+void vtd_check_hit(struct vtd_unit *u, const struct vtd_req *req, uint64_t out, uint8_t perm,
+		   const char *cache);
+
+#endif

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The uiommu command line: shared helpers of the subcommands. */
+#ifndef UIOMMU_TOOLS_CLI_H
+#define UIOMMU_TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <uiommu/host.h>
+
+struct cli {
+	const char *topology;   /* --topology FILE */
+	bool json;              /* --json */
+	bool checker;           /* --checker */
+};
+
+/* Build the host the options ask for; prints the reason on failure. */
+int cli_host(const struct cli *c, struct uiommu_host **h);
+
+int cmd_topology(struct cli *c, int argc, char **argv);
+int cmd_demo(struct cli *c, int argc, char **argv);
+
+/* JSON string escaping for --json output. */
+void json_str(FILE *f, const char *s);
+
+#endif

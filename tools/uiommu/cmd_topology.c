@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* uiommu topology: the PCI tree with IOMMU groups, capabilities and units. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "host.h"
+#include "base/device.h"
+#include "hw/machine.h"
+#include "iommu/group.h"
+
+static int group_id(const struct pci_dev *p)
+{
+	const struct device *d = p->driver_data;
+	return d && d->group ? (int)d->group->id : -1;
+}
+
+static void caps_text(const struct pci_dev *p, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = 0;
+#define ADD(...) n += (size_t)snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__)
+	if (p->ecap_acs)
+		ADD("ACS ");
+	if (p->ecap_pasid)
+		ADD("PASID:%u%s%s ", pci_pasid_width(p),
+		    pci_cfg_get16(p, p->ecap_pasid + PCI_PASID_CAP) & PCI_PASID_CAP_PRIV ? "+priv" : "",
+		    pci_pasid_enabled(p) ? "(on)" : "");
+	if (p->ecap_ats)
+		ADD("ATS%s ", pci_ats_enabled(p) ? "(on)" : "");
+	if (p->ecap_pri)
+		ADD("PRI%s ", pci_pri_enabled(p) ? "(on)" : "");
+	if (p->ecap_dvsec)
+		ADD("SIOV ");
+	if (p->multifunction)
+		ADD("MF ");
+	if (p->nr_aliases || p->dma_sid != p->rid) {
+		char b[8];
+		ADD("alias:%s ", pci_bdf_str(p->dma_sid, b));
+	}
+#undef ADD
+	if (n && n < len)
+		buf[n - 1] = 0;
+}
+
+static void tree(const struct pci_bus *bus, const char *prefix)
+{
+	const struct pci_dev *p;
+	list_for_each_entry(p, &bus->devices, bus_node) {
+		bool last = p->bus_node.next == &bus->devices;
+		char caps[128], bdf[8], gid[24];
+		caps_text(p, caps, sizeof(caps));
+		int g = group_id(p);
+		if (g >= 0)
+			snprintf(gid, sizeof(gid), "group %d", g);
+		else
+			snprintf(gid, sizeof(gid), "no IOMMU");
+		char lead[64];
+		snprintf(lead, sizeof(lead), "%s%s%s", prefix, bus->self ? (last ? "└─" : "├─") : "",
+			 pci_bdf_str(p->rid, bdf));
+		/* Box-drawing characters take 3 bytes but one column. */
+		int cols = 0;
+		for (const char *s = lead; *s; s++)
+			if ((*s & 0xc0) != 0x80)
+				cols++;
+		printf("%s%*s %-10s %-17s %-26s %-9s %s\n", lead, 18 - cols, "", p->name,
+		       pci_kind_name(p->kind), caps, gid, p->unit ? p->unit->name : "-");
+		if (p->subordinate) {
+			char sub[64];
+			snprintf(sub, sizeof(sub), "%s%s", prefix, bus->self ? (last ? "  " : "│ ") : "");
+			tree(p->subordinate, sub);
+		}
+	}
+}
+
+static void units_text(struct hw_machine *m)
+{
+	for (unsigned i = 0; i < m->nr_units; i++) {
+		struct vtd_unit *u = m->units[i];
+		unsigned sagaw = VTD_CAP_SAGAW(u->cap);
+		printf("%s: VT-d scalable mode, PASID %u bits, %s%s%s-level second stage, "
+		       "MGAW %u, IOTLB %u entries, %u fault records%s%s%s%s\n",
+		       u->name, VTD_ECAP_PSS(u->ecap) + 1, sagaw & 2 ? "3/" : "", sagaw & 4 ? "4/" : "",
+		       sagaw & 8 ? "5" : "", VTD_CAP_MGAW(u->cap), u->cfg.iotlb_entries,
+		       VTD_CAP_NFR(u->cap), u->ecap & VTD_ECAP_NEST ? ", nesting" : "",
+		       u->ecap & VTD_ECAP_PRS ? ", page requests" : "",
+		       u->ecap & VTD_ECAP_DT ? ", device TLBs" : "",
+		       u->include_all ? ", scope: all" : "");
+	}
+}
+
+static void groups_text(struct uiommu_host *h)
+{
+	struct iommu_group *g;
+	list_for_each_entry(g, &h->groups, node) {
+		printf("iommu group %u:", g->id);
+		struct device *d;
+		list_for_each_entry(d, &g->devices, group_node) {
+			char b[8];
+			printf(" %s(%s)", d->name, pci_bdf_str(d->pdev->rid, b));
+		}
+		printf("\n");
+	}
+}
+
+static void json_out(struct uiommu_host *h)
+{
+	struct hw_machine *m = h->m;
+	printf("{\"units\":[");
+	for (unsigned i = 0; i < m->nr_units; i++) {
+		struct vtd_unit *u = m->units[i];
+		printf("%s{\"name\":", i ? "," : "");
+		json_str(stdout, u->name);
+		printf(",\"cap\":\"0x%016llx\",\"ecap\":\"0x%016llx\",\"pasid_bits\":%u,"
+		       "\"iotlb_entries\":%u,\"scope_all\":%s}",
+		       (unsigned long long)u->cap, (unsigned long long)u->ecap,
+		       VTD_ECAP_PSS(u->ecap) + 1, u->cfg.iotlb_entries,
+		       u->include_all ? "true" : "false");
+	}
+	printf("],\"devices\":[");
+	struct pci_dev *p;
+	bool first = true;
+	list_for_each_entry(p, &m->devices, node) {
+		char b[8], s[8], caps[128];
+		caps_text(p, caps, sizeof(caps));
+		printf("%s{\"bdf\":\"%s\",\"name\":", first ? "" : ",", pci_bdf_str(p->rid, b));
+		json_str(stdout, p->name);
+		printf(",\"type\":\"%s\",\"parent\":", pci_kind_name(p->kind));
+		if (p->bus->self)
+			printf("\"%s\"", pci_bdf_str(p->bus->self->rid, s));
+		else
+			printf("null");
+		printf(",\"model\":");
+		if (p->model_name[0])
+			json_str(stdout, p->model_name);
+		else
+			printf("null");
+		printf(",\"group\":");
+		if (group_id(p) >= 0)
+			printf("%d", group_id(p));
+		else
+			printf("null");
+		printf(",\"unit\":");
+		if (p->unit)
+			json_str(stdout, p->unit->name);
+		else
+			printf("null");
+		printf(",\"requester_id\":\"%s\",\"acs\":%s,\"multifunction\":%s,\"pasid_bits\":%u,"
+		       "\"pasid_enabled\":%s,\"ats\":%s,\"pri\":%s,\"siov\":%s}",
+		       pci_bdf_str(p->dma_sid, s), p->ecap_acs ? "true" : "false",
+		       p->multifunction ? "true" : "false", pci_pasid_width(p),
+		       pci_pasid_enabled(p) ? "true" : "false", p->ecap_ats ? "true" : "false",
+		       p->ecap_pri ? "true" : "false", p->ecap_dvsec ? "true" : "false");
+		first = false;
+	}
+	printf("],\"groups\":[");
+	struct iommu_group *g;
+	first = true;
+	list_for_each_entry(g, &h->groups, node) {
+		printf("%s{\"id\":%u,\"devices\":[", first ? "" : ",", g->id);
+		struct device *d;
+		bool f2 = true;
+		list_for_each_entry(d, &g->devices, group_node) {
+			char b[8];
+			printf("%s\"%s\"", f2 ? "" : ",", pci_bdf_str(d->pdev->rid, b));
+			f2 = false;
+		}
+		printf("]}");
+		first = false;
+	}
+	printf("]}\n");
+}
+
+int cmd_topology(struct cli *c, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			c->json = true;
+		} else if (!strcmp(argv[i], "--default-json")) {
+			fputs(uiommu_default_topology(), stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: uiommu [--topology FILE] topology [--json] [--default-json]\n"
+			       "\n"
+			       "Show the emulated host: remapping units, the PCI tree with each function's\n"
+			       "type, capabilities (ACS, PASID width, ATS, PRI, SIOV, multifunction, DMA\n"
+			       "alias) and IOMMU group, then the groups. --default-json prints the built-in\n"
+			       "topology file.\n");
+			return 0;
+		} else {
+			fprintf(stderr, "uiommu topology: unknown argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	struct uiommu_host *h;
+	if (cli_host(c, &h))
+		return 1;
+	if (c->json) {
+		json_out(h);
+	} else {
+		units_text(h->m);
+		printf("\n");
+		tree(h->m->root_bus, "");
+		printf("\n");
+		groups_text(h);
+	}
+	uiommu_host_free(h);
+	return 0;
+}
