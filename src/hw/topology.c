@@ -520,6 +520,16 @@ int hw_machine_from_json(const char *text, const char *source, struct hw_machine
 		rc = fail(l, "\"units\" must be an array");
 		goto out;
 	}
+	if (!units) {
+		/* No "units" at all: one unit, default capabilities, covering
+		 * everything. "units": [] is a machine without an IOMMU. */
+		struct vtd_config c;
+		struct vtd_unit *u;
+		vtd_config_default(&c);
+		if ((rc = hw_unit_add(l->m, &c, "dmar0", &u)))
+			goto out;
+		hw_unit_scope_all(u);
+	}
 	for (size_t i = 0; units && i < json_object_array_length(units); i++) {
 		size_t p = push(l, "units[%zu]", i);
 		rc = load_unit(l, json_object_array_get_idx(units, i));
