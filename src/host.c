@@ -9,6 +9,7 @@
 #include "hw/machine.h"
 #include "hw/topology.h"
 #include "iommu/group.h"
+#include "iommu/iommu.h"
 
 const char *uiommu_default_topology(void)
 {
@@ -64,6 +65,7 @@ int uiommu_host_new(const struct uiommu_host_opts *opts, struct uiommu_host **ou
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutex_init(&h->fault_lock, NULL);
 	list_init(&h->devices);
 	list_init(&h->groups);
 
@@ -84,6 +86,12 @@ int uiommu_host_new(const struct uiommu_host_opts *opts, struct uiommu_host **ou
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	h->default_identity = opts->default_identity;
+	h->iommu_ready = !opts->bare;
+	if (h->iommu_ready && (rc = iommu_host_init(h))) {
+		snprintf(err, errlen, "IOMMU driver: %s", strerror(-rc));
+		goto fail;
+	}
 	*out = h;
 	return 0;
 fail:
@@ -95,6 +103,8 @@ void uiommu_host_free(struct uiommu_host *h)
 {
 	if (!h)
 		return;
+	if (h->iommu_ready)
+		iommu_host_fini(h);
 	iommu_groups_free(h);
 	struct device *d, *t;
 	list_for_each_entry_safe(d, t, &h->devices, node) {
@@ -105,6 +115,7 @@ void uiommu_host_free(struct uiommu_host *h)
 	}
 	hw_machine_free(h->m);
 	pthread_mutex_destroy(&h->lock);
+	pthread_mutex_destroy(&h->fault_lock);
 	free(h);
 }
 

@@ -8,12 +8,27 @@
 #define UIOMMU_HOST_H
 
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <uiommu/host.h>
 
 #include "util/list.h"
 
 struct hw_machine;
+struct intel_driver;
+struct device;
+
+/* Recent DMA remapping faults, as the IOMMU driver reported them. */
+#define HOST_FAULT_LOG 64
+struct host_fault {
+	struct device *dev;
+	uint32_t pasid;
+	bool pasid_valid;
+	bool write;
+	uint8_t reason;
+	uint64_t addr;
+};
 
 struct uiommu_host {
 	struct hw_machine *m;
@@ -21,6 +36,17 @@ struct uiommu_host {
 	struct list_node devices;     /* struct device, PCI in BDF order, then mdevs */
 	struct list_node groups;
 	unsigned next_group_id;
+	bool default_identity;        /* default domains pass through */
+	bool iommu_ready;
+
+	struct intel_driver *intel;   /* the IOMMU driver instance */
+
+	pthread_mutex_t pasid_lock;   /* global PASID space */
+	uint64_t *pasid_map;
+
+	pthread_mutex_t fault_lock;
+	struct host_fault fault_log[HOST_FAULT_LOG];
+	unsigned long fault_head, nr_faults;
 };
 
 struct device *host_find_device(struct uiommu_host *h, const char *name_or_bdf);

@@ -23,6 +23,12 @@ struct uiommu_host_opts {
 	const char *topology_path;  /* a topology file (docs/topology.md) */
 	const char *topology_json;  /* the same, as text */
 	bool checker;               /* SPEC H-12 on every unit */
+	/* The machine alone: no kernel-side IOMMU driver. For programs that
+	 * drive the remapping units themselves (their own driver, a guest's
+	 * view of a vIOMMU, hardware tests). */
+	bool bare;
+	/* Default domains pass through instead of translating. */
+	bool default_identity;
 };
 
 /* On failure, err (if non-NULL) receives a one-line message naming the

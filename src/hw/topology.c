@@ -293,7 +293,7 @@ static int load_device(struct loader *l, json_object *o, struct pci_bus *bus)
 	static const char *const keys[] = { "bdf", "type", "name", "model", "acs", "pasid_bits",
 					    "pasid_exec", "pasid_priv", "ats", "pri",
 					    "pri_requests", "siov", "dma_alias", "bus", "children",
-					    "options", NULL };
+					    "options", "tlp_prefix", NULL };
 	if (!json_object_is_type(o, json_type_object))
 		return fail(l, "expected an object, got %s", type_name(o));
 	int rc = check_keys(l, o, keys);
@@ -346,10 +346,12 @@ static int load_device(struct loader *l, json_object *o, struct pci_bus *bus)
 		return fail(l, "cannot add %s: %s", bdf, strerror(-rc));
 
 	bool acs = false, exec = false, priv = false, ats = false, pri = false, siov = false;
+	bool tlp_prefix = true;
 	unsigned pasid_bits = 0, pri_requests = 32;
 	if ((rc = get_bool(l, o, "acs", &acs)) || (rc = get_bool(l, o, "pasid_exec", &exec)) ||
 	    (rc = get_bool(l, o, "pasid_priv", &priv)) || (rc = get_bool(l, o, "ats", &ats)) ||
 	    (rc = get_bool(l, o, "pri", &pri)) || (rc = get_bool(l, o, "siov", &siov)) ||
+	    (rc = get_bool(l, o, "tlp_prefix", &tlp_prefix)) ||
 	    (rc = get_uint(l, o, "pasid_bits", 0, 20, &pasid_bits)) ||
 	    (rc = get_uint(l, o, "pri_requests", 1, 1024, &pri_requests)))
 		return rc;
@@ -360,6 +362,9 @@ static int load_device(struct loader *l, json_object *o, struct pci_bus *bus)
 		return fail(l, "pasid_exec/pasid_priv need pasid_bits");
 	if (pri && !ats)
 		return fail(l, "pri needs ats (page requests follow failed translation requests)");
+	if (!tlp_prefix && !pci_kind_is_bridge(kind))
+		return fail(l, "tlp_prefix applies to ports and bridges");
+	d->no_tlp_prefix = !tlp_prefix;
 	/* ACS controls come up enabled, as the kernel enables them at boot. */
 	if (acs) {
 		uint16_t caps = PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF;

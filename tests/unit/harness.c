@@ -74,7 +74,7 @@ void th_init_opts(struct th *t, const char *json, bool enable)
 {
 	memset(t, 0, sizeof(*t));
 	char err[256];
-	struct uiommu_host_opts o = { .topology_json = json };
+	struct uiommu_host_opts o = { .topology_json = json, .bare = true };
 	int rc = uiommu_host_new(&o, &t->host, err, sizeof(err));
 	if (rc)
 		fail_msg("host: %s", err);

@@ -38,6 +38,9 @@ void hw_mem_init(struct hw_mem *mem);
 /* A zeroed, 4 KiB-aligned page for IOMMU tables; NULL when out of memory. */
 void *hw_page_alloc(struct hw_mem *mem);
 void hw_page_free(struct hw_mem *mem, void *page);
+/* `n` physically (here: virtually) contiguous zeroed pages. */
+void *hw_pages_alloc(struct hw_mem *mem, unsigned n);
+void hw_pages_free(struct hw_mem *mem, void *pages, unsigned n);
 
 static inline uint64_t hw_pa(const void *p)
 {

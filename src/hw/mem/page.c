@@ -29,3 +29,24 @@ void hw_page_free(struct hw_mem *mem, void *page)
 	atomic_fetch_sub_explicit(&mem->table_pages, 1, memory_order_relaxed);
 	free(page);
 }
+
+void *hw_pages_alloc(struct hw_mem *mem, unsigned n)
+{
+	if (!n || n > (1u << 20))
+		return NULL;
+	void *p = aligned_alloc(HW_PAGE_SIZE, (size_t)n * HW_PAGE_SIZE);
+	if (!p)
+		return NULL;
+	memset(p, 0, (size_t)n * HW_PAGE_SIZE);
+	atomic_fetch_add_explicit(&mem->table_pages, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&mem->table_allocs, 1, memory_order_relaxed);
+	return p;
+}
+
+void hw_pages_free(struct hw_mem *mem, void *pages, unsigned n)
+{
+	if (!pages)
+		return;
+	atomic_fetch_sub_explicit(&mem->table_pages, n, memory_order_relaxed);
+	free(pages);
+}

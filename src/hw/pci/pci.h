@@ -87,6 +87,7 @@ struct pci_dev {
 	uint64_t bar_size[PCI_MAX_BARS];
 	struct pci_bus *subordinate;   /* bridges */
 	bool multifunction;
+	bool no_tlp_prefix;            /* a port that drops PASID TLP prefixes */
 
 	/* DMA aliases of a quirky function (Linux pci_add_dma_alias): devfns
 	 * on the same bus; the function issues requests with the first one. */

@@ -12,6 +12,10 @@ int pci_pri_page_request(struct pci_dev *d, uint32_t pasid, bool priv, uint64_t 
 		return -ENODEV;
 	if (pasid != VTD_PASID_NONE && !pci_pasid_enabled(d))
 		return -EINVAL;
+	/* After a Response Failure the function issues no page requests
+	 * until software resets PRI (PCIe 10.4.2.1). */
+	if (pci_cfg_get16(d, d->ecap_pri + PCI_PRI_STATUS) & PCI_PRI_STATUS_RF)
+		return -EIO;
 
 	uint32_t alloc = pci_cfg_read(d, d->ecap_pri + PCI_PRI_ALLOC_REQ, 4);
 	pthread_mutex_lock(&d->pri_lock);

@@ -41,7 +41,10 @@ int vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *r, enum vtd_
 	uint64_t size = (VTD_PAGE_SIZE << VTD_PQA_PQS(u->pqa));
 	uint64_t base = u->pqa & VTD_PQA_ADDR_MASK;
 	uint64_t next = (u->pqt + VTD_PRQ_DESC_SIZE) % size;
-	bool full = next == (u->pqh % size) || !hw_pa_valid(base, size) || u->pqt >= size;
+	/* With PRO set the unit drops every request until software clears
+	 * it, even once there is room again (7.5.2). */
+	bool full = (u->prs & VTD_PRS_PRO) || next == (u->pqh % size) || !hw_pa_valid(base, size) ||
+		    u->pqt >= size;
 	if (full) {
 		u->prs |= VTD_PRS_PRO;
 		atomic_fetch_add_explicit(&u->st.prq_overflow, 1, memory_order_relaxed);

@@ -241,6 +241,7 @@ static void fault_init(struct vtd_fault *f, const struct vtd_req *req)
 	f->priv = req->priv;
 	f->exec = req->perm & VTD_PERM_X;
 	f->write = req->perm & VTD_PERM_W;
+	f->at = 0; /* untranslated request */
 	f->addr = req->addr;
 }
 
@@ -307,6 +308,7 @@ int vtd_ats_translate(struct vtd_unit *u, const struct vtd_req *req, struct vtd_
 {
 	uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
 	fault_init(f, req);
+	f->at = 1; /* translation request (AT=01b) */
 	stat_inc(&u->st.ats_translations);
 
 	/* Translation requests need the device TLB enabled in the context

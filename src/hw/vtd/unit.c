@@ -233,3 +233,8 @@ void vtd_stats_get(struct vtd_unit *u, struct vtd_stats *s)
 	hw_machine_collect_hits(u->m, u->index, &s->l1_hits, &s->iotlb_hits);
 	s->translations += s->l1_hits + s->iotlb_hits;
 }
+
+const char *vtd_unit_name(const struct vtd_unit *u)
+{
+	return u ? u->name : "";
+}

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <uiommu/hw/vtd.h>
 #include <uiommu/hw/vtd_regs.h>
 
 #include "../../util/seqcount.h"
@@ -169,37 +170,6 @@ struct vtd_iotlb {
 	atomic_bool has_size[4];   /* any 2 MiB / 1 GiB entries cached */
 };
 
-/* Interrupt lines (the MSI the unit would send). */
-enum vtd_irq {
-	VTD_IRQ_FAULT,
-	VTD_IRQ_INV_COMPLETE,
-	VTD_IRQ_PAGE_REQUEST,
-	VTD_IRQ_NR
-};
-typedef void (*vtd_irq_fn)(struct vtd_unit *u, enum vtd_irq irq, void *opaque);
-
-/* H-12 checker report. */
-struct vtd_stale_report {
-	uint16_t sid;
-	uint32_t pasid;
-	uint64_t addr;
-	uint64_t cached_out;  /* what the cache said (0: cached as usable) */
-	uint8_t cached_perm;
-	uint64_t table_out;   /* what the tables say now */
-	uint8_t table_perm;
-	uint8_t table_fault;  /* fault reason a walk would give, 0 if none */
-	const char *cache;    /* "IOTLB", "context cache", ... */
-	const char *missing;  /* the invalidation that should have come */
-};
-typedef void (*vtd_checker_fn)(struct vtd_unit *u, const struct vtd_stale_report *r, void *opaque);
-
-struct vtd_stats {
-	uint64_t translations, l1_hits, iotlb_hits, iotlb_misses, walks;
-	uint64_t ctx_hits, ctx_misses, pasid_hits, pasid_misses;
-	uint64_t faults, faults_suppressed, faults_overflow;
-	uint64_t inv_desc, inv_waits, page_requests, prq_overflow, stale_hits;
-	uint64_t ats_translations;
-};
 
 struct vtd_unit {
 	struct hw_machine *m;
@@ -258,9 +228,6 @@ struct vtd_unit {
 int vtd_unit_new(struct hw_machine *m, const struct vtd_config *cfg, const char *name,
 		 struct vtd_unit **out);
 void vtd_unit_free(struct vtd_unit *u);
-void vtd_set_irq_handler(struct vtd_unit *u, vtd_irq_fn fn, void *opaque);
-void vtd_set_checker(struct vtd_unit *u, vtd_checker_fn fn, void *opaque);
-void vtd_stats_get(struct vtd_unit *u, struct vtd_stats *s);
 void vtd_l1_retire(struct vtd_l1 *l1, struct vtd_unit *const *units, unsigned n);
 /* Statistics counters: a plain increment, not a locked one, so that the
  * translation path never bounces a shared cache line. Concurrent engines
@@ -276,9 +243,7 @@ static inline void vtd_bump_gen(struct vtd_unit *u)
 	atomic_fetch_add_explicit(&u->inv_gen, 1, memory_order_release);
 }
 
-/* regs.c: the MMIO interface (size 4 or 8, naturally aligned). */
-int vtd_mmio_read(struct vtd_unit *u, unsigned off, unsigned size, uint64_t *val);
-int vtd_mmio_write(struct vtd_unit *u, unsigned off, unsigned size, uint64_t val);
+/* regs.c (the MMIO interface is in <uiommu/hw/vtd.h>) */
 void vtd_raise_irq_locked(struct vtd_unit *u, enum vtd_irq irq);
 void vtd_send_pending_irqs(struct vtd_unit *u);
 

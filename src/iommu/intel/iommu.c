@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The driver's iommu_ops: probing devices (PASID table, context entries,
+ * PCI capabilities), allocating domains, attaching them to RIDs and
+ * PASIDs, and the per-device features of the 2018 series (A-3, A-4).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "intel.h"
+#include "../../host.h"
+#include "../../base/device.h"
+#include "../../base/pci.h"
+#include "../../hw/machine.h"
+#include "../../util/compiler.h"
+
+static struct intel_driver *drv_of(struct device *dev)
+{
+	return dev->host->intel;
+}
+
+static struct device_domain_info *info_of(struct device *dev)
+{
+	return dev->iommu ? dev->iommu->priv : NULL;
+}
+
+/* ---- RID and PASID attach, shared by every domain kind ---- */
+
+int intel_attach_dev(struct iommu_domain *d, struct device *dev)
+{
+	struct device_domain_info *info = info_of(dev);
+	if (!info)
+		return -ENODEV;
+	struct dmar_domain *dom = to_dmar_domain(d);
+	int rc = intel_dev_set_domain(info, IOMMU_NO_PASID, dom, info->domain);
+	if (!rc)
+		info->domain = dom;
+	return rc;
+}
+
+int intel_set_dev_pasid(struct iommu_domain *d, struct device *dev, ioasid_t pasid,
+			struct iommu_domain *old)
+{
+	struct device_domain_info *info = info_of(dev);
+	if (!info)
+		return -ENODEV;
+	if (!info->pasid_enabled || pasid == IOMMU_NO_PASID || pasid >= info->max_pasids)
+		return -EINVAL;
+	/* Requests with a PASID need PASIDE in the context entry (9.4). */
+	if (!info->paside) {
+		int rc = intel_context_set_paside(info, true);
+		if (rc)
+			return rc;
+	}
+	int rc = intel_dev_set_domain(info, pasid, to_dmar_domain(d),
+				      old ? to_dmar_domain(old) : NULL);
+	if (!rc && !old)
+		info->nr_pasid_attach++;
+	return rc;
+}
+
+static void intel_remove_dev_pasid(struct device *dev, ioasid_t pasid, struct iommu_domain *d)
+{
+	struct device_domain_info *info = info_of(dev);
+	if (!info)
+		return;
+	intel_dev_set_domain(info, pasid, drv_of(dev)->blocked, to_dmar_domain(d));
+	if (info->nr_pasid_attach)
+		info->nr_pasid_attach--;
+}
+
+/* ---- devices ---- */
+
+static int intel_probe_device(struct device *dev)
+{
+	struct intel_driver *drv = drv_of(dev);
+	struct pci_dev *p = dev->pdev;
+	if (!drv || !p || !p->unit)
+		return -ENODEV;
+	struct intel_iommu *iommu = intel_iommu_for_unit(drv, p->unit);
+	if (!iommu)
+		return -ENODEV;
+	struct device_domain_info *info = calloc(1, sizeof(*info));
+	if (!info)
+		return -ENOMEM;
+	info->dev = dev;
+	info->pdev = p;
+	info->iommu = iommu;
+	info->rid = p->rid;
+	/* Every requester ID its DMA may carry gets a context entry: its own
+	 * and the aliases a bridge or a quirk gives it. */
+	info->sids[info->nr_sids++] = p->rid;
+	if (p->dma_sid != p->rid)
+		info->sids[info->nr_sids++] = p->dma_sid;
+	for (unsigned i = 0; i < p->nr_aliases && info->nr_sids < ARRAY_SIZE(info->sids); i++) {
+		uint16_t a = PCI_RID(p->bus->number, p->aliases[i]);
+		if (a != p->dma_sid)
+			info->sids[info->nr_sids++] = a;
+	}
+
+	/* Capabilities in the order the PCI rules want: PASID before ATS. */
+	info->max_pasids = 1;
+	if (iommu->pasid_bits && pci_max_pasids(p)) {
+		info->pasid_supported = true;
+		if (pci_enable_pasid(p, true) == 0) {
+			info->pasid_enabled = true;
+			info->max_pasids = MIN(pci_max_pasids(p), 1u << iommu->pasid_bits);
+		}
+	}
+	if ((iommu->ecap & VTD_ECAP_DT) && p->ecap_ats) {
+		info->ats_supported = true;
+		if (pci_enable_ats(p) == 0) {
+			info->ats_enabled = true;
+			info->ats_qdep = pci_ats_queue_depth(p);
+		}
+	}
+	info->pri_supported = (iommu->ecap & VTD_ECAP_PRS) && p->ecap_pri && info->ats_enabled;
+
+	int rc = intel_pasid_alloc_table(info);
+	if (!rc)
+		rc = domain_context_setup(info);
+	if (rc) {
+		intel_pasid_free_table(info);
+		free(info);
+		return rc;
+	}
+	dev->iommu->priv = info;
+	dev->iommu->max_pasids = info->pasid_enabled ? info->max_pasids : 0;
+	return 0;
+}
+
+static void intel_release_device(struct device *dev)
+{
+	struct device_domain_info *info = info_of(dev);
+	if (!info)
+		return;
+	if (info->domain && !info->domain->blocked)
+		intel_dev_set_domain(info, IOMMU_NO_PASID, drv_of(dev)->blocked, info->domain);
+	domain_context_clear(info);
+	intel_pasid_free_table(info);
+	if (info->pri_enabled)
+		pci_disable_pri(info->pdev);
+	if (info->ats_enabled)
+		pci_disable_ats(info->pdev);
+	if (info->pasid_enabled)
+		pci_disable_pasid(info->pdev);
+	dev->iommu->priv = NULL;
+	free(info);
+}
+
+/* ---- domains ---- */
+
+static struct iommu_domain *intel_domain_alloc_paging(struct device *dev, unsigned flags, int *err)
+{
+	struct intel_driver *drv = drv_of(dev);
+	struct device_domain_info *info = info_of(dev);
+	if (!drv || !info) {
+		*err = -ENODEV;
+		return NULL;
+	}
+	struct intel_iommu *iommu = info->iommu;
+	bool fs = flags & IOMMU_DOMAIN_FLAG_FIRST_STAGE;
+	if (flags & ~(IOMMU_DOMAIN_FLAG_FIRST_STAGE | IOMMU_DOMAIN_FLAG_NEST_PARENT |
+		      IOMMU_DOMAIN_FLAG_DIRTY_TRACKING)) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	/* Nesting parents and dirty tracking are second-stage features. */
+	if ((fs && (flags & (IOMMU_DOMAIN_FLAG_NEST_PARENT | IOMMU_DOMAIN_FLAG_DIRTY_TRACKING))) ||
+	    (fs && !(iommu->ecap & VTD_ECAP_FLTS)) || (!fs && !(iommu->ecap & VTD_ECAP_SLTS)) ||
+	    ((flags & IOMMU_DOMAIN_FLAG_NEST_PARENT) && !(iommu->ecap & VTD_ECAP_NEST)) ||
+	    ((flags & IOMMU_DOMAIN_FLAG_DIRTY_TRACKING) && !(iommu->ecap & VTD_ECAP_SLADS))) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	struct dmar_domain *dom = intel_domain_new(drv, fs, flags, err);
+	return dom ? &dom->domain : NULL;
+}
+
+static struct iommu_domain *intel_identity_domain(struct device *dev)
+{
+	struct intel_driver *drv = drv_of(dev);
+	return drv ? &drv->identity->domain : NULL;
+}
+
+static struct iommu_domain *intel_blocked_domain(struct device *dev)
+{
+	struct intel_driver *drv = drv_of(dev);
+	return drv ? &drv->blocked->domain : NULL;
+}
+
+static bool intel_capable(struct device *dev, enum iommu_cap cap)
+{
+	struct device_domain_info *info = info_of(dev);
+	if (!info)
+		return false;
+	switch (cap) {
+	case IOMMU_CAP_CACHE_COHERENCY:
+		return true;
+	case IOMMU_CAP_ENFORCE_CACHE_COHERENCY:
+		return info->iommu->ecap & VTD_ECAP_SC;
+	case IOMMU_CAP_DIRTY_TRACKING:
+		return info->iommu->ecap & VTD_ECAP_SLADS;
+	case IOMMU_CAP_PASID:
+		return info->pasid_enabled;
+	}
+	return false;
+}
+
+/* ---- features: auxiliary domains (patches 2/8, 3/8) ---- */
+
+static bool intel_dev_has_feat(struct device *dev, enum iommu_dev_features f)
+{
+	struct device_domain_info *info = info_of(dev);
+	if (!info)
+		return false;
+	if (f == IOMMU_DEV_FEAT_AUX) {
+		/* Scalable mode with PASID on every unit, and a PCI function
+		 * with a PASID capability. */
+		struct intel_iommu *iommu;
+		list_for_each_entry(iommu, &info->iommu->drv->iommus, node)
+			if (!(iommu->ecap & VTD_ECAP_SMTS) || !(iommu->ecap & VTD_ECAP_PASID))
+				return false;
+		return info->pasid_supported;
+	}
+	return false;
+}
+
+static int intel_dev_enable_feat(struct device *dev, enum iommu_dev_features f)
+{
+	struct device_domain_info *info = info_of(dev);
+	if (f != IOMMU_DEV_FEAT_AUX)
+		return -EOPNOTSUPP;
+	if (!info || !intel_dev_has_feat(dev, f))
+		return -EINVAL;
+	/* The function's PASID capability could not be turned on (a port
+	 * above drops PASID prefixes): the 2018 code answers -ENODEV. */
+	if (!info->pasid_enabled)
+		return -ENODEV;
+	return info->paside ? 0 : intel_context_set_paside(info, true);
+}
+
+static int intel_dev_disable_feat(struct device *dev, enum iommu_dev_features f)
+{
+	struct device_domain_info *info = info_of(dev);
+	if (f != IOMMU_DEV_FEAT_AUX)
+		return -EOPNOTSUPP;
+	if (!info)
+		return -EINVAL;
+	if (info->paside && info->nr_pasid_attach == 0)
+		return intel_context_set_paside(info, false);
+	return 0;
+}
+
+static unsigned intel_max_pasids(struct device *dev)
+{
+	struct device_domain_info *info = info_of(dev);
+	return info && info->pasid_enabled ? info->max_pasids : 0;
+}
+
+const struct iommu_ops intel_iommu_ops = {
+	.name = "intel-iommu",
+	.probe_device = intel_probe_device,
+	.release_device = intel_release_device,
+	.domain_alloc_paging = intel_domain_alloc_paging,
+	.identity_domain = intel_identity_domain,
+	.blocked_domain = intel_blocked_domain,
+	.capable = intel_capable,
+	.dev_has_feat = intel_dev_has_feat,
+	.dev_enable_feat = intel_dev_enable_feat,
+	.dev_disable_feat = intel_dev_disable_feat,
+	.max_pasids = intel_max_pasids,
+	.remove_dev_pasid = intel_remove_dev_pasid,
+	.page_response = intel_page_response,
+};

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IOMMU core's objects and the interface an IOMMU driver implements
+ * (Linux include/linux/iommu.h in shape). The core owns groups, default
+ * domains, ownership, PASID bookkeeping and the auxiliary-domain API; a
+ * driver (src/iommu/intel) owns everything that touches hardware.
+ */
+#ifndef UIOMMU_IOMMU_IOMMU_H
+#define UIOMMU_IOMMU_IOMMU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uiommu/iommu.h>
+
+#include "pgtable/io_pgtable.h"
+#include "../util/list.h"
+
+struct uiommu_host;
+struct device;
+struct iommu_group;
+struct iommu_domain;
+
+enum iommu_cap {
+	IOMMU_CAP_CACHE_COHERENCY,
+	IOMMU_CAP_ENFORCE_CACHE_COHERENCY,
+	IOMMU_CAP_DIRTY_TRACKING,
+	IOMMU_CAP_PASID,
+};
+
+struct iommu_domain_geometry {
+	uint64_t aperture_start;
+	uint64_t aperture_end;    /* inclusive */
+	bool force_aperture;
+};
+
+struct iommu_domain_ops {
+	/* Make `domain` the translation of dev's RID (replacing the old). */
+	int (*attach_dev)(struct iommu_domain *domain, struct device *dev);
+	/* Install `domain` for (dev, pasid), replacing `old` if non-NULL. */
+	int (*set_dev_pasid)(struct iommu_domain *domain, struct device *dev, ioasid_t pasid,
+			     struct iommu_domain *old);
+	int (*map_pages)(struct iommu_domain *domain, uint64_t iova, uint64_t paddr, uint64_t size,
+			 int prot, uint64_t *mapped);
+	uint64_t (*unmap_pages)(struct iommu_domain *domain, uint64_t iova, uint64_t size,
+				struct iommu_iotlb_gather *gather);
+	void (*iotlb_sync)(struct iommu_domain *domain, struct iommu_iotlb_gather *gather);
+	void (*flush_iotlb_all)(struct iommu_domain *domain);
+	int (*iova_to_phys)(struct iommu_domain *domain, uint64_t iova, uint64_t *pa);
+	int (*set_dirty_tracking)(struct iommu_domain *domain, bool enable);
+	int (*read_and_clear_dirty)(struct iommu_domain *domain, uint64_t iova, uint64_t size,
+				    bool no_clear, void (*fn)(uint64_t, uint64_t, void *), void *arg);
+	/* Nested domains: invalidate user-owned first-stage caches. */
+	int (*cache_invalidate_user)(struct iommu_domain *domain, const void *entries,
+				     uint32_t entry_len, uint32_t *entry_num);
+	void (*free)(struct iommu_domain *domain);
+};
+
+struct iommu_ops {
+	const char *name;
+	/* The host's driver instance of a device's IOMMU. */
+	int (*probe_device)(struct device *dev);
+	void (*release_device)(struct device *dev);
+	struct iommu_domain *(*domain_alloc_paging)(struct device *dev, unsigned flags, int *err);
+	/* Nested domain over `parent` from driver-specific data (U-10). */
+	struct iommu_domain *(*domain_alloc_nested)(struct device *dev, struct iommu_domain *parent,
+						    uint32_t data_type, const void *data,
+						    uint32_t len, int *err);
+	struct iommu_domain *(*identity_domain)(struct device *dev);
+	struct iommu_domain *(*blocked_domain)(struct device *dev);
+	bool (*capable)(struct device *dev, enum iommu_cap cap);
+	bool (*dev_has_feat)(struct device *dev, enum iommu_dev_features f);
+	int (*dev_enable_feat)(struct device *dev, enum iommu_dev_features f);
+	int (*dev_disable_feat)(struct device *dev, enum iommu_dev_features f);
+	unsigned (*max_pasids)(struct device *dev);
+	void (*remove_dev_pasid)(struct device *dev, ioasid_t pasid, struct iommu_domain *domain);
+	int (*page_response)(struct device *dev, const struct iommu_page_request *req,
+			     enum iommu_page_response_code code);
+	/* Hardware info for GET_HW_INFO (U-9): type and the data. */
+	int (*hw_info)(struct device *dev, uint32_t *type, void *data, uint32_t *len);
+};
+
+struct iommu_domain {
+	enum iommu_domain_type type;
+	const struct iommu_domain_ops *ops;
+	const struct iommu_ops *owner;
+	struct uiommu_host *host;
+	uint64_t pgsize_bitmap;
+	struct iommu_domain_geometry geometry;
+	struct iommu_domain *parent;  /* nested */
+	bool dirty_ops;
+
+	iommu_fault_handler_t handler;
+	void *handler_token;
+	iommu_iopf_handler_t iopf_handler;
+	void *iopf_token;
+
+	/* Attachments, counted by the core: RIDs and PASIDs. */
+	unsigned attach_users;
+
+	/* 2018 auxiliary domains: the default PASID, allocated on the first
+	 * aux attach and freed when the last aux user goes (A-5, A-10). */
+	ioasid_t aux_pasid;
+	unsigned aux_users;
+};
+
+/* Per-device IOMMU state, owned by the core. */
+struct dev_iommu {
+	const struct iommu_ops *ops;
+	void *priv;                   /* the driver's per-device data */
+	unsigned max_pasids;
+	bool aux_enabled;
+	struct list_node aux_domains; /* struct aux_attach */
+	unsigned nr_aux;
+};
+
+/* Per-group IOMMU state. */
+struct group_iommu {
+	pthread_mutex_t lock;
+	struct iommu_domain *default_domain;
+	struct iommu_domain *blocking_domain;
+	struct iommu_domain *domain;       /* what the RIDs use now */
+	void *owner;                       /* DMA owner (VFIO, iommufd) */
+	unsigned owner_cnt;
+	struct list_node pasids;           /* struct group_pasid */
+};
+
+/* An auxiliary attachment of a domain to a device: users counts the
+ * subdevices (mdevs) of the device sharing it (the 2021 fix). */
+struct aux_attach {
+	struct list_node node;
+	struct iommu_domain *domain;
+	unsigned users;
+};
+
+struct group_pasid {
+	struct list_node node;
+	struct device *dev;
+	ioasid_t pasid;
+	struct iommu_domain *domain;
+};
+
+/* Core helpers for drivers. */
+void iommu_domain_init(struct iommu_domain *d, enum iommu_domain_type type,
+		       const struct iommu_domain_ops *ops, const struct iommu_ops *owner,
+		       struct uiommu_host *h);
+struct dev_iommu *dev_iommu(struct device *dev);
+/* From the fault interrupt: a DMA remapping fault by (dev, pasid). */
+void iommu_report_fault(struct device *dev, ioasid_t pasid, bool pasid_valid, uint64_t addr,
+			bool write, uint8_t reason);
+/* From the page request interrupt. */
+void iommu_report_page_request(struct iommu_page_request *req);
+
+/* Host lifecycle: probe every device behind an IOMMU, set default domains. */
+int iommu_host_init(struct uiommu_host *h);
+void iommu_host_fini(struct uiommu_host *h);
+
+/* Global PASID space: [1, 2^20). */
+struct ida;
+int iommu_pasid_space_init(struct uiommu_host *h);
+void iommu_pasid_space_fini(struct uiommu_host *h);
+
+#endif

@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uiommu/hw/vtd_regs.h>
+
+#include "io_pgtable.h"
+#include "../../util/compiler.h"
+
+#define ENTRIES 512
+#define COUNT_SHIFT 52
+#define COUNT_MASK (0x3ffull << COUNT_SHIFT)
+
+/* ---- the two formats ---- */
+
+static inline bool is_fs(const struct io_pgtable *pt)
+{
+	return pt->cfg.fmt == IO_PGTABLE_X86_FS;
+}
+
+static inline bool pte_present(const struct io_pgtable *pt, uint64_t e)
+{
+	/* Second stage has no present bit: valid iff R or W (9.8). */
+	return is_fs(pt) ? (e & VTD_FS_P) : (e & (VTD_SS_R | VTD_SS_W));
+}
+
+static inline bool pte_leaf(const struct io_pgtable *pt, uint64_t e, unsigned level)
+{
+	return level == 1 || (e & (is_fs(pt) ? VTD_FS_PS : VTD_SS_PS));
+}
+
+static inline uint64_t pte_addr(uint64_t e)
+{
+	return e & VTD_SS_ADDR_MASK; /* same field in both formats */
+}
+
+static uint64_t make_table(const struct io_pgtable *pt, const void *table)
+{
+	uint64_t pa = (uint64_t)(uintptr_t)table;
+	/* Non-leaf entries grant everything; leaves decide. */
+	return is_fs(pt) ? pa | VTD_FS_P | VTD_FS_RW | VTD_FS_US : pa | VTD_SS_R | VTD_SS_W;
+}
+
+static uint64_t make_leaf(const struct io_pgtable *pt, uint64_t pa, unsigned level, int prot)
+{
+	uint64_t e = pa;
+	if (is_fs(pt)) {
+		/* Linux sets U/S on IOMMU-owned first-stage pages because DMA is
+		 * issued with user privilege; IOMMU_PRIV makes a supervisor page. */
+		e |= VTD_FS_P | VTD_FS_A;
+		if (prot & IOMMU_WRITE)
+			e |= VTD_FS_RW | VTD_FS_D;
+		if (!(prot & IOMMU_PRIV))
+			e |= VTD_FS_US;
+		if (prot & IOMMU_NOEXEC)
+			e |= VTD_FS_XD;
+		if (level > 1)
+			e |= VTD_FS_PS;
+	} else {
+		if (prot & IOMMU_READ)
+			e |= VTD_SS_R;
+		if ((prot & IOMMU_WRITE) || pt->cfg.force_writeable)
+			e |= VTD_SS_W;
+		if (level > 1)
+			e |= VTD_SS_PS;
+	}
+	return e;
+}
+
+static inline unsigned shift_of(unsigned level)
+{
+	return 12 + 9 * (level - 1);
+}
+
+static inline uint64_t *table_of(uint64_t e)
+{
+	return (uint64_t *)(uintptr_t)pte_addr(e);
+}
+
+/* ---- entry access: hardware may CAS A/D into any entry concurrently ---- */
+
+static inline uint64_t ld(uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/* Replace an entry's hardware fields, keeping the table's count bits. */
+static inline void set_entry(uint64_t *table, unsigned idx, uint64_t v)
+{
+	uint64_t *p = &table[idx];
+	if (idx != 0) {
+		__atomic_store_n(p, v, __ATOMIC_RELEASE);
+		return;
+	}
+	uint64_t old = ld(p);
+	while (!__atomic_compare_exchange_n(p, &old, (old & COUNT_MASK) | (v & ~COUNT_MASK), false,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+}
+
+static inline uint64_t hw_bits(uint64_t *table, unsigned idx)
+{
+	uint64_t e = ld(&table[idx]);
+	return idx == 0 ? e & ~COUNT_MASK : e;
+}
+
+static inline unsigned count_of(uint64_t *table)
+{
+	return (unsigned)((ld(&table[0]) & COUNT_MASK) >> COUNT_SHIFT);
+}
+
+static inline void count_add(uint64_t *table, int delta)
+{
+	__atomic_fetch_add(&table[0], (uint64_t)(int64_t)delta << COUNT_SHIFT, __ATOMIC_RELAXED);
+}
+
+/* ---- pool of zeroed table pages ---- */
+
+struct pt_pool {
+	struct hw_mem *mem;
+	pthread_mutex_t lock;
+	void **free;
+	unsigned nr, cap;
+};
+
+#include <pthread.h>
+#include "../../hw/mem/mem.h"
+
+struct pt_pool *pt_pool_new(struct hw_mem *mem)
+{
+	struct pt_pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->mem = mem;
+	pthread_mutex_init(&p->lock, NULL);
+	return p;
+}
+
+void pt_pool_free(struct pt_pool *p)
+{
+	if (!p)
+		return;
+	for (unsigned i = 0; i < p->nr; i++)
+		hw_page_free(p->mem, p->free[i]);
+	free(p->free);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+void *pt_page_get(struct pt_pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	void *pg = p->nr ? p->free[--p->nr] : NULL;
+	pthread_mutex_unlock(&p->lock);
+	return pg ? pg : hw_page_alloc(p->mem);
+}
+
+/* Pages come back empty (every entry cleared), so they stay zeroed. A
+ * bounded stash keeps the map/unmap of a single page off malloc. */
+#define POOL_MAX 1024
+
+void pt_page_put(struct pt_pool *p, void *page)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->nr == p->cap && p->cap < POOL_MAX) {
+		unsigned ncap = p->cap ? p->cap * 2 : 64;
+		void **n = realloc(p->free, ncap * sizeof(*n));
+		if (n) {
+			p->free = n;
+			p->cap = ncap;
+		}
+	}
+	if (p->nr < p->cap) {
+		p->free[p->nr++] = page;
+		page = NULL;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (page)
+		hw_page_free(p->mem, page);
+}
+
+void pt_pages_put(struct pt_pool *p, struct iommu_iotlb_gather *g)
+{
+	for (unsigned i = 0; i < g->nr_pages; i++)
+		pt_page_put(p, g->pages[i]);
+	if (g->pages != g->inline_pages)
+		free(g->pages);
+	g->pages = g->inline_pages;
+	g->cap = 8;
+	g->nr_pages = 0;
+}
+
+static bool gather_page(struct iommu_iotlb_gather *g, void *page)
+{
+	if (g->nr_pages == g->cap) {
+		unsigned ncap = g->cap * 4;
+		void **n = g->pages == g->inline_pages ? malloc(ncap * sizeof(*n)) :
+							  realloc(g->pages, ncap * sizeof(*n));
+		if (!n)
+			return false;
+		if (g->pages == g->inline_pages)
+			memcpy(n, g->inline_pages, sizeof(g->inline_pages));
+		g->pages = n;
+		g->cap = ncap;
+	}
+	g->pages[g->nr_pages++] = page;
+	return true;
+}
+
+/* ---- init / destroy ---- */
+
+int io_pgtable_init(struct io_pgtable *pt, const struct io_pgtable_cfg *cfg, struct pt_pool *pool)
+{
+	if (cfg->levels < 3 || cfg->levels > 5 || (cfg->fmt == IO_PGTABLE_X86_FS && cfg->levels == 3))
+		return -EINVAL;
+	if (!(cfg->pgsize_bitmap & SZ_4K) || (cfg->pgsize_bitmap & ~(SZ_4K | SZ_2M | SZ_1G)))
+		return -EINVAL;
+	memset(pt, 0, sizeof(*pt));
+	pt->cfg = *cfg;
+	pt->pool = pool;
+	pt->root = pt_page_get(pool);
+	if (!pt->root)
+		return -ENOMEM;
+	pt->nr_tables = 1;
+	return 0;
+}
+
+static void free_tables(struct io_pgtable *pt, uint64_t *table, unsigned level)
+{
+	for (unsigned i = 0; level > 1 && i < ENTRIES; i++) {
+		uint64_t e = hw_bits(table, i);
+		if (pte_present(pt, e) && !pte_leaf(pt, e, level))
+			free_tables(pt, table_of(e), level - 1);
+	}
+	memset(table, 0, VTD_PAGE_SIZE);
+	pt_page_put(pt->pool, table);
+}
+
+void io_pgtable_destroy(struct io_pgtable *pt)
+{
+	if (pt->root)
+		free_tables(pt, pt->root, pt->cfg.levels);
+	pt->root = NULL;
+	while (pt->nr_stash)
+		pt_page_put(pt->pool, pt->stash[--pt->nr_stash]);
+}
+
+void io_pgtable_release(struct io_pgtable *pt, struct iommu_iotlb_gather *g)
+{
+	unsigned i = 0;
+	for (; i < g->nr_pages && pt->nr_stash < ARRAY_SIZE(pt->stash); i++)
+		pt->stash[pt->nr_stash++] = g->pages[i];
+	for (; i < g->nr_pages; i++)
+		pt_page_put(pt->pool, g->pages[i]);
+	if (g->pages != g->inline_pages)
+		free(g->pages);
+	g->pages = g->inline_pages;
+	g->cap = 8;
+	g->nr_pages = 0;
+}
+
+uint64_t *io_pgtable_subroot(struct io_pgtable *pt, unsigned level)
+{
+	uint64_t *table = pt->root;
+	for (unsigned l = pt->cfg.levels; l > level; l--) {
+		uint64_t e = hw_bits(table, 0);
+		if (!pte_present(pt, e)) {
+			uint64_t *child = pt->nr_stash ? pt->stash[--pt->nr_stash] :
+							 pt_page_get(pt->pool);
+			if (!child)
+				return NULL;
+			pt->nr_tables++;
+			set_entry(table, 0, make_table(pt, child));
+			count_add(table, 1);
+			e = hw_bits(table, 0);
+		} else if (pte_leaf(pt, e, l)) {
+			return NULL;
+		}
+		table = table_of(e);
+		pt->pinned[l - 2] = table; /* levels 4..1 below a 5-level root */
+	}
+	return table;
+}
+
+/* ---- map ---- */
+
+struct map_state {
+	uint64_t iova, pa, end; /* end exclusive */
+	int prot;
+	int err;
+};
+
+static bool can_leaf(const struct io_pgtable *pt, const struct map_state *s, unsigned level)
+{
+	uint64_t sz = 1ull << shift_of(level);
+	if (level > 3 || !(pt->cfg.pgsize_bitmap & sz))
+		return false;
+	return !(s->iova & (sz - 1)) && !(s->pa & (sz - 1)) && s->end - s->iova >= sz;
+}
+
+/* Fill the part of [s->iova, s->end) that `table` at `level` covers. */
+static void map_level(struct io_pgtable *pt, uint64_t *table, unsigned level, struct map_state *s)
+{
+	unsigned sh = shift_of(level);
+	uint64_t span_end = (s->iova | ((1ull << (sh + 9)) - 1)) + 1; /* end of this table */
+	if (span_end == 0 || span_end > s->end)
+		span_end = s->end;
+	while (s->iova < span_end && !s->err) {
+		unsigned idx = (unsigned)(s->iova >> sh) & 511;
+		uint64_t e = hw_bits(table, idx);
+		if (pte_present(pt, e)) {
+			if (pte_leaf(pt, e, level)) {
+				s->err = -EEXIST;
+				return;
+			}
+			map_level(pt, table_of(e), level - 1, s);
+			continue;
+		}
+		if (can_leaf(pt, s, level)) {
+			set_entry(table, idx, make_leaf(pt, s->pa, level, s->prot));
+			count_add(table, 1);
+			s->iova += 1ull << sh;
+			s->pa += 1ull << sh;
+			continue;
+		}
+		if (level == 1) { /* cannot happen: 4 KiB always fits */
+			s->err = -EINVAL;
+			return;
+		}
+		uint64_t *child = pt->nr_stash ? pt->stash[--pt->nr_stash] : pt_page_get(pt->pool);
+		if (!child) {
+			s->err = -ENOMEM;
+			return;
+		}
+		pt->nr_tables++;
+		set_entry(table, idx, make_table(pt, child));
+		count_add(table, 1);
+		map_level(pt, child, level - 1, s);
+	}
+}
+
+int io_pgtable_map(struct io_pgtable *pt, uint64_t iova, uint64_t pa, uint64_t size, int prot,
+		   uint64_t *mapped)
+{
+	*mapped = 0;
+	uint64_t width = shift_of(pt->cfg.levels) + 9;
+	if (!size || (iova | pa | size) & (SZ_4K - 1))
+		return -EINVAL;
+	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
+		return -EINVAL;
+	if (iova + size < iova || (width < 64 && (iova + size - 1) >> width))
+		return -EINVAL;
+	struct map_state s = { .iova = iova, .pa = pa, .end = iova + size, .prot = prot };
+	map_level(pt, pt->root, pt->cfg.levels, &s);
+	*mapped = s.iova - iova;
+	if (s.iova > pt->max_iova)
+		pt->max_iova = s.iova;
+	return s.err;
+}
+
+/* ---- unmap ---- */
+
+struct unmap_state {
+	uint64_t iova, end;
+	uint64_t unmapped;
+	struct iommu_iotlb_gather *g;
+};
+
+/* Returns true when `table` became empty. */
+static bool unmap_level(struct io_pgtable *pt, uint64_t *table, unsigned level,
+			struct unmap_state *s)
+{
+	unsigned sh = shift_of(level);
+	uint64_t span_end = (s->iova | ((1ull << (sh + 9)) - 1)) + 1;
+	if (span_end == 0 || span_end > s->end)
+		span_end = s->end;
+	while (s->iova < span_end) {
+		unsigned idx = (unsigned)(s->iova >> sh) & 511;
+		uint64_t base = s->iova & ~((1ull << sh) - 1);
+		uint64_t next = base + (1ull << sh);
+		uint64_t e = hw_bits(table, idx);
+		if (!pte_present(pt, e)) {
+			s->iova = next ? next : s->end;
+			continue;
+		}
+		if (pte_leaf(pt, e, level)) {
+			if (base < s->iova && level > 1) {
+				/* A large page started before the range: it is not
+				 * ours to split; skip it. */
+				s->iova = next;
+				continue;
+			}
+			set_entry(table, idx, 0);
+			count_add(table, -1);
+			iommu_iotlb_gather_add(s->g, base, 1ull << sh);
+			s->unmapped += 1ull << sh;
+			s->iova = next ? next : s->end;
+			continue;
+		}
+		uint64_t *child = table_of(e);
+		if (unmap_level(pt, child, level - 1, s)) {
+			if (gather_page(s->g, child)) {
+				set_entry(table, idx, 0);
+				count_add(table, -1);
+				pt->nr_tables--;
+				s->g->leaf_only = false;
+				iommu_iotlb_gather_add(s->g, base, 1ull << sh);
+			}
+		}
+	}
+	if (count_of(table) != 0 || table == pt->root)
+		return false;
+	for (unsigned i = 0; i < ARRAY_SIZE(pt->pinned); i++)
+		if (pt->pinned[i] == table)
+			return false;
+	return true;
+}
+
+uint64_t io_pgtable_unmap(struct io_pgtable *pt, uint64_t iova, uint64_t size,
+			  struct iommu_iotlb_gather *gather)
+{
+	if (!size || (iova | size) & (SZ_4K - 1) || iova + size < iova)
+		return 0;
+	uint64_t width = shift_of(pt->cfg.levels) + 9;
+	uint64_t end = iova + size;
+	if (width < 64 && end > (1ull << width))
+		end = 1ull << width;
+	if (iova >= end)
+		return 0;
+	struct unmap_state s = { .iova = iova, .end = end, .g = gather };
+	unmap_level(pt, pt->root, pt->cfg.levels, &s);
+	return s.unmapped;
+}
+
+/* ---- lookups ---- */
+
+static uint64_t lookup(const struct io_pgtable *pt, uint64_t iova, unsigned *level_out)
+{
+	uint64_t width = shift_of(pt->cfg.levels) + 9;
+	if (width < 64 && iova >> width)
+		return 0;
+	uint64_t *table = pt->root;
+	for (unsigned level = pt->cfg.levels; level >= 1; level--) {
+		unsigned idx = (unsigned)(iova >> shift_of(level)) & 511;
+		uint64_t e = hw_bits(table, idx);
+		if (!pte_present(pt, e))
+			return 0;
+		if (pte_leaf(pt, e, level)) {
+			*level_out = level;
+			return e;
+		}
+		table = table_of(e);
+	}
+	return 0;
+}
+
+int io_pgtable_iova_to_phys(const struct io_pgtable *pt, uint64_t iova, uint64_t *pa)
+{
+	unsigned level;
+	uint64_t e = lookup(pt, iova, &level);
+	if (!e)
+		return -ENOENT;
+	uint64_t sz = 1ull << shift_of(level);
+	*pa = (pte_addr(e) & ~(sz - 1)) | (iova & (sz - 1));
+	return 0;
+}
+
+uint64_t io_pgtable_leaf_size(const struct io_pgtable *pt, uint64_t iova)
+{
+	unsigned level;
+	return lookup(pt, iova, &level) ? 1ull << shift_of(level) : 0;
+}
+
+/* ---- dirty tracking (second stage D bit, 9.8) ---- */
+
+struct dirty_state {
+	uint64_t iova, end;
+	bool no_clear;
+	void (*fn)(uint64_t, uint64_t, void *);
+	void *arg;
+	struct iommu_iotlb_gather *g;
+};
+
+static void dirty_level(struct io_pgtable *pt, uint64_t *table, unsigned level,
+			struct dirty_state *s)
+{
+	unsigned sh = shift_of(level);
+	uint64_t span_end = (s->iova | ((1ull << (sh + 9)) - 1)) + 1;
+	if (span_end == 0 || span_end > s->end)
+		span_end = s->end;
+	uint64_t dbit = is_fs(pt) ? VTD_FS_D : VTD_SS_D;
+	while (s->iova < span_end) {
+		unsigned idx = (unsigned)(s->iova >> sh) & 511;
+		uint64_t base = s->iova & ~((1ull << sh) - 1);
+		uint64_t next = base + (1ull << sh);
+		uint64_t e = hw_bits(table, idx);
+		if (pte_present(pt, e) && !pte_leaf(pt, e, level)) {
+			dirty_level(pt, table_of(e), level - 1, s);
+			continue;
+		}
+		if (pte_present(pt, e) && (e & dbit)) {
+			s->fn(base, 1ull << sh, s->arg);
+			if (!s->no_clear) {
+				__atomic_fetch_and(&table[idx], ~dbit, __ATOMIC_RELAXED);
+				iommu_iotlb_gather_add(s->g, base, 1ull << sh);
+			}
+		}
+		s->iova = next ? next : s->end;
+	}
+}
+
+int io_pgtable_read_and_clear_dirty(struct io_pgtable *pt, uint64_t iova, uint64_t size,
+				    bool no_clear,
+				    void (*fn)(uint64_t iova, uint64_t len, void *arg), void *arg,
+				    struct iommu_iotlb_gather *gather)
+{
+	if (!size || iova + size < iova)
+		return -EINVAL;
+	struct dirty_state s = { .iova = iova, .end = iova + size, .no_clear = no_clear,
+				 .fn = fn, .arg = arg, .g = gather };
+	dirty_level(pt, pt->root, pt->cfg.levels, &s);
+	return 0;
+}
+
+static void leaves(const struct io_pgtable *pt, uint64_t *table, unsigned level, uint64_t base,
+		   void (*fn)(uint64_t, uint64_t, uint64_t, uint64_t, void *), void *arg)
+{
+	unsigned sh = shift_of(level);
+	for (unsigned i = 0; i < ENTRIES; i++) {
+		uint64_t e = hw_bits(table, i);
+		if (!pte_present(pt, e))
+			continue;
+		uint64_t iova = base + ((uint64_t)i << sh);
+		if (pte_leaf(pt, e, level))
+			fn(iova, pte_addr(e) & ~((1ull << sh) - 1), 1ull << sh, e, arg);
+		else
+			leaves(pt, table_of(e), level - 1, iova, fn, arg);
+	}
+}
+
+void io_pgtable_for_each_leaf(const struct io_pgtable *pt,
+			      void (*fn)(uint64_t iova, uint64_t pa, uint64_t size, uint64_t pte,
+					 void *arg),
+			      void *arg)
+{
+	leaves(pt, pt->root, pt->cfg.levels, 0, fn, arg);
+}
