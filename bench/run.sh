@@ -1,3 +1,9 @@
 #!/bin/sh
+# Run every benchmark of a build directory; each prints JSON lines.
 set -eu
-echo "no benchmarks yet" >&2
+dir=${1:-build-release}
+for b in bench_translate bench_dma bench_map bench_dsa; do
+	if [ -x "$dir/bench/$b" ]; then
+		"$dir/bench/$b"
+	fi
+done

@@ -67,6 +67,7 @@ int uiommu_host_new(const struct uiommu_host_opts *opts, struct uiommu_host **ou
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_init(&h->fault_lock, NULL);
 	list_init(&h->devices);
+	list_init(&h->domains);
 	list_init(&h->groups);
 
 	int rc;
@@ -81,7 +82,7 @@ int uiommu_host_new(const struct uiommu_host_opts *opts, struct uiommu_host **ou
 		goto fail;
 	if (opts->checker)
 		for (unsigned i = 0; i < h->m->nr_units; i++)
-			h->m->units[i]->cfg.checker = true;
+			h->m->units[i]->cfg.checker = h->m->units[i]->checker = true;
 	if ((rc = add_pci_devices(h)) || (rc = iommu_groups_build(h))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -131,4 +132,14 @@ struct device *host_find_device(struct uiommu_host *h, const char *name_or_bdf)
 			return d;
 	}
 	return NULL;
+}
+
+unsigned uiommu_host_nr_units(const struct uiommu_host *h)
+{
+	return h ? h->m->nr_units : 0;
+}
+
+struct vtd_unit *uiommu_host_unit(const struct uiommu_host *h, unsigned idx)
+{
+	return h && idx < h->m->nr_units ? h->m->units[idx] : NULL;
 }

@@ -40,6 +40,7 @@ struct uiommu_host {
 	bool iommu_ready;
 
 	struct intel_driver *intel;   /* the IOMMU driver instance */
+	struct list_node domains;     /* every domain a user allocated */
 
 	pthread_mutex_t pasid_lock;   /* global PASID space */
 	uint64_t *pasid_map;

@@ -37,6 +37,12 @@ int uiommu_host_new(const struct uiommu_host_opts *opts, struct uiommu_host **ou
 		    size_t errlen);
 void uiommu_host_free(struct uiommu_host *h);
 
+/* The remapping units of the host, for their MMIO, interrupts, checker
+ * and statistics (<uiommu/hw/vtd.h>). */
+struct vtd_unit;
+unsigned uiommu_host_nr_units(const struct uiommu_host *h);
+struct vtd_unit *uiommu_host_unit(const struct uiommu_host *h, unsigned idx);
+
 /* The built-in host's topology, as JSON. */
 const char *uiommu_default_topology(void);
 

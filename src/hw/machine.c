@@ -295,13 +295,15 @@ int hw_machine_finalize(struct hw_machine *m, char *err, size_t errlen)
 	return 0;
 }
 
-void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *l1, uint64_t *l2)
+void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *l1, uint64_t *l2,
+			     uint64_t *walks)
 {
 	pthread_mutex_lock(&m->ctx_lock);
 	struct pci_dma_ctx *c;
 	list_for_each_entry(c, &m->dma_ctxs, node) {
 		*l1 += atomic_load_explicit(&c->l1.l1_hits[idx], memory_order_relaxed);
 		*l2 += atomic_load_explicit(&c->l1.l2_hits[idx], memory_order_relaxed);
+		*walks += atomic_load_explicit(&c->l1.walks[idx], memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&m->ctx_lock);
 }

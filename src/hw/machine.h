@@ -57,6 +57,7 @@ static inline struct pci_dev *hw_dev_by_rid(struct hw_machine *m, uint16_t rid)
 struct pci_dev *hw_dev_by_name(struct hw_machine *m, const char *name);
 
 /* Sum the front-cache hit counters of live DMA contexts for unit `idx`. */
-void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *l1, uint64_t *l2);
+void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *l1, uint64_t *l2,
+			     uint64_t *walks);
 
 #endif

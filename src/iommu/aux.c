@@ -93,6 +93,8 @@ int iommu_attach_device_aux(struct iommu_domain *domain, struct device *dev)
 	/* only an aux-enabled device, only a paging domain. */
 	if (!di->aux_enabled || domain->type != IOMMU_DOMAIN_UNMANAGED)
 		return -EPERM;
+	if (domain->host != dev->host)
+		return -EINVAL;
 	struct aux_attach *a = find_aux(di, domain);
 	if (a) {
 		/* Another subdevice of this device in the same domain shares

@@ -90,10 +90,17 @@ struct iommu_domain *iommu_paging_domain_alloc_flags(struct device *dev, unsigne
 	}
 	*err = 0;
 	struct iommu_domain *d = di->ops->domain_alloc_paging(dev, flags, err);
-	if (d)
+	if (d) {
 		d->type = IOMMU_DOMAIN_UNMANAGED;
-	else if (!*err)
+		/* The host tracks what users allocate, so its teardown can
+		 * release what they left attached. */
+		pthread_mutex_lock(&dev->host->lock);
+		list_add_tail(&d->host_node, &dev->host->domains);
+		d->listed = true;
+		pthread_mutex_unlock(&dev->host->lock);
+	} else if (!*err) {
 		*err = -ENOMEM;
+	}
 	return d;
 }
 
@@ -121,10 +128,16 @@ int iommu_domain_free(struct iommu_domain *domain)
 		return 0;
 	if (domain->attach_users || domain->aux_users)
 		return -EBUSY;
-	if (domain->type == IOMMU_DOMAIN_IDENTITY || domain->type == IOMMU_DOMAIN_BLOCKED)
-		return -EINVAL; /* the driver's shared domains are not freed */
+	/* Default domains belong to their group, the identity and blocking
+	 * domains to the driver: only what a user allocated is theirs. */
+	if (!domain->listed)
+		return -EBUSY;
 	if (!domain->ops->free)
 		return -ENODEV;
+	pthread_mutex_lock(&domain->host->lock);
+	list_del(&domain->host_node);
+	domain->listed = false;
+	pthread_mutex_unlock(&domain->host->lock);
 	domain->ops->free(domain);
 	return 0;
 }
@@ -222,6 +235,8 @@ int iommu_attach_group(struct iommu_domain *domain, struct iommu_group *group)
 	struct group_iommu *gr = gi(group);
 	if (!domain || !gr)
 		return -ENODEV;
+	if (domain->host != group->host)
+		return -EINVAL; /* another machine's domain: its flushes never reach here */
 	if (domain->type == IOMMU_DOMAIN_NESTED ? false : !domain->ops->attach_dev)
 		return -ENODEV;
 	pthread_mutex_lock(&gr->lock);
@@ -279,6 +294,8 @@ int iommu_group_replace_domain(struct iommu_group *group, struct iommu_domain *d
 	struct group_iommu *gr = gi(group);
 	if (!gr || !domain)
 		return -ENODEV;
+	if (domain->host != group->host)
+		return -EINVAL;
 	pthread_mutex_lock(&gr->lock);
 	int rc = gr->owner_cnt ? group_set_domain(group, domain) : -EPERM;
 	pthread_mutex_unlock(&gr->lock);
@@ -337,6 +354,8 @@ int iommu_attach_group_owned(struct iommu_domain *domain, struct iommu_group *gr
 	struct group_iommu *gr = gi(group);
 	if (!gr || !domain)
 		return -ENODEV;
+	if (domain->host != group->host)
+		return -EINVAL;
 	pthread_mutex_lock(&gr->lock);
 	int rc = !gr->owner_cnt ? -EPERM :
 		 gr->domain != gr->blocking_domain ? -EBUSY : group_set_domain(group, domain);
@@ -546,6 +565,15 @@ void iommu_host_fini(struct uiommu_host *h)
 		pthread_mutex_destroy(&gr->lock);
 		free(gr);
 		g->iommu = NULL;
+	}
+	/* What users left allocated: nothing uses it any more. */
+	struct iommu_domain *d, *dt;
+	list_for_each_entry_safe(d, dt, &h->domains, host_node) {
+		list_del(&d->host_node);
+		d->listed = false;
+		d->attach_users = 0;
+		d->aux_users = 0;
+		d->ops->free(d);
 	}
 	iommu_pasid_space_fini(h);
 	intel_iommu_exit(h);

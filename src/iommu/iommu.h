@@ -103,6 +103,9 @@ struct iommu_domain {
 	 * aux attach and freed when the last aux user goes (A-5, A-10). */
 	ioasid_t aux_pasid;
 	unsigned aux_users;
+
+	struct list_node host_node;   /* uiommu_host.domains */
+	bool listed;
 };
 
 /* Per-device IOMMU state, owned by the core. */

@@ -97,7 +97,7 @@ static int check(struct iommu_domain *domain, struct device *dev, ioasid_t pasid
 		return -ENODEV;
 	if (!domain->ops->set_dev_pasid || !di->ops->remove_dev_pasid)
 		return -ENODEV;
-	if (domain->owner != di->ops)
+	if (domain->owner != di->ops || domain->host != dev->host)
 		return -EINVAL;
 	if (pasid == IOMMU_NO_PASID || pasid >= iommu_dev_max_pasids(dev))
 		return -EINVAL;

@@ -13,6 +13,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "topology", cmd_topology, "show the emulated PCI hierarchy, IOMMU groups and units" },
+	{ "dump", cmd_dump, "decode root, context and PASID tables and page tables from memory" },
 	{ "demo", cmd_demo, "program the IOMMU like a driver and watch DMA get translated and blocked" },
 };
 

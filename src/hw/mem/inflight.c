@@ -87,10 +87,12 @@ void hw_slot_offline(struct hw_inflight_slot *s)
 
 void hw_inflight_drain(struct hw_inflight *in)
 {
+	/* Order the invalidations before the look at who is online (the
+	 * other half of the fence in hw_slot_online). */
 	atomic_thread_fence(memory_order_seq_cst);
-	atomic_fetch_add_explicit(&in->drains, 1, memory_order_relaxed);
 	if (atomic_load_explicit(&in->nr_online, memory_order_relaxed) == 0)
 		return;
+	atomic_fetch_add_explicit(&in->drains, 1, memory_order_relaxed);
 
 	/* Make every running reader's section marker visible to us. */
 	if (in->membarrier)

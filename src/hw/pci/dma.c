@@ -93,6 +93,8 @@ static int xlate_ats(struct pci_dma_ctx *c, struct pci_dev *d, struct vtd_unit *
 	e->perm = h.perm;
 	e->size_shift = h.size_shift;
 	uint64_t off = req->addr & ((1ull << h.size_shift) - 1);
+	if (__builtin_expect(u->checker, 0))
+		vtd_check_hit(u, req, h.out_base + off, h.perm, "device TLB");
 	x->out = h.out_base + off;
 	x->avail = (1ull << h.size_shift) - off;
 	x->perm = h.perm;

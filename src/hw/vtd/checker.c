@@ -6,6 +6,8 @@
  * changed a structure and did not invalidate - the bug this mode exists
  * to catch - and is reported with what the cache and the tables say.
  */
+#include <string.h>
+
 #include "vtd.h"
 #include "../../util/compiler.h"
 
@@ -62,7 +64,7 @@ static void fresh_walk(struct vtd_unit *u, const struct vtd_req *req, struct fre
 		return;
 	}
 	if (pgtt == VTD_PGTT_SS) {
-		r->missing = "IOTLB invalidation (domain or page selective)";
+		r->missing = "IOTLB invalidation (domain- or page-selective)";
 		rc = vtd_walk_ss(u, pe.q[0] & VTD_PE0_SSPTPTR_MASK, VTD_PE0_AW(pe.q[0]) + 2, false,
 				 req->addr, req->perm, false, &w, &f);
 	} else {
@@ -83,6 +85,8 @@ void vtd_check_hit(struct vtd_unit *u, const struct vtd_req *req, uint64_t out, 
 {
 	struct fresh r;
 	fresh_walk(u, req, &r);
+	if (!strcmp(cache, "device TLB"))
+		r.missing = "device-TLB invalidation";
 	uint8_t need = req->perm & (VTD_PERM_R | VTD_PERM_W);
 	if (r.ok && r.out == out && (r.perm & need) == need)
 		return;

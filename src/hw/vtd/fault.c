@@ -29,7 +29,7 @@ void vtd_record_fault(struct vtd_unit *u, const struct vtd_fault *f)
 	}
 	atomic_fetch_add_explicit(&u->st.faults, 1, memory_order_relaxed);
 
-	pthread_mutex_lock(&u->reg_lock);
+	spin_lock(&u->reg_lock);
 	bool had = pending_conditions(u) != 0;
 	unsigned slot = u->frcd_next;
 	if ((u->fsts & VTD_FSTS_PFO) || (u->frcd[2 * slot + 1] & VTD_FRCD_HI_F)) {
@@ -54,6 +54,6 @@ void vtd_record_fault(struct vtd_unit *u, const struct vtd_fault *f)
 	}
 	if (!had)
 		vtd_raise_irq_locked(u, VTD_IRQ_FAULT);
-	pthread_mutex_unlock(&u->reg_lock);
+	spin_unlock(&u->reg_lock);
 	vtd_send_pending_irqs(u);
 }

@@ -25,9 +25,14 @@ int vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *r, enum vtd_
 
 	if (!(u->ecap & VTD_ECAP_PRS))
 		return -1;
-	/* The requester's context must allow page requests (9.4 PRE). */
+	/* Page requests need scalable-mode tables (RTA.3) and a context that
+	 * allows them (9.4 PRE). */
 	struct vtd_ctx ctx;
-	if (vtd_context_lookup(u, r->sid, &ctx, &f, true) == 0 && !(ctx.lo & VTD_SM_CTX_PRE)) {
+	uint64_t ttm = atomic_load(&u->rtaddr) & VTD_RTADDR_TTM_MASK;
+	if (ttm == VTD_RTADDR_TTM_LEGACY) {
+		f.reason = VTD_FR_SM_TTM0_PRQ;
+	} else if (vtd_context_lookup(u, r->sid, &ctx, &f, true) == 0 &&
+		   !(ctx.lo & VTD_SM_CTX_PRE)) {
 		f.reason = VTD_FR_SM_CTX_PRE;
 		f.qualified = true;
 	}
@@ -37,7 +42,7 @@ int vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *r, enum vtd_
 	}
 
 	atomic_fetch_add_explicit(&u->st.page_requests, 1, memory_order_relaxed);
-	pthread_mutex_lock(&u->reg_lock);
+	spin_lock(&u->reg_lock);
 	uint64_t size = (VTD_PAGE_SIZE << VTD_PQA_PQS(u->pqa));
 	uint64_t base = u->pqa & VTD_PQA_ADDR_MASK;
 	uint64_t next = (u->pqt + VTD_PRQ_DESC_SIZE) % size;
@@ -48,7 +53,7 @@ int vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *r, enum vtd_
 	if (full) {
 		u->prs |= VTD_PRS_PRO;
 		atomic_fetch_add_explicit(&u->st.prq_overflow, 1, memory_order_relaxed);
-		pthread_mutex_unlock(&u->reg_lock);
+		spin_unlock(&u->reg_lock);
 		/* A dropped last request of a group is answered by the unit
 		 * itself with Success, so the device retries and does not wait
 		 * for a response that can never come (7.5.1). */
@@ -92,7 +97,7 @@ int vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *r, enum vtd_
 		vtd_raise_irq_locked(u, VTD_IRQ_PAGE_REQUEST);
 	}
 	*res = VTD_PRQ_QUEUED;
-	pthread_mutex_unlock(&u->reg_lock);
+	spin_unlock(&u->reg_lock);
 	vtd_send_pending_irqs(u);
 	return 0;
 }

@@ -87,7 +87,7 @@ static unsigned do_desc(struct vtd_unit *u, const uint64_t q[4], bool dw)
 			return VTD_IQEI_RSVD;
 		spin_lock(&u->cache_lock);
 		vtd_cc_invalidate(u, g != VTD_INV_CC_DEVICE, VTD_INV_CC_SID(q[0]), VTD_INV_CC_FM(q[0]));
-		vtd_bump_gen(u);
+		vtd_bump_gen_locked(u);
 		spin_unlock(&u->cache_lock);
 		return 0;
 
@@ -99,19 +99,23 @@ static unsigned do_desc(struct vtd_unit *u, const uint64_t q[4], bool dw)
 		if (g == VTD_INV_IOTLB_PSI && !psi_ok(u, q[1]))
 			return VTD_IQEI_RSVD;
 		spin_lock(&u->cache_lock);
+		bool changed = true;
 		if (g == VTD_INV_IOTLB_GLOBAL) {
 			vtd_iotlb_flush_all(&u->iotlb);
 		} else if (g == VTD_INV_IOTLB_DSI) {
-			vtd_iotlb_flush_class(&u->iotlb, VTD_TLB_SS, did);
-			vtd_iotlb_flush_class(&u->iotlb, VTD_TLB_FS, did);
+			changed = vtd_iotlb_flush_class(&u->iotlb, VTD_TLB_SS, did);
+			changed |= vtd_iotlb_flush_class(&u->iotlb, VTD_TLB_FS, did);
 		} else {
 			/* Page-selective: second-stage entries in the range, and
 			 * every first-stage/nested entry of the domain (6.5.2.3). */
-			vtd_iotlb_flush_range(&u->iotlb, VTD_TLB_SS, did, 0, VTD_INV_ADDR(q[1]),
-					      VTD_INV_ADDR_AM(q[1]));
-			vtd_iotlb_flush_class(&u->iotlb, VTD_TLB_FS, did);
+			changed = vtd_iotlb_flush_range(&u->iotlb, VTD_TLB_SS, did, 0,
+							VTD_INV_ADDR(q[1]), VTD_INV_ADDR_AM(q[1]));
+			changed |= vtd_iotlb_flush_class(&u->iotlb, VTD_TLB_FS, did);
 		}
-		vtd_bump_gen(u);
+		/* The engines' front caches hold only what the IOTLB held: if
+		 * nothing of the domain was there, they have nothing of it. */
+		if (changed)
+			vtd_bump_gen_locked(u);
 		spin_unlock(&u->cache_lock);
 		return 0;
 	}
@@ -138,7 +142,7 @@ static unsigned do_desc(struct vtd_unit *u, const uint64_t q[4], bool dw)
 		uint64_t base, size;
 		devtlb_range(q[1], s, &base, &size);
 		spin_lock(&u->cache_lock);
-		vtd_bump_gen(u); /* before the ATC: a racing fill must not survive */
+		vtd_bump_gen_locked(u); /* before the ATC: a racing fill must not survive */
 		spin_unlock(&u->cache_lock);
 		struct pci_dev *d = hw_dev_by_rid(u->m, sid);
 		if (d && d->atc)
@@ -156,7 +160,7 @@ static unsigned do_desc(struct vtd_unit *u, const uint64_t q[4], bool dw)
 			rsvd |= VTD_INV_WAIT_PD;
 		if (bad(q[0], rsvd) || bad(q[1], 3))
 			return VTD_IQEI_RSVD;
-		atomic_fetch_add_explicit(&u->st.inv_waits, 1, memory_order_relaxed);
+		stat_inc(&u->st.inv_waits);
 		hw_inflight_drain(&u->m->inflight);
 		if (q[0] & VTD_INV_WAIT_SW) {
 			if (!hw_write32(VTD_INV_WAIT_ADDR(q[1]), VTD_INV_WAIT_DATA(q[0])))
@@ -182,12 +186,14 @@ static unsigned do_desc(struct vtd_unit *u, const uint64_t q[4], bool dw)
 		uint32_t pasid = VTD_INV_PASID(q[0]);
 		/* Never touches second-stage-only or pass-through entries. */
 		spin_lock(&u->cache_lock);
+		bool changed;
 		if (g == VTD_INV_PIOTLB_ALL_IN_PASID)
-			vtd_iotlb_flush_pasid(&u->iotlb, did, pasid);
+			changed = vtd_iotlb_flush_pasid(&u->iotlb, did, pasid);
 		else
-			vtd_iotlb_flush_range(&u->iotlb, VTD_TLB_FS, did, pasid, VTD_INV_ADDR(q[1]),
-					      VTD_INV_ADDR_AM(q[1]));
-		vtd_bump_gen(u);
+			changed = vtd_iotlb_flush_range(&u->iotlb, VTD_TLB_FS, did, pasid,
+							VTD_INV_ADDR(q[1]), VTD_INV_ADDR_AM(q[1]));
+		if (changed)
+			vtd_bump_gen_locked(u);
 		spin_unlock(&u->cache_lock);
 		return 0;
 	}
@@ -198,7 +204,7 @@ static unsigned do_desc(struct vtd_unit *u, const uint64_t q[4], bool dw)
 			return VTD_IQEI_RSVD;
 		spin_lock(&u->cache_lock);
 		vtd_pc_invalidate(u, g, VTD_INV_DID(q[0]), VTD_INV_PASID(q[0]));
-		vtd_bump_gen(u);
+		vtd_bump_gen_locked(u);
 		spin_unlock(&u->cache_lock);
 		return 0;
 
@@ -243,7 +249,7 @@ void vtd_qi_process_locked(struct vtd_unit *u)
 				return;
 			}
 		}
-		atomic_fetch_add_explicit(&u->st.inv_desc, 1, memory_order_relaxed);
+		stat_inc(&u->st.inv_desc);
 		unsigned err = do_desc(u, q, dw);
 		if (err) {
 			/* IQH stays on the offending descriptor (6.5.2.10). */

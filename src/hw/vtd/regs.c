@@ -58,12 +58,12 @@ void vtd_raise_irq_locked(struct vtd_unit *u, enum vtd_irq irq)
 void vtd_send_pending_irqs(struct vtd_unit *u)
 {
 	for (;;) {
-		pthread_mutex_lock(&u->reg_lock);
+		spin_lock(&u->reg_lock);
 		unsigned p = u->pending_irqs;
 		u->pending_irqs = 0;
 		vtd_irq_fn fn = u->irq_fn;
 		void *opaque = u->irq_opaque;
-		pthread_mutex_unlock(&u->reg_lock);
+		spin_unlock(&u->reg_lock);
 		if (!p)
 			return;
 		for (unsigned i = 0; i < VTD_IRQ_NR; i++)
@@ -261,22 +261,22 @@ static void write32(struct vtd_unit *u, unsigned off, uint32_t val)
 
 int vtd_mmio_read(struct vtd_unit *u, unsigned off, unsigned size, uint64_t *val)
 {
-	if ((size != 4 && size != 8) || (off & (size - 1)) || off + size > VTD_MMIO_SIZE)
+	if ((size != 4 && size != 8) || (off & (size - 1)) || off > VTD_MMIO_SIZE - size)
 		return -EINVAL;
-	pthread_mutex_lock(&u->reg_lock);
+	spin_lock(&u->reg_lock);
 	uint64_t v = read32(u, off);
 	if (size == 8)
 		v |= (uint64_t)read32(u, off + 4) << 32;
-	pthread_mutex_unlock(&u->reg_lock);
+	spin_unlock(&u->reg_lock);
 	*val = v;
 	return 0;
 }
 
 int vtd_mmio_write(struct vtd_unit *u, unsigned off, unsigned size, uint64_t val)
 {
-	if ((size != 4 && size != 8) || (off & (size - 1)) || off + size > VTD_MMIO_SIZE)
+	if ((size != 4 && size != 8) || (off & (size - 1)) || off > VTD_MMIO_SIZE - size)
 		return -EINVAL;
-	pthread_mutex_lock(&u->reg_lock);
+	spin_lock(&u->reg_lock);
 	if (size == 8 && off == VTD_REG_IQT) {
 		/* The tail's only field lives in the low dword. */
 		write32(u, off + 4, (uint32_t)(val >> 32));
@@ -286,7 +286,9 @@ int vtd_mmio_write(struct vtd_unit *u, unsigned off, unsigned size, uint64_t val
 		if (size == 8)
 			write32(u, off + 4, (uint32_t)(val >> 32));
 	}
-	pthread_mutex_unlock(&u->reg_lock);
-	vtd_send_pending_irqs(u);
+	bool irq = u->pending_irqs != 0;
+	spin_unlock(&u->reg_lock);
+	if (irq)
+		vtd_send_pending_irqs(u);
 	return 0;
 }

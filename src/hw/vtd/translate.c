@@ -11,6 +11,7 @@
  * keep a translation the caches behind it no longer have.
  */
 #include "vtd.h"
+#include "iotlb.h"
 #include "../mem/mem.h"
 #include "../../util/compiler.h"
 
@@ -18,6 +19,11 @@
 #define INTR_WINDOW_SIZE 0x00100000ull
 
 bool vtd_in_interrupt_window(uint64_t addr)
+{
+	return addr - INTR_WINDOW_BASE < INTR_WINDOW_SIZE;
+}
+
+static inline bool in_window(uint64_t addr)
 {
 	return addr - INTR_WINDOW_BASE < INTR_WINDOW_SIZE;
 }
@@ -92,14 +98,31 @@ static int resolve_stream(struct vtd_unit *u, struct vtd_l1 *l1, const struct vt
 		return -1;
 
 	if (l1) {
-		l1->stream.unit = u;
-		l1->stream.gen = gen;
-		l1->stream.key = key;
-		l1->stream.pasid = *pasid;
-		l1->stream.fpd = f->fpd;
-		l1->stream.q[0] = pe->q[0];
-		l1->stream.q[1] = pe->q[1];
-		l1->stream.q[2] = pe->q[2];
+		struct vtd_l1_stream *st = &l1->stream;
+		st->unit = u;
+		st->gen = gen;
+		st->key = key;
+		st->pasid = *pasid;
+		st->fpd = f->fpd;
+		st->q[0] = pe->q[0];
+		st->q[1] = pe->q[1];
+		st->q[2] = pe->q[2];
+		unsigned pgtt = VTD_PE0_PGTT(pe->q[0]);
+		st->fast = pgtt == VTD_PGTT_SS || pgtt == VTD_PGTT_FS;
+		st->cls = pgtt == VTD_PGTT_SS ? VTD_TLB_SS : VTD_TLB_FS;
+		st->did = VTD_PE1_DID(pe->q[1]);
+		st->levels = pgtt == VTD_PGTT_SS ? (uint8_t)(VTD_PE0_AW(pe->q[0]) + 2) : 0;
+		st->ad = pe->q[0] & VTD_PE0_SSADE;
+		st->wpe = pe->q[2] & VTD_PE2_WPE;
+		st->smep = pe->q[2] & VTD_PE2_SMEP;
+		st->root = pe->q[0] & VTD_PE0_SSPTPTR_MASK;
+		uint32_t tp = st->cls == VTD_TLB_FS ? *pasid : 0;
+		st->tag4k = make_tag((enum vtd_tlb_class)st->cls, 1, st->did, tp, 0);
+		st->salt4k = set_salt(st->did, tp, 1);
+		st->cls_gen = &u->iotlb.gen[st->did * 2u + st->cls];
+		for (unsigned fl = 0; fl < 32; fl++)
+			st->perm[fl] = allowed((uint8_t)fl, st->cls == VTD_TLB_FS, false, st->wpe,
+					       st->smep);
 	}
 	return 0;
 }
@@ -245,61 +268,240 @@ static void fault_init(struct vtd_fault *f, const struct vtd_req *req)
 	f->addr = req->addr;
 }
 
-int vtd_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
-		  struct vtd_xlate *x, struct vtd_fault *f)
+static inline void l1_fill(struct vtd_l1 *l1, struct vtd_unit *u, const struct vtd_req *req,
+			   uint64_t gen, uint64_t out_base, uint8_t perm, uint8_t shift)
 {
-	uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
-	uint64_t vpn = req->addr >> VTD_PAGE_SHIFT;
-	uint64_t key = vtd_l1_key(req);
-	struct vtd_l1_entry *e = NULL;
+	uint64_t key = vtd_l1_key(req), vpn = req->addr >> VTD_PAGE_SHIFT;
+	struct vtd_l1_entry *e = shift > VTD_PAGE_SHIFT ? vtd_l1_big_slot(l1, vpn, key) :
+							   vtd_l1_slot(l1, vpn, key);
+	e->gen = gen;
+	e->unit = u;
+	e->key = key;
+	e->vpn = vpn;
+	e->out_base = out_base;
+	e->perm = perm;
+	e->size_shift = shift;
+}
 
-	if (l1) {
-		e = vtd_l1_slot(l1, vpn, key);
-		if (e->vpn == vpn && e->key == key && e->unit == u && e->gen == gen &&
-		    (e->perm & req->perm) == req->perm) {
-			uint64_t off = req->addr & ((1ull << e->size_shift) - 1);
-			x->out = e->out_base + off;
-			x->avail = (1ull << e->size_shift) - off;
-			x->perm = e->perm;
-			x->size_shift = e->size_shift;
-			stat_inc(&l1->l1_hits[u->index]);
-			if (unlikely(u->cfg.checker))
-				vtd_check_hit(u, req, x->out, x->perm, "IOTLB");
+static inline void set_x(struct vtd_xlate *x, uint64_t addr, uint64_t out_base, uint8_t perm,
+			 uint8_t shift)
+{
+	uint64_t off = addr & ((1ull << shift) - 1);
+	x->out = out_base + off;
+	x->avail = (1ull << shift) - off;
+	x->perm = perm;
+	x->size_shift = shift;
+}
+
+/*
+ * A second-stage walk for the fast path: well-formed entries only, no
+ * A/D updates, no fault reporting. Returns 1 at the first thing that is
+ * not plain, and the caller redoes the walk with vtd_walk_ss().
+ */
+static inline int walk_ss_fast(const struct vtd_unit *u, const struct vtd_l1_stream *st,
+			       uint64_t addr, struct vtd_walk *w)
+{
+	unsigned level = st->levels, sh = 12 + 9 * (level - 1);
+	if (addr >> (sh + 9) || (addr >> VTD_CAP_MGAW(u->cap)))
+		return 1;
+	uint64_t table = st->root, rw = VTD_SS_R | VTD_SS_W;
+	for (;;) {
+		uint64_t pa = table + ((addr >> sh) & 511) * 8;
+		if (pa - HW_PA_MIN >= HW_PA_LIMIT - HW_PA_MIN)
+			return 1;
+		uint64_t pte = __atomic_load_n((uint64_t *)(uintptr_t)pa, __ATOMIC_RELAXED);
+		if (!(pte & rw))
+			return 1;
+		bool leaf = level == 1 || (pte & VTD_SS_PS);
+		if ((pte & u->ss_rsvd[level][leaf]) || (leaf && level > 1 && !u->ss_large[level]))
+			return 1;
+		rw &= pte;
+		if (leaf) {
+			w->out_base = pte & VTD_SS_ADDR_MASK & ~((1ull << sh) - 1);
+			/* Anything near the interrupt range: the full walk. */
+			if (w->out_base <= 0xfeefffffull &&
+			    w->out_base + (1ull << sh) - 1 >= 0xfee00000ull)
+				return 1;
+			w->size_shift = (uint8_t)sh;
+			w->flags = (uint8_t)(rw | VTD_TLBF_U | VTD_TLBF_X | VTD_TLBF_D);
+			return 0;
+		}
+		table = pte & VTD_SS_ADDR_MASK;
+		level--;
+		sh -= 9;
+	}
+}
+
+/* Fill the 4 KiB entry of the stream's set, the one the probe missed. */
+static inline void fill_4k(struct vtd_unit *u, const struct vtd_l1_stream *st, uint64_t gen,
+			   uint64_t pfn, uint64_t out)
+{
+	struct vtd_iotlb *t = &u->iotlb;
+	struct vtd_iotlb_set *set = &t->sets[(unsigned)(pfn + st->salt4k) & (t->nsets - 1)];
+	spin_lock(&u->cache_lock);
+	if (atomic_load_explicit(&u->inv_gen, memory_order_relaxed) == gen) {
+		uint32_t g = atomic_load_explicit(st->cls_gen, memory_order_relaxed) & 0xffffff;
+		uint64_t t0 = ld64(&set->way[0].tag), t1 = ld64(&set->way[1].tag);
+		unsigned w;
+		if (!(t0 >> 63) || (t0 & 0xffffff) != (atomic_load_explicit(
+				&t->gen[tag_did(t0) * 2u + tag_class(t0)], memory_order_relaxed) & 0xffffff))
+			w = 0;
+		else if (!(t1 >> 63))
+			w = 1;
+		else
+			w = set->victim++ & 1;
+		vtd_iotlb_mark_filled(t, (enum vtd_tlb_class)st->cls, st->did);
+		seq_write_begin(&set->seq);
+		st64(&set->way[w].pfn, pfn);
+		st64(&set->way[w].out, out);
+		st64(&set->way[w].tag, st->tag4k | g);
+		seq_write_end(&set->seq);
+	}
+	spin_unlock(&u->cache_lock);
+}
+
+/*
+ * The common case, kept short: the engine's stream (requester, PASID)
+ * already resolved to a second- or first-stage PASID entry, a user
+ * request, and translation on. An IOTLB hit, or a walk and fill. Returns
+ * 1 to fall back to the general path.
+ */
+static int fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t gen,
+		struct vtd_xlate *x, struct vtd_fault *f)
+{
+	const struct vtd_l1_stream *st = &l1->stream;
+	if (st->unit != u || st->gen != gen || st->key != (vtd_l1_key(req) & ~(1ull << 37)) ||
+	    !st->fast || req->priv || (req->perm & VTD_PERM_X) || u->checker)
+		return 1;
+	bool fs = st->cls == VTD_TLB_FS;
+	uint8_t p;
+	/* The IOTLB probe for a 4 KiB entry of this stream, spelled out; a
+	 * unit holding large pages takes the general lookup. */
+	struct vtd_iotlb *t = &u->iotlb;
+	uint64_t pfn = req->addr >> VTD_PAGE_SHIFT;
+	if (!atomic_load_explicit(&t->has_size[2], memory_order_relaxed) &&
+	    !atomic_load_explicit(&t->has_size[3], memory_order_relaxed)) {
+		uint64_t want = st->tag4k | (atomic_load_explicit(st->cls_gen, memory_order_acquire) & 0xffffff);
+		struct vtd_iotlb_set *set = &t->sets[(unsigned)(pfn + st->salt4k) & (t->nsets - 1)];
+		uint64_t s0 = seq_read_begin(&set->seq);
+		unsigned w = (ld64(&set->way[0].tag) == want && ld64(&set->way[0].pfn) == pfn) ? 0 :
+			     (ld64(&set->way[1].tag) == want && ld64(&set->way[1].pfn) == pfn) ? 1 : 2;
+		if (w < 2) {
+			uint64_t out = ld64(&set->way[w].out);
+			if (seq_read_ok(&set->seq, s0)) {
+				p = st->perm[out & 31];
+				if ((p & req->perm) == req->perm) {
+					uint64_t base = out & VTD_PAGE_MASK;
+					stat_inc(&l1->l2_hits[u->index]);
+					l1_fill(l1, u, req, gen, base, p, VTD_PAGE_SHIFT);
+					set_x(x, req->addr, base, p, VTD_PAGE_SHIFT);
+					return 0;
+				}
+			}
+		}
+	} else {
+		struct vtd_tlb_hit hit;
+		if (vtd_iotlb_lookup(t, (enum vtd_tlb_class)st->cls, st->did, st->pasid, req->addr,
+				     &hit)) {
+			p = allowed(hit.flags, fs, false, st->wpe, st->smep);
+			if ((p & req->perm) == req->perm) {
+				stat_inc(&l1->l2_hits[u->index]);
+				l1_fill(l1, u, req, gen, hit.out_base, p, hit.size_shift);
+				set_x(x, req->addr, hit.out_base, p, hit.size_shift);
+				return 0;
+			}
+		}
+	}
+	if (fs)
+		return 1; /* first-stage walks take the general path */
+	/* One counter here: on this path a miss is a walk (stats.c adds
+	 * them up), and the line stays the engine's own. */
+	stat_inc(&l1->walks[u->index]);
+	struct vtd_walk w;
+	if (!st->ad && walk_ss_fast(u, st, req->addr, &w) == 0) {
+		p = st->perm[w.flags & 31];
+		if ((p & req->perm) == req->perm) {
+			if (w.size_shift == VTD_PAGE_SHIFT &&
+			    !atomic_load_explicit(&t->has_size[2], memory_order_relaxed) &&
+			    !atomic_load_explicit(&t->has_size[3], memory_order_relaxed))
+				fill_4k(u, st, gen, pfn, w.out_base | w.flags);
+			else
+				iotlb_fill(u, gen, VTD_TLB_SS, st->did, st->pasid, req->addr, &w);
+			l1_fill(l1, u, req, gen, w.out_base, p, w.size_shift);
+			set_x(x, req->addr, w.out_base, p, w.size_shift);
 			return 0;
 		}
 	}
+	/* Anything unusual - a fault, A/D to set, a permission short - gets
+	 * the full walk, which knows how to report it. */
+	stat_inc(&u->st.translations);
+	stat_inc(&u->st.iotlb_misses);
+	stat_inc(&u->st.walks);
+	f->fpd = st->fpd;
+	if (vtd_walk_ss(u, st->root, st->levels, st->ad, req->addr, req->perm, true, &w, f))
+		return -1;
+	iotlb_fill(u, gen, VTD_TLB_SS, st->did, st->pasid, req->addr, &w);
+	p = allowed(w.flags, false, false, false, false);
+	if ((p & req->perm) != req->perm)
+		return 1; /* e.g. a dirty bit lost a race: let the general path decide */
+	l1_fill(l1, u, req, gen, w.out_base, p, w.size_shift);
+	set_x(x, req->addr, w.out_base, p, w.size_shift);
+	return 0;
+}
 
-	fault_init(f, req);
+int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
+		       struct vtd_xlate *x, struct vtd_fault *f)
+{
+	uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
+	bool no_pasid = req->pasid == VTD_PASID_NONE;
+
+	if (l1 && !(no_pasid && in_window(req->addr))) {
+		int rc = fast(u, l1, req, gen, x, f);
+		if (rc <= 0) {
+			if (rc < 0) {
+				uint8_t reason = f->reason;
+				bool qualified = f->qualified, fpd = f->fpd;
+				fault_init(f, req);
+				f->reason = reason;
+				f->qualified = qualified;
+				f->fpd = fpd;
+			}
+			return rc;
+		}
+	}
+
 	/* H-11: without a PASID, 0xFEEx_xxxx is an interrupt message; with
 	 * interrupt remapping not modelled it is blocked. */
-	if (req->pasid == VTD_PASID_NONE && vtd_in_interrupt_window(req->addr))
+	if (unlikely(no_pasid && in_window(req->addr))) {
+		fault_init(f, req);
 		return -2;
-
-	struct resolved r = { 0 };
-	if (resolve(u, l1, req, gen, &r, f, false))
+	}
+	struct resolved r;
+	r.from_iotlb = false;
+	f->fpd = false;
+	f->reason = 0;
+	f->pasid_present = !no_pasid; /* the context fetch needs it (RTA.2) */
+	if (unlikely(resolve(u, l1, req, gen, &r, f, false))) {
+		/* The request's fields only matter once there is a fault. */
+		uint8_t reason = f->reason;
+		bool qualified = f->qualified, fpd = f->fpd;
+		fault_init(f, req);
+		f->reason = reason;
+		f->qualified = qualified;
+		f->fpd = fpd;
 		return -1;
-	if (r.from_iotlb) {
-		if (l1)
-			stat_inc(&l1->l2_hits[u->index]);
-		if (unlikely(u->cfg.checker))
-			vtd_check_hit(u, req, r.out_base | (req->addr & ((1ull << r.size_shift) - 1)),
-				      r.perm, "IOTLB");
 	}
+	if (r.from_iotlb && l1)
+		stat_inc(&l1->l2_hits[u->index]);
+	/* H-12: every translation, not only IOTLB hits - a walk through a
+	 * stale context or PASID cache entry is caught too. */
+	if (unlikely(u->checker))
+		vtd_check_hit(u, req, r.out_base | (req->addr & ((1ull << r.size_shift) - 1)), r.perm,
+			      r.from_iotlb ? "IOTLB" : "context/PASID cache");
 
-	uint64_t off = req->addr & ((1ull << r.size_shift) - 1);
-	x->out = r.out_base + off;
-	x->avail = (1ull << r.size_shift) - off;
-	x->perm = r.perm;
-	x->size_shift = r.size_shift;
-	if (e) {
-		e->gen = gen;
-		e->unit = u;
-		e->key = key;
-		e->vpn = vpn;
-		e->out_base = r.out_base;
-		e->perm = r.perm;
-		e->size_shift = r.size_shift;
-	}
+	set_x(x, req->addr, r.out_base, r.perm, r.size_shift);
+	if (l1)
+		l1_fill(l1, u, req, gen, r.out_base, r.perm, r.size_shift);
 	return 0;
 }
 

@@ -120,7 +120,9 @@ int vtd_unit_new(struct hw_machine *m, const struct vtd_config *cfg, const char 
 	u->cfg = *cfg;
 	snprintf(u->name, sizeof(u->name), "%s", name);
 	u->haw = VTD_MODEL_HAW;
+	u->checker = cfg->checker;
 	compute_caps(u);
+	vtd_walk_init(u);
 
 	atomic_init(&u->inv_gen, 1);
 	atomic_init(&u->rtaddr, 0);
@@ -137,9 +139,7 @@ int vtd_unit_new(struct hw_machine *m, const struct vtd_config *cfg, const char 
 	rc = vtd_iotlb_init(&u->iotlb, cfg->iotlb_entries);
 	if (rc)
 		goto fail;
-	rc = -pthread_mutex_init(&u->reg_lock, NULL);
-	if (rc)
-		goto fail_iotlb;
+	spin_init(&u->reg_lock);
 
 	/* Interrupt masks come out of reset set (10.4.10, 10.4.29, 10.4.35). */
 	u->fectl = VTD_XECTL_IM;
@@ -148,8 +148,6 @@ int vtd_unit_new(struct hw_machine *m, const struct vtd_config *cfg, const char 
 	*out = u;
 	return 0;
 
-fail_iotlb:
-	vtd_iotlb_destroy(&u->iotlb);
 fail:
 	free(u->cc);
 	free(u->pc);
@@ -162,7 +160,6 @@ void vtd_unit_free(struct vtd_unit *u)
 {
 	if (!u)
 		return;
-	pthread_mutex_destroy(&u->reg_lock);
 	vtd_iotlb_destroy(&u->iotlb);
 	free(u->cc);
 	free(u->pc);
@@ -172,26 +169,39 @@ void vtd_unit_free(struct vtd_unit *u)
 
 void vtd_set_irq_handler(struct vtd_unit *u, vtd_irq_fn fn, void *opaque)
 {
-	pthread_mutex_lock(&u->reg_lock);
+	spin_lock(&u->reg_lock);
 	u->irq_fn = fn;
 	u->irq_opaque = opaque;
-	pthread_mutex_unlock(&u->reg_lock);
+	spin_unlock(&u->reg_lock);
 }
 
 void vtd_set_checker(struct vtd_unit *u, vtd_checker_fn fn, void *opaque)
 {
-	pthread_mutex_lock(&u->reg_lock);
+	spin_lock(&u->reg_lock);
 	u->checker_fn = fn;
 	u->checker_opaque = opaque;
-	pthread_mutex_unlock(&u->reg_lock);
+	/* A callback turns the check on; NULL leaves what the config said. */
+	if (fn)
+		u->checker = true;
+	else
+		u->checker = u->cfg.checker;
+	spin_unlock(&u->reg_lock);
 }
 
 void vtd_l1_init(struct vtd_l1 *l1)
 {
 	memset(l1->e, 0, sizeof(l1->e));
+	memset(l1->big, 0, sizeof(l1->big));
+	/* Empty big entries must never match: size 4 KiB and key 0 with a
+	 * vpn no request has. */
+	for (unsigned i = 0; i < VTD_L1_BIG_ENTRIES; i++) {
+		l1->big[i].size_shift = VTD_PAGE_SHIFT;
+		l1->big[i].vpn = ~0ull;
+	}
 	for (unsigned i = 0; i < VTD_MAX_UNITS; i++) {
 		atomic_init(&l1->l1_hits[i], 0);
 		atomic_init(&l1->l2_hits[i], 0);
+		atomic_init(&l1->walks[i], 0);
 	}
 }
 
@@ -201,8 +211,10 @@ void vtd_l1_retire(struct vtd_l1 *l1, struct vtd_unit *const *units, unsigned n)
 	for (unsigned i = 0; i < n && i < VTD_MAX_UNITS; i++) {
 		atomic_fetch_add(&units[i]->st.l1_hits, atomic_load(&l1->l1_hits[i]));
 		atomic_fetch_add(&units[i]->st.l2_hits, atomic_load(&l1->l2_hits[i]));
+		atomic_fetch_add(&units[i]->st.fast_walks, atomic_load(&l1->walks[i]));
 		atomic_store(&l1->l1_hits[i], 0);
 		atomic_store(&l1->l2_hits[i], 0);
+		atomic_store(&l1->walks[i], 0);
 	}
 }
 
@@ -229,9 +241,12 @@ void vtd_stats_get(struct vtd_unit *u, struct vtd_stats *s)
 	s->ats_translations = LD(ats_translations);
 	s->l1_hits = LD(l1_hits);
 	s->iotlb_hits = LD(l2_hits);
+	uint64_t fast = LD(fast_walks);
 	/* Live front caches: their counters are per engine thread. */
-	hw_machine_collect_hits(u->m, u->index, &s->l1_hits, &s->iotlb_hits);
-	s->translations += s->l1_hits + s->iotlb_hits;
+	hw_machine_collect_hits(u->m, u->index, &s->l1_hits, &s->iotlb_hits, &fast);
+	s->walks += fast;
+	s->iotlb_misses += fast;
+	s->translations += s->l1_hits + s->iotlb_hits + fast;
 }
 
 const char *vtd_unit_name(const struct vtd_unit *u)

@@ -115,14 +115,31 @@ struct vtd_l1_stream {
 	uint32_t pasid;     /* resolved: RID_PASID for requests without one */
 	bool fpd;
 	uint64_t q[3];      /* PASID entry qwords 0..2 */
+	/* Decoded for the fast path (translate.c). */
+	bool fast;          /* SS or FS, user request, no exec: the common case */
+	uint8_t cls;        /* enum vtd_tlb_class */
+	uint16_t did;
+	uint8_t levels;
+	bool ad, wpe, smep;
+	uint64_t root;
+	uint64_t tag4k;     /* IOTLB tag of this stream's 4 KiB entries, generation 0 */
+	uint64_t salt4k;    /* their set hash */
+	_Atomic uint32_t *cls_gen; /* their class generation */
+	uint8_t perm[32];   /* VTD_TLBF_* flags -> what a user request may do */
 };
+
+#define VTD_L1_BIG_ENTRIES 16
 
 struct vtd_l1 {
 	struct vtd_l1_entry e[VTD_L1_ENTRIES];
+	/* 2 MiB and 1 GiB translations, indexed by 2 MiB block, so one
+	 * entry serves every 4 KiB page of the block. */
+	struct vtd_l1_entry big[VTD_L1_BIG_ENTRIES];
 	struct vtd_l1_stream stream;
 	/* Hit counters, owned by the engine thread, summed by stats. */
 	atomic_ullong l1_hits[VTD_MAX_UNITS];
 	atomic_ullong l2_hits[VTD_MAX_UNITS];
+	atomic_ullong walks[VTD_MAX_UNITS];   /* fast-path misses */
 };
 
 void vtd_l1_init(struct vtd_l1 *l1);
@@ -134,9 +151,16 @@ static inline uint64_t vtd_l1_key(const struct vtd_req *req)
 	       ((uint64_t)has << 36) | ((uint64_t)req->priv << 37);
 }
 
+/* Fibonacci hashing: buffers a power of two apart (a source and its
+ * destination) must not land in the same slot. */
 static inline struct vtd_l1_entry *vtd_l1_slot(struct vtd_l1 *l1, uint64_t vpn, uint64_t key)
 {
-	return &l1->e[(vpn ^ (vpn >> 6) ^ (key * 0x9e3779b1u)) & (VTD_L1_ENTRIES - 1)];
+	return &l1->e[((vpn ^ key) * 0x9e3779b97f4a7c15ull) >> 58];
+}
+
+static inline struct vtd_l1_entry *vtd_l1_big_slot(struct vtd_l1 *l1, uint64_t vpn, uint64_t key)
+{
+	return &l1->big[(((vpn >> 9) ^ key) * 0x9e3779b97f4a7c15ull) >> 60];
 }
 
 /* ---- caches ---- */
@@ -153,23 +177,29 @@ struct vtd_pc_entry {          /* PASID cache */
 	_Atomic uint64_t q[3];     /* PASID entry qwords 0..2 */
 };
 
-struct vtd_iotlb_entry {
+/* One cache line: a 2-way set under one sequence counter, so a lookup
+ * touches a single line. */
+struct vtd_iotlb_set {
 	seqcount_t seq;
-	_Atomic uint64_t tag;      /* see iotlb.c */
-	_Atomic uint64_t pfn;      /* input address >> size shift */
-	_Atomic uint64_t out;      /* output page base | permission flags */
+	struct {
+		_Atomic uint64_t tag;  /* see iotlb.c */
+		_Atomic uint64_t pfn;  /* input address >> size shift */
+		_Atomic uint64_t out;  /* output page base | permission flags */
+	} way[2];
+	uint8_t victim;            /* writers only */
+	uint8_t pad[7];
 };
 
-#define VTD_IOTLB_WAYS 4
+#define VTD_IOTLB_WAYS 2
 
 struct vtd_iotlb {
-	struct vtd_iotlb_entry *e; /* nsets * VTD_IOTLB_WAYS */
-	uint8_t *victim;           /* round-robin way per set (writers only) */
+	struct vtd_iotlb_set *sets;
 	unsigned nsets;
 	_Atomic uint32_t *gen;     /* [did * 2 + class]: class-wide invalidation */
+	uint64_t *filled;          /* bit did*2+class: entries inserted since its
+	                            * last class-wide flush (writers only) */
 	atomic_bool has_size[4];   /* any 2 MiB / 1 GiB entries cached */
 };
-
 
 struct vtd_unit {
 	struct hw_machine *m;
@@ -179,6 +209,10 @@ struct vtd_unit {
 	uint64_t cap, ecap;
 	unsigned haw;               /* host address width */
 	bool include_all;           /* DRHD INCLUDE_PCI_ALL */
+	/* Reserved-bit masks per level and leafness, precomputed (walk.c):
+	 * [level][leaf], level 1..5. */
+	uint64_t ss_rsvd[6][2], fs_rsvd[6][2];
+	bool ss_large[6];
 	struct pci_dev *scope[64];  /* DRHD device scope entries */
 	unsigned nr_scope;
 
@@ -187,6 +221,7 @@ struct vtd_unit {
 	_Alignas(64) atomic_ullong inv_gen;
 	_Atomic uint64_t rtaddr;    /* latched by GCMD.SRTP */
 	atomic_bool te;
+	bool checker;               /* cfg.checker, on the hot line */
 
 	_Alignas(64) spinlock_t cache_lock; /* cache writers: fills, invalidations */
 	struct vtd_cc_entry *cc;
@@ -196,7 +231,7 @@ struct vtd_unit {
 	struct vtd_iotlb iotlb;
 
 	/* Register file: everything below is under reg_lock. */
-	pthread_mutex_t reg_lock;
+	spinlock_t reg_lock;      /* short: never held while blocking */
 	uint32_t gsts;
 	uint64_t rtaddr_reg;
 	uint32_t fsts, fectl, fedata, feaddr, feuaddr;
@@ -220,7 +255,7 @@ struct vtd_unit {
 		atomic_ullong faults, faults_suppressed, faults_overflow;
 		atomic_ullong inv_desc, inv_waits, page_requests, prq_overflow, stale_hits;
 		atomic_ullong ats_translations;
-		atomic_ullong l1_hits, l2_hits; /* folded in from retired L1s */
+		atomic_ullong l1_hits, l2_hits, fast_walks; /* folded in from retired L1s */
 	} st;
 };
 
@@ -241,6 +276,15 @@ static inline void stat_inc(atomic_ullong *c)
 static inline void vtd_bump_gen(struct vtd_unit *u)
 {
 	atomic_fetch_add_explicit(&u->inv_gen, 1, memory_order_release);
+}
+
+/* Every writer of inv_gen holds reg_lock (register writes and queue
+ * processing both run under it), so no locked add is needed; readers
+ * only compare for equality. */
+static inline void vtd_bump_gen_locked(struct vtd_unit *u)
+{
+	uint64_t g = atomic_load_explicit(&u->inv_gen, memory_order_relaxed);
+	atomic_store_explicit(&u->inv_gen, g + 1, memory_order_release);
 }
 
 /* regs.c (the MMIO interface is in <uiommu/hw/vtd.h>) */
@@ -288,11 +332,12 @@ bool vtd_iotlb_lookup(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, u
 		      uint64_t addr, struct vtd_tlb_hit *hit);
 void vtd_iotlb_insert(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
 		      uint64_t addr, const struct vtd_tlb_hit *hit);
+/* Each returns whether anything could have been dropped. */
 void vtd_iotlb_flush_all(struct vtd_iotlb *t);
-void vtd_iotlb_flush_class(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did);
-void vtd_iotlb_flush_range(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
+bool vtd_iotlb_flush_class(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did);
+bool vtd_iotlb_flush_range(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
 			   uint64_t addr, unsigned am);
-void vtd_iotlb_flush_pasid(struct vtd_iotlb *t, uint16_t did, uint32_t pasid);
+bool vtd_iotlb_flush_pasid(struct vtd_iotlb *t, uint16_t did, uint32_t pasid);
 unsigned vtd_iotlb_count(struct vtd_iotlb *t);
 
 /* walk.c: second-stage, first-stage and nested walks. */
@@ -306,12 +351,48 @@ struct vtd_walk_opts {
 };
 int vtd_walk_ss(struct vtd_unit *u, uint64_t root, unsigned levels, bool ad, uint64_t addr,
 		uint8_t perm, bool set_ad, struct vtd_walk *w, struct vtd_fault *f);
+void vtd_walk_init(struct vtd_unit *u);
 int vtd_walk_fs(struct vtd_unit *u, const struct vtd_pasid_entry *pe, const struct vtd_req *req,
 		bool set_ad, struct vtd_walk *w, struct vtd_fault *f);
 
 /* translate.c */
-int vtd_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
-		  struct vtd_xlate *x, struct vtd_fault *f);
+int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
+		       struct vtd_xlate *x, struct vtd_fault *f);
+void vtd_check_hit(struct vtd_unit *u, const struct vtd_req *req, uint64_t out, uint8_t perm,
+		   const char *cache);
+
+/*
+ * Translate one request (H-10). The engine's L1 is looked at inline: a
+ * hit costs a handful of loads and no call. 0 on success; -1 with *f
+ * filled for a fault the unit records; -2 for an interrupt-window
+ * request without PASID (H-11), blocked without a fault record.
+ */
+static inline int vtd_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
+				struct vtd_xlate *x, struct vtd_fault *f)
+{
+	if (l1) {
+		uint64_t vpn = req->addr >> VTD_PAGE_SHIFT, key = vtd_l1_key(req);
+		struct vtd_l1_entry *e = vtd_l1_slot(l1, vpn, key);
+		if (e->vpn != vpn || e->key != key) {
+			e = vtd_l1_big_slot(l1, vpn, key);
+			if (e->key != key || ((e->vpn ^ vpn) >> (e->size_shift - VTD_PAGE_SHIFT)))
+				return vtd_translate_slow(u, l1, req, x, f);
+		}
+		if (e->unit == u && e->gen == atomic_load_explicit(&u->inv_gen, memory_order_acquire) &&
+		    (e->perm & req->perm) == req->perm) {
+			uint64_t off = req->addr & ((1ull << e->size_shift) - 1);
+			x->out = e->out_base + off;
+			x->avail = (1ull << e->size_shift) - off;
+			x->perm = e->perm;
+			x->size_shift = e->size_shift;
+			stat_inc(&l1->l1_hits[u->index]);
+			if (__builtin_expect(u->checker, 0))
+				vtd_check_hit(u, req, x->out, x->perm, "IOTLB");
+			return 0;
+		}
+	}
+	return vtd_translate_slow(u, l1, req, x, f);
+}
 int vtd_ats_translate(struct vtd_unit *u, const struct vtd_req *req, struct vtd_xlate *x,
 		      struct vtd_fault *f);
 bool vtd_in_interrupt_window(uint64_t addr);
@@ -339,8 +420,5 @@ struct vtd_page_req {
 };
 int vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *r, enum vtd_prq_result *res);
 
-/* checker.c (H-12) */
-void vtd_check_hit(struct vtd_unit *u, const struct vtd_req *req, uint64_t out, uint8_t perm,
-		   const char *cache);
 
 #endif

@@ -21,6 +21,31 @@ static inline unsigned shift_of(unsigned level)
 	return 12 + 9 * (level - 1);
 }
 
+#define INTR_BASE 0xfee00000ull
+#define INTR_END  0xfeefffffull
+
+/*
+ * SGN.8: a translation whose output lands in the interrupt address range
+ * is blocked (3.14). A large page that only overlaps the range still
+ * translates elsewhere, at 4 KiB granularity so that no cached or
+ * returned span reaches into it.
+ */
+static int leaf_out(uint64_t addr, uint64_t base, unsigned *sh, uint64_t *out_base,
+		    struct vtd_fault *f)
+{
+	uint64_t size = 1ull << *sh;
+	uint64_t out = base | (addr & (size - 1));
+	if (out >= INTR_BASE && out <= INTR_END)
+		return fault(f, VTD_FR_SM_INTR_RANGE, true);
+	if (base <= INTR_END && base + size - 1 >= INTR_BASE) {
+		*sh = 12;
+		*out_base = out & VTD_PAGE_MASK;
+		return 0;
+	}
+	*out_base = base;
+	return 0;
+}
+
 /* ---- second stage ---- */
 
 static uint64_t ss_reserved(const struct vtd_unit *u, unsigned level, bool leaf)
@@ -39,6 +64,19 @@ static bool ss_large_ok(const struct vtd_unit *u, unsigned level)
 {
 	unsigned sllps = VTD_CAP_SLLPS(u->cap);
 	return (level == 2 && (sllps & 1)) || (level == 3 && (sllps & 2));
+}
+
+static uint64_t fs_reserved(const struct vtd_unit *u, unsigned level, bool leaf);
+
+void vtd_walk_init(struct vtd_unit *u)
+{
+	for (unsigned level = 1; level <= 5; level++) {
+		for (unsigned leaf = 0; leaf < 2; leaf++) {
+			u->ss_rsvd[level][leaf] = ss_reserved(u, level, leaf);
+			u->fs_rsvd[level][leaf] = fs_reserved(u, level, leaf);
+		}
+		u->ss_large[level] = ss_large_ok(u, level);
+	}
 }
 
 #define WALK_RETRIES 16
@@ -81,9 +119,9 @@ static int walk_ss_once(struct vtd_unit *u, uint64_t root, unsigned levels, bool
 		if (!(pte & (VTD_SS_R | VTD_SS_W)))
 			return fault(f, VTD_FR_SM_SS_NOT_PRESENT, true);
 		bool leaf = level == 1 || (pte & VTD_SS_PS);
-		if (leaf && level > 1 && !ss_large_ok(u, level))
+		if (leaf && level > 1 && !u->ss_large[level])
 			return fault(f, VTD_FR_SM_SS_RSVD, true);
-		if (pte & ss_reserved(u, level, leaf))
+		if (pte & u->ss_rsvd[level][leaf])
 			return fault(f, VTD_FR_SM_SS_RSVD, true);
 		r = r && (pte & VTD_SS_R);
 		wr = wr && (pte & VTD_SS_W);
@@ -111,7 +149,9 @@ static int walk_ss_once(struct vtd_unit *u, uint64_t root, unsigned levels, bool
 		}
 		if (leaf) {
 			unsigned sh = shift_of(level);
-			w->out_base = pte & VTD_SS_ADDR_MASK & ~((1ull << sh) - 1);
+			if (leaf_out(addr, pte & VTD_SS_ADDR_MASK & ~((1ull << sh) - 1), &sh,
+				     &w->out_base, f))
+				return -1;
 			w->size_shift = (uint8_t)sh;
 			w->flags = (r ? VTD_TLBF_R : 0) | (wr ? VTD_TLBF_W : 0) | VTD_TLBF_U |
 				   VTD_TLBF_X;
@@ -218,7 +258,7 @@ static int walk_fs_once(struct vtd_unit *u, const struct vtd_pasid_entry *pe,
 		bool leaf = level == 1 || (pte & VTD_FS_PS);
 		if (leaf && level == 3 && !(u->cap & VTD_CAP_FL1GP))
 			return fault(f, VTD_FR_SM_FS_RSVD, true);
-		if (pte & fs_reserved(u, level, leaf))
+		if (pte & u->fs_rsvd[level][leaf])
 			return fault(f, VTD_FR_SM_FS_RSVD, true);
 		rw = rw && (pte & VTD_FS_RW);
 		us = us && (pte & VTD_FS_US);
@@ -259,10 +299,16 @@ static int walk_fs_once(struct vtd_unit *u, const struct vtd_pasid_entry *pe,
 			uint64_t out = pte & VTD_FS_ADDR_MASK & ~((1ull << sh) - 1);
 			w->flags = VTD_TLBF_R | (rw ? VTD_TLBF_W : 0) | (us ? VTD_TLBF_U : 0) |
 				   (xd ? 0 : VTD_TLBF_X) | ((pte & VTD_FS_D) ? VTD_TLBF_D : 0);
+			if (!nested) {
+				/* The output is a host address: the interrupt
+				 * range check applies here (SGN.8). */
+				if (leaf_out(addr, out, &sh, &w->out_base, f))
+					return -1;
+				w->size_shift = (uint8_t)sh;
+				return 0;
+			}
 			w->size_shift = (uint8_t)sh;
 			w->out_base = out;
-			if (!nested)
-				return 0;
 
 			/* Nested output: the guest-physical page goes through the
 			 * second stage with the request's own permission; the

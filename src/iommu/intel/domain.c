@@ -63,7 +63,7 @@ struct dmar_domain *intel_domain_new(struct intel_driver *drv, bool fs, unsigned
 	d->nest_parent = flags & IOMMU_DOMAIN_FLAG_NEST_PARENT;
 	d->dirty_tracking = flags & IOMMU_DOMAIN_FLAG_DIRTY_TRACKING;
 	d->levels = pick_levels(drv, fs);
-	pthread_mutex_init(&d->lock, NULL);
+	spin_init(&d->lock);
 	list_init(&d->iommus);
 	list_init(&d->tags);
 	struct io_pgtable_cfg cfg = {
@@ -77,7 +77,6 @@ struct dmar_domain *intel_domain_new(struct intel_driver *drv, bool fs, unsigned
 	};
 	int rc = io_pgtable_init(&d->pgt, &cfg, drv->pool);
 	if (rc) {
-		pthread_mutex_destroy(&d->lock);
 		free(d);
 		*err = rc;
 		return NULL;
@@ -163,8 +162,9 @@ uint16_t domain_id_on(struct dmar_domain *dom, struct intel_iommu *iommu)
 
 /* A-9: a unit narrower than what the domain already maps cannot take it;
  * one with fewer levels takes it if the mappings fit (levels trimmed). */
-static int check_width(struct dmar_domain *dom, struct intel_iommu *iommu)
+static int check_width(struct dmar_domain *dom, struct intel_iommu *iommu, unsigned *out_width)
 {
+	*out_width = 64;
 	if (dom->pt || dom->blocked || dom->s2)
 		return 0;
 	unsigned levels = dom->fs ? ((iommu->cap & VTD_CAP_FL5LP) ? 5 : 4) : max_levels(iommu->sagaw);
@@ -177,6 +177,7 @@ static int check_width(struct dmar_domain *dom, struct intel_iommu *iommu)
 		return -EFAULT;
 	if (dom->fs && levels < dom->levels)
 		return -EINVAL; /* first-stage levels are not trimmed */
+	*out_width = width;
 	return 0;
 }
 
@@ -188,10 +189,10 @@ static struct dmar_domain *did_owner(struct dmar_domain *dom)
 
 static void release(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid)
 {
-	pthread_mutex_lock(&dom->lock);
+	spin_lock(&dom->lock);
 	cache_tag_unassign(dom, info, pasid);
 	domain_detach_iommu(did_owner(dom), info->iommu);
-	pthread_mutex_unlock(&dom->lock);
+	spin_unlock(&dom->lock);
 }
 
 /*
@@ -215,8 +216,9 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 		return 0;
 	}
 
-	pthread_mutex_lock(&dom->lock);
-	rc = check_width(dom, iommu);
+	unsigned width;
+	spin_lock(&dom->lock);
+	rc = check_width(dom, iommu, &width);
 	if (!rc)
 		rc = domain_attach_iommu(did_owner(dom), iommu, &did);
 	if (!rc) {
@@ -224,7 +226,7 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 		if (rc)
 			domain_detach_iommu(did_owner(dom), iommu);
 	}
-	pthread_mutex_unlock(&dom->lock);
+	spin_unlock(&dom->lock);
 	if (rc)
 		return rc;
 
@@ -233,6 +235,12 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 		release(dom, info, pasid);
 		return rc;
 	}
+	/* From now on the domain cannot map beyond what this unit reaches
+	 * (the 2018 driver lowered the domain's width the same way). */
+	spin_lock(&dom->lock);
+	if (width < 64 && dom->domain.geometry.aperture_end > (1ull << width) - 1)
+		dom->domain.geometry.aperture_end = (1ull << width) - 1;
+	spin_unlock(&dom->lock);
 	if (old && !old->blocked)
 		release(old, info, pasid);
 	return 0;
@@ -244,9 +252,9 @@ static int intel_map_pages(struct iommu_domain *d, uint64_t iova, uint64_t paddr
 			   int prot, uint64_t *mapped)
 {
 	struct dmar_domain *dom = to_dmar_domain(d);
-	pthread_mutex_lock(&dom->lock);
+	spin_lock(&dom->lock);
 	int rc = io_pgtable_map(&dom->pgt, iova, paddr, size, prot, mapped);
-	pthread_mutex_unlock(&dom->lock);
+	spin_unlock(&dom->lock);
 	return rc;
 }
 
@@ -254,9 +262,9 @@ static uint64_t intel_unmap_pages(struct iommu_domain *d, uint64_t iova, uint64_
 				  struct iommu_iotlb_gather *g)
 {
 	struct dmar_domain *dom = to_dmar_domain(d);
-	pthread_mutex_lock(&dom->lock);
+	spin_lock(&dom->lock);
 	uint64_t n = io_pgtable_unmap(&dom->pgt, iova, size, g);
-	pthread_mutex_unlock(&dom->lock);
+	spin_unlock(&dom->lock);
 	return n;
 }
 
@@ -265,28 +273,28 @@ static uint64_t intel_unmap_pages(struct iommu_domain *d, uint64_t iova, uint64_
 static void intel_iotlb_sync(struct iommu_domain *d, struct iommu_iotlb_gather *g)
 {
 	struct dmar_domain *dom = to_dmar_domain(d);
-	pthread_mutex_lock(&dom->lock);
+	spin_lock(&dom->lock);
 	if (!iommu_iotlb_gather_empty(g))
 		cache_tag_flush_range(dom, g->start, g->end, g->leaf_only);
 	io_pgtable_release(&dom->pgt, g);
-	pthread_mutex_unlock(&dom->lock);
+	spin_unlock(&dom->lock);
 	iommu_iotlb_gather_init(g);
 }
 
 static void intel_flush_iotlb_all(struct iommu_domain *d)
 {
 	struct dmar_domain *dom = to_dmar_domain(d);
-	pthread_mutex_lock(&dom->lock);
+	spin_lock(&dom->lock);
 	cache_tag_flush_all(dom);
-	pthread_mutex_unlock(&dom->lock);
+	spin_unlock(&dom->lock);
 }
 
 static int intel_iova_to_phys(struct iommu_domain *d, uint64_t iova, uint64_t *pa)
 {
 	struct dmar_domain *dom = to_dmar_domain(d);
-	pthread_mutex_lock(&dom->lock);
+	spin_lock(&dom->lock);
 	int rc = io_pgtable_iova_to_phys(&dom->pgt, iova, pa);
-	pthread_mutex_unlock(&dom->lock);
+	spin_unlock(&dom->lock);
 	return rc;
 }
 
@@ -311,7 +319,6 @@ void intel_domain_free(struct iommu_domain *d)
 		list_del(&di->node);
 		free(di);
 	}
-	pthread_mutex_destroy(&dom->lock);
 	free(dom);
 }
 
@@ -342,12 +349,15 @@ static int intel_set_dirty_tracking(struct iommu_domain *d, bool enable)
 	struct dmar_domain *dom = to_dmar_domain(d);
 	if (!dom->dirty_tracking || dom->fs)
 		return -EOPNOTSUPP;
-	pthread_mutex_lock(&dom->lock);
+	spin_lock(&dom->lock);
 	if (dom->dirty_enabled == enable) {
-		pthread_mutex_unlock(&dom->lock);
+		spin_unlock(&dom->lock);
 		return 0;
 	}
 	dom->dirty_enabled = enable;
+	/* From now on the walker may write A/D into our entries; it stays
+	 * so even after disabling, for entries cached before the flush. */
+	dom->pgt.hw_writes = true;
 	/* Rewrite each installed PASID entry's SSADE and flush it. */
 	struct cache_tag *t;
 	int rc = 0;
@@ -367,7 +377,7 @@ static int intel_set_dirty_tracking(struct iommu_domain *d, bool enable)
 			if (r)
 			rc = r;
 	}
-	pthread_mutex_unlock(&dom->lock);
+	spin_unlock(&dom->lock);
 	return rc;
 }
 
@@ -380,11 +390,11 @@ static int intel_read_and_clear_dirty(struct iommu_domain *d, uint64_t iova, uin
 		return -EOPNOTSUPP;
 	struct iommu_iotlb_gather g;
 	iommu_iotlb_gather_init(&g);
-	pthread_mutex_lock(&dom->lock);
+	spin_lock(&dom->lock);
 	int rc = io_pgtable_read_and_clear_dirty(&dom->pgt, iova, size, no_clear, fn, arg, &g);
 	/* Cleared D bits must be refetched before the next write counts. */
 	if (!rc && !iommu_iotlb_gather_empty(&g))
 		cache_tag_flush_range(dom, g.start, g.end, true);
-	pthread_mutex_unlock(&dom->lock);
+	spin_unlock(&dom->lock);
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include "../iommu.h"
 #include "../pgtable/io_pgtable.h"
 #include "../../util/list.h"
+#include "../../util/spinlock.h"
 
 struct uiommu_host;
 struct vtd_unit;
@@ -42,7 +43,7 @@ struct intel_iommu {
 	uint64_t did_map[65536 / 64];
 
 	struct {
-		pthread_mutex_t lock;
+		spinlock_t lock;
 		uint64_t *ring;               /* 256-bit descriptors */
 		unsigned tail;                /* in descriptors */
 		_Atomic uint32_t *status;
@@ -111,7 +112,7 @@ struct cache_tag {
 struct dmar_domain {
 	struct iommu_domain domain;
 	struct intel_driver *drv;
-	pthread_mutex_t lock;
+	spinlock_t lock;                  /* page table, tags, unit IDs */
 	bool fs;                          /* first-stage (x86) format */
 	bool pt;                          /* identity */
 	bool blocked;

@@ -156,9 +156,9 @@ int intel_pasid_setup(struct device_domain_info *info, ioasid_t pasid, struct dm
 		      uint16_t did, struct dmar_domain *old, uint16_t old_did)
 {
 	uint64_t q[8];
-	pthread_mutex_lock(&dom->lock);
+	spin_lock(&dom->lock);
 	int rc = build_entry(info, dom, did, q);
-	pthread_mutex_unlock(&dom->lock);
+	spin_unlock(&dom->lock);
 	if (rc)
 		return rc;
 	uint64_t *pe = intel_pasid_entry(info, pasid, true);

@@ -107,18 +107,14 @@ void qi_add_pgrp_resp(struct qi_batch *b, uint16_t rid, bool pasid_valid, ioasid
 
 void qi_range(uint64_t start, uint64_t end, uint64_t *addr, unsigned *am)
 {
-	/* Grow an aligned power-of-two window until it covers the range. */
-	unsigned m = 0;
-	uint64_t a = start & VTD_PAGE_MASK;
-	while (m < 52) {
-		uint64_t size = VTD_PAGE_SIZE << m;
-		a = start & ~(size - 1);
-		if (a + size - 1 >= end)
-			break;
-		m++;
-	}
-	*addr = a;
+	/* The smallest aligned block holding both ends is set by the highest
+	 * bit in which they differ. */
+	uint64_t diff = (start ^ end) >> VTD_PAGE_SHIFT;
+	unsigned m = diff ? 64 - (unsigned)__builtin_clzll(diff) : 0;
+	if (m > 52)
+		m = 52;
 	*am = m;
+	*addr = m >= 52 ? 0 : (start & VTD_PAGE_MASK) & ~((VTD_PAGE_SIZE << m) - 1);
 }
 
 /*
@@ -131,7 +127,7 @@ int qi_submit_sync(struct intel_iommu *iommu, const uint64_t (*desc)[4], unsigne
 {
 	if (n > INTEL_MAX_BATCH)
 		return -EINVAL;
-	pthread_mutex_lock(&iommu->qi.lock);
+	spin_lock(&iommu->qi.lock);
 	uint32_t seq = ++iommu->qi.seq;
 	if (seq == 0)
 		seq = ++iommu->qi.seq;
@@ -173,7 +169,7 @@ int qi_submit_sync(struct intel_iommu *iommu, const uint64_t (*desc)[4], unsigne
 	(void)start;
 	iommu->qi.submits++;
 	iommu->qi.descs += n;
-	pthread_mutex_unlock(&iommu->qi.lock);
+	spin_unlock(&iommu->qi.lock);
 	return rc;
 }
 

@@ -39,8 +39,10 @@ static inline uint64_t pte_addr(uint64_t e)
 static uint64_t make_table(const struct io_pgtable *pt, const void *table)
 {
 	uint64_t pa = (uint64_t)(uintptr_t)table;
-	/* Non-leaf entries grant everything; leaves decide. */
-	return is_fs(pt) ? pa | VTD_FS_P | VTD_FS_RW | VTD_FS_US : pa | VTD_SS_R | VTD_SS_W;
+	/* Non-leaf entries grant everything; leaves decide. A first-stage
+	 * entry comes with A set so the walker has no reason to write it. */
+	return is_fs(pt) ? pa | VTD_FS_P | VTD_FS_RW | VTD_FS_US | VTD_FS_A :
+			   pa | VTD_SS_R | VTD_SS_W;
 }
 
 static uint64_t make_leaf(const struct io_pgtable *pt, uint64_t pa, unsigned level, int prot)
@@ -87,7 +89,7 @@ static inline uint64_t ld(uint64_t *p)
 }
 
 /* Replace an entry's hardware fields, keeping the table's count bits. */
-static inline void set_entry(uint64_t *table, unsigned idx, uint64_t v)
+static inline void set_entry_hw(uint64_t *table, unsigned idx, uint64_t v, bool hw_writes)
 {
 	uint64_t *p = &table[idx];
 	if (idx != 0) {
@@ -95,10 +97,16 @@ static inline void set_entry(uint64_t *table, unsigned idx, uint64_t v)
 		return;
 	}
 	uint64_t old = ld(p);
+	if (!hw_writes) {
+		__atomic_store_n(p, (old & COUNT_MASK) | (v & ~COUNT_MASK), __ATOMIC_RELEASE);
+		return;
+	}
 	while (!__atomic_compare_exchange_n(p, &old, (old & COUNT_MASK) | (v & ~COUNT_MASK), false,
 					    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 		;
 }
+
+#define set_entry(table, idx, v) set_entry_hw(table, idx, v, pt->hw_writes)
 
 static inline uint64_t hw_bits(uint64_t *table, unsigned idx)
 {
@@ -111,10 +119,16 @@ static inline unsigned count_of(uint64_t *table)
 	return (unsigned)((ld(&table[0]) & COUNT_MASK) >> COUNT_SHIFT);
 }
 
-static inline void count_add(uint64_t *table, int delta)
+static inline void count_add_hw(uint64_t *table, int delta, bool hw_writes)
 {
-	__atomic_fetch_add(&table[0], (uint64_t)(int64_t)delta << COUNT_SHIFT, __ATOMIC_RELAXED);
+	uint64_t d = (uint64_t)(int64_t)delta << COUNT_SHIFT;
+	if (hw_writes)
+		__atomic_fetch_add(&table[0], d, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&table[0], ld(&table[0]) + d, __ATOMIC_RELEASE);
 }
+
+#define count_add(table, delta) count_add_hw(table, delta, pt->hw_writes)
 
 /* ---- pool of zeroed table pages ---- */
 
@@ -300,45 +314,79 @@ static bool can_leaf(const struct io_pgtable *pt, const struct map_state *s, uns
 	return !(s->iova & (sz - 1)) && !(s->pa & (sz - 1)) && s->end - s->iova >= sz;
 }
 
-/* Fill the part of [s->iova, s->end) that `table` at `level` covers. */
+/* Fill the part of [s->iova, s->end) that `table` at `level` covers. The
+ * table's entry count is updated once per visit, not once per entry: it
+ * is an atomic operation on a word the hardware may update too. */
 static void map_level(struct io_pgtable *pt, uint64_t *table, unsigned level, struct map_state *s)
 {
 	unsigned sh = shift_of(level);
+	uint64_t step = 1ull << sh;
 	uint64_t span_end = (s->iova | ((1ull << (sh + 9)) - 1)) + 1; /* end of this table */
 	if (span_end == 0 || span_end > s->end)
 		span_end = s->end;
+	int added = 0;
 	while (s->iova < span_end && !s->err) {
 		unsigned idx = (unsigned)(s->iova >> sh) & 511;
 		uint64_t e = hw_bits(table, idx);
 		if (pte_present(pt, e)) {
 			if (pte_leaf(pt, e, level)) {
 				s->err = -EEXIST;
-				return;
+				break;
 			}
 			map_level(pt, table_of(e), level - 1, s);
 			continue;
 		}
+		if (level == 1) {
+			/* A run of 4 KiB leaves: the hot loop of a map. Entry 0 holds
+			 * the count bits, so it goes through set_entry. */
+			uint64_t leaf = make_leaf(pt, s->pa, 1, s->prot);
+			unsigned n = (unsigned)((span_end - s->iova) >> 12), i = idx;
+			if (i == 0) {
+				set_entry(table, 0, leaf);
+				leaf += step;
+				i++;
+			}
+			bool fs = is_fs(pt);
+			for (; i < idx + n; i++, leaf += step) {
+				uint64_t cur = table[i];
+				if (fs ? (cur & VTD_FS_P) : (cur & (VTD_SS_R | VTD_SS_W)))
+					break;
+				__atomic_store_n(&table[i], leaf, __ATOMIC_RELAXED);
+			}
+			added += (int)(i - idx);
+			s->iova += (uint64_t)(i - idx) << 12;
+			s->pa += (uint64_t)(i - idx) << 12;
+			continue;
+		}
 		if (can_leaf(pt, s, level)) {
-			set_entry(table, idx, make_leaf(pt, s->pa, level, s->prot));
-			count_add(table, 1);
-			s->iova += 1ull << sh;
-			s->pa += 1ull << sh;
+			uint64_t leaf = make_leaf(pt, s->pa, level, s->prot);
+			do {
+				set_entry(table, idx, leaf);
+				added++;
+				s->iova += step;
+				s->pa += step;
+				leaf += step;
+				idx++;
+			} while (s->iova < span_end && idx < 512 &&
+				 !pte_present(pt, hw_bits(table, idx)) && can_leaf(pt, s, level));
 			continue;
 		}
 		if (level == 1) { /* cannot happen: 4 KiB always fits */
 			s->err = -EINVAL;
-			return;
+			break;
 		}
 		uint64_t *child = pt->nr_stash ? pt->stash[--pt->nr_stash] : pt_page_get(pt->pool);
 		if (!child) {
 			s->err = -ENOMEM;
-			return;
+			break;
 		}
 		pt->nr_tables++;
 		set_entry(table, idx, make_table(pt, child));
-		count_add(table, 1);
+		added++;
 		map_level(pt, child, level - 1, s);
 	}
+	if (added)
+		count_add(table, added);
 }
 
 int io_pgtable_map(struct io_pgtable *pt, uint64_t iova, uint64_t pa, uint64_t size, int prot,
@@ -368,6 +416,14 @@ struct unmap_state {
 	struct iommu_iotlb_gather *g;
 };
 
+static bool is_pinned(const struct io_pgtable *pt, const uint64_t *table)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(pt->pinned); i++)
+		if (pt->pinned[i] == table)
+			return true;
+	return false;
+}
+
 /* Returns true when `table` became empty. */
 static bool unmap_level(struct io_pgtable *pt, uint64_t *table, unsigned level,
 			struct unmap_state *s)
@@ -376,6 +432,37 @@ static bool unmap_level(struct io_pgtable *pt, uint64_t *table, unsigned level,
 	uint64_t span_end = (s->iova | ((1ull << (sh + 9)) - 1)) + 1;
 	if (span_end == 0 || span_end > s->end)
 		span_end = s->end;
+	int removed = 0;
+	uint64_t run_start = 0, run_len = 0;
+	if (level == 1) {
+		/* A leaf table: clear its part of the range in one sweep and
+		 * record it as one gathered run. */
+		unsigned first = (unsigned)(s->iova >> 12) & 511;
+		unsigned n = (unsigned)((span_end - s->iova) >> 12);
+		bool fs = is_fs(pt);
+		uint64_t lo = UINT64_MAX, hi = 0;
+		for (unsigned i = first; i < first + n; i++) {
+			uint64_t e = i == 0 ? hw_bits(table, 0) : table[i];
+			if (!(fs ? (e & VTD_FS_P) : (e & (VTD_SS_R | VTD_SS_W))))
+				continue;
+			if (i == 0)
+				set_entry(table, 0, 0);
+			else
+				__atomic_store_n(&table[i], 0, __ATOMIC_RELEASE);
+			removed++;
+			if (i < lo)
+				lo = i;
+			hi = i;
+		}
+		uint64_t base = s->iova & ~0x1fffffull;
+		if (removed) {
+			iommu_iotlb_gather_add(s->g, base + ((uint64_t)lo << 12), (hi - lo + 1) << 12);
+			s->unmapped += (uint64_t)removed << 12;
+			count_add(table, -removed);
+		}
+		s->iova = span_end;
+		return count_of(table) == 0 && table != pt->root && !is_pinned(pt, table);
+	}
 	while (s->iova < span_end) {
 		unsigned idx = (unsigned)(s->iova >> sh) & 511;
 		uint64_t base = s->iova & ~((1ull << sh) - 1);
@@ -393,8 +480,16 @@ static bool unmap_level(struct io_pgtable *pt, uint64_t *table, unsigned level,
 				continue;
 			}
 			set_entry(table, idx, 0);
-			count_add(table, -1);
-			iommu_iotlb_gather_add(s->g, base, 1ull << sh);
+			removed++;
+			/* Gather contiguous runs, then record them once. */
+			if (run_len && run_start + run_len == base) {
+				run_len += 1ull << sh;
+			} else {
+				if (run_len)
+					iommu_iotlb_gather_add(s->g, run_start, run_len);
+				run_start = base;
+				run_len = 1ull << sh;
+			}
 			s->unmapped += 1ull << sh;
 			s->iova = next ? next : s->end;
 			continue;
@@ -403,19 +498,18 @@ static bool unmap_level(struct io_pgtable *pt, uint64_t *table, unsigned level,
 		if (unmap_level(pt, child, level - 1, s)) {
 			if (gather_page(s->g, child)) {
 				set_entry(table, idx, 0);
-				count_add(table, -1);
+				removed++;
 				pt->nr_tables--;
 				s->g->leaf_only = false;
 				iommu_iotlb_gather_add(s->g, base, 1ull << sh);
 			}
 		}
 	}
-	if (count_of(table) != 0 || table == pt->root)
-		return false;
-	for (unsigned i = 0; i < ARRAY_SIZE(pt->pinned); i++)
-		if (pt->pinned[i] == table)
-			return false;
-	return true;
+	if (run_len)
+		iommu_iotlb_gather_add(s->g, run_start, run_len);
+	if (removed)
+		count_add(table, -removed);
+	return count_of(table) == 0 && table != pt->root && !is_pinned(pt, table);
 }
 
 uint64_t io_pgtable_unmap(struct io_pgtable *pt, uint64_t iova, uint64_t size,

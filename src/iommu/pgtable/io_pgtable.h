@@ -94,6 +94,11 @@ struct io_pgtable {
 	unsigned nr_stash;
 	/* Tables a unit uses as its root (subroot): never freed when empty. */
 	uint64_t *pinned[4];
+	/* The hardware may write our entries (second-stage A/D with SSADE):
+	 * entry-0 count updates must then be atomic. First-stage entries
+	 * are created with A (and D where writable) already set, so the
+	 * walker never needs to write them. */
+	bool hw_writes;
 };
 
 /* After the flush: return a gather's table pages (stash, then pool). */

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What Linux shows under /sys/kernel/debug/iommu/intel: the translation
+ * structures as the hardware would read them - root, context, PASID
+ * directory and table entries, and the page tables they point at -
+ * decoded from memory, not from the driver's own bookkeeping.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "intel.h"
+#include "debugfs.h"
+#include "../../host.h"
+#include "../../base/device.h"
+#include "../../hw/machine.h"
+#include "../../util/compiler.h"
+
+static const char *pgtt_name(unsigned pgtt)
+{
+	switch (pgtt) {
+	case VTD_PGTT_FS: return "first-stage";
+	case VTD_PGTT_SS: return "second-stage";
+	case VTD_PGTT_NESTED: return "nested";
+	case VTD_PGTT_PT: return "pass-through";
+	default: return "invalid";
+	}
+}
+
+struct walk_out {
+	FILE *f;
+	bool json;
+	unsigned shown, max;
+	unsigned long total;
+	bool first;
+};
+
+static void leaf(struct walk_out *w, uint64_t iova, uint64_t pa, unsigned shift, uint64_t pte,
+		 bool fs)
+{
+	w->total++;
+	if (w->shown >= w->max)
+		return;
+	w->shown++;
+	bool r = fs ? true : (pte & VTD_SS_R);
+	bool wr = fs ? (pte & VTD_FS_RW) : (pte & VTD_SS_W);
+	const char *sz = shift == 30 ? "1G" : shift == 21 ? "2M" : "4K";
+	if (w->json) {
+		fprintf(w->f, "%s{\"iova\":\"0x%" PRIx64 "\",\"pa\":\"0x%" PRIx64
+			      "\",\"size\":\"%s\",\"perm\":\"%s%s\",\"pte\":\"0x%016" PRIx64 "\"}",
+			w->first ? "" : ",", iova, pa, sz, r ? "r" : "", wr ? "w" : "", pte);
+		w->first = false;
+	} else {
+		fprintf(w->f, "          0x%012" PRIx64 " -> 0x%012" PRIx64 "  %s %s%s%s%s%s\n", iova, pa,
+			sz, r ? "R" : "-", wr ? "W" : "-",
+			fs && !(pte & VTD_FS_US) ? " S" : "",
+			(pte & (fs ? VTD_FS_A : VTD_SS_A)) ? " A" : "",
+			(pte & (fs ? VTD_FS_D : VTD_SS_D)) ? " D" : "");
+	}
+}
+
+static void walk(struct walk_out *w, uint64_t table_pa, unsigned level, uint64_t base, bool fs)
+{
+	const uint64_t *t = hw_mem_ptr(table_pa, 4096);
+	if (!t)
+		return;
+	unsigned sh = 12 + 9 * (level - 1);
+	for (unsigned i = 0; i < 512; i++) {
+		/* Bits 61:52 of a table's first entry are the driver's count. */
+		uint64_t e = i == 0 ? t[0] & ~GENMASK_ULL(61, 52) : t[i];
+		bool present = fs ? (e & VTD_FS_P) : (e & (VTD_SS_R | VTD_SS_W));
+		if (!present)
+			continue;
+		uint64_t iova = base + ((uint64_t)i << sh);
+		bool is_leaf = level == 1 || (e & (fs ? VTD_FS_PS : VTD_SS_PS));
+		if (is_leaf)
+			leaf(w, iova, e & VTD_SS_ADDR_MASK & ~((1ull << sh) - 1), sh, e, fs);
+		else
+			walk(w, e & VTD_SS_ADDR_MASK, level - 1, iova, fs);
+	}
+}
+
+static void pasid_entry(FILE *f, bool json, uint32_t pasid, const uint64_t *q, unsigned max_leaves,
+			bool *first)
+{
+	unsigned pgtt = VTD_PE0_PGTT(q[0]);
+	uint16_t did = VTD_PE1_DID(q[1]);
+	bool ss = pgtt == VTD_PGTT_SS || pgtt == VTD_PGTT_NESTED;
+	bool fs = pgtt == VTD_PGTT_FS;
+	unsigned levels = ss ? VTD_PE0_AW(q[0]) + 2 : (VTD_PE2_FSPM(q[2]) ? 5 : 4);
+	uint64_t root = ss ? (uint64_t)(q[0] & VTD_PE0_SSPTPTR_MASK) : (uint64_t)(q[2] & VTD_PE2_FSPTPTR_MASK);
+	struct walk_out w = { .f = f, .json = json, .max = max_leaves, .first = true };
+	if (json) {
+		fprintf(f, "%s{\"pasid\":%u,\"pgtt\":\"%s\",\"did\":%u,\"levels\":%u,\"fpd\":%s,"
+			   "\"root\":\"0x%" PRIx64 "\",\"ssade\":%s,\"sre\":%s,\"leaves\":[",
+			*first ? "" : ",", pasid, pgtt_name(pgtt), did, levels,
+			(q[0] & VTD_PE0_FPD) ? "true" : "false", root,
+			(q[0] & VTD_PE0_SSADE) ? "true" : "false",
+			(q[2] & VTD_PE2_SRE) ? "true" : "false");
+	} else {
+		fprintf(f, "      PASID %-7u %s  DID %u", pasid, pgtt_name(pgtt), did);
+		if (pgtt != VTD_PGTT_PT)
+			fprintf(f, "  %u-level  root 0x%" PRIx64, levels, root);
+		if (pgtt == VTD_PGTT_NESTED)
+			fprintf(f, "  first stage at GPA 0x%" PRIx64, (uint64_t)(q[2] & VTD_PE2_FSPTPTR_MASK));
+		fprintf(f, "%s%s%s\n", (q[0] & VTD_PE0_FPD) ? "  FPD" : "",
+			(q[0] & VTD_PE0_SSADE) ? "  SSADE" : "", (q[2] & VTD_PE2_SRE) ? "  SRE" : "");
+	}
+	*first = false;
+	if (pgtt == VTD_PGTT_SS || fs)
+		walk(&w, root, levels, 0, fs);
+	if (json) {
+		fprintf(f, "],\"mappings\":%lu}", w.total);
+	} else if (pgtt == VTD_PGTT_SS || fs) {
+		if (!w.total)
+			fprintf(f, "          (nothing mapped)\n");
+		else if (w.total > w.shown)
+			fprintf(f, "          ... %lu mappings in all\n", w.total);
+	}
+}
+
+static void context(FILE *f, bool json, struct device *dev, uint16_t sid, const uint64_t *ce,
+		    unsigned max_leaves, bool *first_dev)
+{
+	char bdf[8];
+	uint64_t lo = ce[0];
+	unsigned dir_entries = 1u << (VTD_SM_CTX_PDTS(lo) + 7);
+	const uint64_t *dir = hw_mem_ptr(lo & VTD_PAGE_MASK, dir_entries * 8);
+	if (json) {
+		fprintf(f, "%s{\"sid\":\"%s\",\"device\":", *first_dev ? "" : ",", pci_bdf_str(sid, bdf));
+		if (dev)
+			fprintf(f, "\"%s\"", dev->name);
+		else
+			fprintf(f, "null");
+		fprintf(f, ",\"paside\":%s,\"dte\":%s,\"pre\":%s,\"fpd\":%s,\"pdts\":%u,"
+			   "\"rid_pasid\":%u,\"pasids\":[",
+			(lo & VTD_SM_CTX_PASIDE) ? "true" : "false", (lo & VTD_SM_CTX_DTE) ? "true" : "false",
+			(lo & VTD_SM_CTX_PRE) ? "true" : "false", (lo & VTD_SM_CTX_FPD) ? "true" : "false",
+			VTD_SM_CTX_PDTS(lo), VTD_SM_CTX_RID_PASID(ce[1]));
+	} else {
+		fprintf(f, "    %s %-10s context: PASID directory 0x%" PRIx64 " (%u entries)%s%s%s%s"
+			   "  RID_PASID %u\n",
+			pci_bdf_str(sid, bdf), dev ? dev->name : "?", (uint64_t)(lo & VTD_PAGE_MASK), dir_entries,
+			(lo & VTD_SM_CTX_PASIDE) ? "  PASIDE" : "", (lo & VTD_SM_CTX_DTE) ? "  DTE" : "",
+			(lo & VTD_SM_CTX_PRE) ? "  PRE" : "", (lo & VTD_SM_CTX_FPD) ? "  FPD" : "",
+			VTD_SM_CTX_RID_PASID(ce[1]));
+	}
+	*first_dev = false;
+	bool first = true;
+	for (unsigned d = 0; dir && d < dir_entries; d++) {
+		if (!(dir[d] & VTD_PASID_DIR_P))
+			continue;
+		const uint64_t *tbl = hw_mem_ptr(dir[d] & VTD_PAGE_MASK, 4096);
+		for (unsigned i = 0; tbl && i < 64; i++) {
+			const uint64_t *q = tbl + 8 * i;
+			if (q[0] & VTD_PE0_P)
+				pasid_entry(f, json, d * 64 + i, q, max_leaves, &first);
+		}
+	}
+	if (json)
+		fprintf(f, "]}");
+}
+
+int intel_dump(struct uiommu_host *h, FILE *f, const char *device, bool json, unsigned max_leaves)
+{
+	struct intel_driver *drv = h->intel;
+	if (!drv) {
+		fprintf(f, json ? "{\"units\":[]}\n" : "no IOMMU driver on this host\n");
+		return 0;
+	}
+	struct device *want = NULL;
+	if (device && !(want = host_find_device(h, device)))
+		return -ENOENT;
+	if (json)
+		fprintf(f, "{\"units\":[");
+	struct intel_iommu *iommu;
+	bool first_unit = true;
+	list_for_each_entry(iommu, &drv->iommus, node) {
+		uint64_t rta = dmar_readq(iommu, VTD_REG_RTADDR);
+		uint32_t gsts = dmar_readl(iommu, VTD_REG_GSTS);
+		if (json)
+			fprintf(f, "%s{\"name\":\"%s\",\"root\":\"0x%" PRIx64 "\",\"scalable\":%s,"
+				   "\"te\":%s,\"qi\":%s,\"contexts\":[",
+				first_unit ? "" : ",", iommu->name, (uint64_t)(rta & VTD_PAGE_MASK),
+				(rta & VTD_RTADDR_TTM_MASK) == VTD_RTADDR_TTM_SCALABLE ? "true" : "false",
+				(gsts & VTD_GSTS_TES) ? "true" : "false",
+				(gsts & VTD_GSTS_QIES) ? "true" : "false");
+		else
+			fprintf(f, "%s: root table 0x%" PRIx64 " (%s mode), translation %s, queued "
+				   "invalidation %s\n",
+				iommu->name, (uint64_t)(rta & VTD_PAGE_MASK),
+				(rta & VTD_RTADDR_TTM_MASK) == VTD_RTADDR_TTM_SCALABLE ? "scalable" : "legacy",
+				(gsts & VTD_GSTS_TES) ? "on" : "off", (gsts & VTD_GSTS_QIES) ? "on" : "off");
+		first_unit = false;
+		const uint64_t *root = hw_mem_ptr(rta & VTD_PAGE_MASK, 4096);
+		bool first_dev = true;
+		for (unsigned bus = 0; root && bus < 256; bus++) {
+			for (unsigned half = 0; half < 2; half++) {
+				uint64_t re = root[bus * 2 + half];
+				if (!(re & VTD_SM_ROOT_P))
+					continue;
+				const uint64_t *ct = hw_mem_ptr(re & VTD_PAGE_MASK, 4096);
+				if (!json && !want)
+					fprintf(f, "  bus %02x %s half: context table 0x%" PRIx64 "\n", bus,
+						half ? "upper" : "lower", (uint64_t)(re & VTD_PAGE_MASK));
+				for (unsigned i = 0; ct && i < 128; i++) {
+					const uint64_t *ce = ct + 4 * i;
+					if (!(ce[0] & VTD_SM_CTX_P))
+						continue;
+					uint16_t sid = (uint16_t)((bus << 8) | (half * 128 + i));
+					struct pci_dev *p = hw_dev_by_rid(h->m, sid);
+					struct device *dev = p ? p->driver_data : NULL;
+					if (want && dev != want)
+						continue;
+					context(f, json, dev, sid, ce, max_leaves, &first_dev);
+				}
+			}
+		}
+		if (json)
+			fprintf(f, "]}");
+	}
+	if (json)
+		fprintf(f, "]}\n");
+	return 0;
+}
