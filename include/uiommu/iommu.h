@@ -111,6 +111,7 @@ int iommu_domain_get_attr(struct iommu_domain *domain, enum iommu_attr attr, voi
 enum iommu_dev_features {
 	IOMMU_DEV_FEAT_AUX,
 	IOMMU_DEV_FEAT_SVA,
+	IOMMU_DEV_FEAT_IOPF,  /* recoverable faults: PCI PRI and page requests */
 };
 bool iommu_dev_has_feature(struct device *dev, enum iommu_dev_features f);
 int iommu_dev_enable_feature(struct device *dev, enum iommu_dev_features f);

@@ -175,22 +175,37 @@ bool iommu_dev_has_feature(struct device *dev, enum iommu_dev_features f)
 
 int iommu_dev_enable_feature(struct device *dev, enum iommu_dev_features f)
 {
-	if (f != IOMMU_DEV_FEAT_AUX)
+	if (f == IOMMU_DEV_FEAT_AUX)
+		return iommu_set_dev_attr(dev, IOMMU_DEV_ATTR_AUXD_ENABLE, NULL);
+	struct dev_iommu *di = dev_iommu(dev);
+	if (!di || !di->ops->dev_enable_feat)
 		return -ENODEV;
-	return iommu_set_dev_attr(dev, IOMMU_DEV_ATTR_AUXD_ENABLE, NULL);
+	int rc = di->ops->dev_enable_feat(dev, f);
+	if (!rc && f == IOMMU_DEV_FEAT_IOPF)
+		di->iopf_enabled = true;
+	return rc;
 }
 
 int iommu_dev_disable_feature(struct device *dev, enum iommu_dev_features f)
 {
-	if (f != IOMMU_DEV_FEAT_AUX)
+	if (f == IOMMU_DEV_FEAT_AUX)
+		return iommu_set_dev_attr(dev, IOMMU_DEV_ATTR_AUXD_DISABLE, NULL);
+	struct dev_iommu *di = dev_iommu(dev);
+	if (!di || !di->ops->dev_disable_feat)
 		return -EBUSY; /* as merged: no op means busy */
-	return iommu_set_dev_attr(dev, IOMMU_DEV_ATTR_AUXD_DISABLE, NULL);
+	int rc = di->ops->dev_disable_feat(dev, f);
+	if (!rc && f == IOMMU_DEV_FEAT_IOPF)
+		di->iopf_enabled = false;
+	return rc;
 }
 
 bool iommu_dev_feature_enabled(struct device *dev, enum iommu_dev_features f)
 {
 	struct dev_iommu *di = dev_iommu(dev);
-	return f == IOMMU_DEV_FEAT_AUX && di && di->aux_enabled;
+	if (!di)
+		return false;
+	return f == IOMMU_DEV_FEAT_AUX ? di->aux_enabled :
+	       f == IOMMU_DEV_FEAT_IOPF ? di->iopf_enabled : false;
 }
 
 int iommu_aux_attach_device(struct iommu_domain *domain, struct device *dev)

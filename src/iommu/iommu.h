@@ -114,6 +114,7 @@ struct dev_iommu {
 	void *priv;                   /* the driver's per-device data */
 	unsigned max_pasids;
 	bool aux_enabled;
+	bool iopf_enabled;
 	struct list_node aux_domains; /* struct aux_attach */
 	unsigned nr_aux;
 };

@@ -61,6 +61,8 @@ struct vtd_stats {
 };
 void vtd_stats_get(struct vtd_unit *u, struct vtd_stats *s);
 const char *vtd_unit_name(const struct vtd_unit *u);
+/* "SSS.2 second-stage entry not present" for VTD_FR_SM_SS_NOT_PRESENT. */
+const char *vtd_fault_reason_str(unsigned reason);
 
 #ifdef __cplusplus
 }

@@ -121,13 +121,12 @@ void domain_context_clear(struct device_domain_info *info)
 		flush_present_change(info);
 }
 
-/* PASID enable in the context entry (A-4): requests with a PASID prefix
- * are refused (SCT.6) without it. */
-int intel_context_set_paside(struct device_domain_info *info, bool on)
+/* Rewrite the device's present context entries from its info (PASIDE,
+ * PRE, DTE) and flush as a present entry change requires. */
+int intel_context_update(struct device_domain_info *info)
 {
 	struct intel_iommu *iommu = info->iommu;
 	pthread_mutex_lock(&iommu->lock);
-	info->paside = on;
 	for (unsigned i = 0; i < info->nr_sids; i++) {
 		uint64_t *ce = intel_context_entry(iommu, info->sids[i], false);
 		if (!ce || !owns(info, ld(&ce[0])))
@@ -136,4 +135,12 @@ int intel_context_set_paside(struct device_domain_info *info, bool on)
 	}
 	pthread_mutex_unlock(&iommu->lock);
 	return flush_present_change(info);
+}
+
+/* PASID enable in the context entry (A-4): requests with a PASID prefix
+ * are refused (SCT.6) without it. */
+int intel_context_set_paside(struct device_domain_info *info, bool on)
+{
+	info->paside = on;
+	return intel_context_update(info);
 }

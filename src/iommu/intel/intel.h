@@ -168,6 +168,7 @@ void qi_range(uint64_t start, uint64_t end, uint64_t *addr, unsigned *am);
 int domain_context_setup(struct device_domain_info *info);
 void domain_context_clear(struct device_domain_info *info);
 int intel_context_set_paside(struct device_domain_info *info, bool on);
+int intel_context_update(struct device_domain_info *info);
 uint64_t *intel_context_entry(struct intel_iommu *iommu, uint16_t sid, bool alloc);
 
 /* pasid.c */
@@ -192,10 +193,6 @@ void domain_detach_iommu(struct dmar_domain *dom, struct intel_iommu *iommu);
 uint16_t domain_id_on(struct dmar_domain *dom, struct intel_iommu *iommu);
 int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 			 struct dmar_domain *dom, struct dmar_domain *old);
-/* nested.c */
-struct iommu_domain *intel_domain_alloc_nested(struct device *dev, struct iommu_domain *parent,
-					       uint32_t data_type, const void *data, uint32_t len,
-					       int *err);
 
 /* cache.c */
 int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,

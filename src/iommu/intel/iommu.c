@@ -224,12 +224,36 @@ static bool intel_dev_has_feat(struct device *dev, enum iommu_dev_features f)
 				return false;
 		return info->pasid_supported;
 	}
+	if (f == IOMMU_DEV_FEAT_IOPF)
+		return info->pri_supported;
 	return false;
+}
+
+/* Recoverable faults: PRI on in the function, PRE in its context entry
+ * (9.4), so page requests reach the queue instead of faulting SCT.8. */
+static int enable_iopf(struct device_domain_info *info, bool on)
+{
+	if (on == info->pri_enabled)
+		return 0;
+	if (on) {
+		if (!info->pri_supported)
+			return -EINVAL;
+		int rc = pci_enable_pri(info->pdev, 32);
+		if (rc)
+			return rc;
+	}
+	info->pri_enabled = on;
+	int rc = intel_context_update(info);
+	if (!on)
+		pci_disable_pri(info->pdev);
+	return rc;
 }
 
 static int intel_dev_enable_feat(struct device *dev, enum iommu_dev_features f)
 {
 	struct device_domain_info *info = info_of(dev);
+	if (f == IOMMU_DEV_FEAT_IOPF)
+		return info ? enable_iopf(info, true) : -ENODEV;
 	if (f != IOMMU_DEV_FEAT_AUX)
 		return -EOPNOTSUPP;
 	if (!info || !intel_dev_has_feat(dev, f))
@@ -244,6 +268,8 @@ static int intel_dev_enable_feat(struct device *dev, enum iommu_dev_features f)
 static int intel_dev_disable_feat(struct device *dev, enum iommu_dev_features f)
 {
 	struct device_domain_info *info = info_of(dev);
+	if (f == IOMMU_DEV_FEAT_IOPF)
+		return info ? enable_iopf(info, false) : -ENODEV;
 	if (f != IOMMU_DEV_FEAT_AUX)
 		return -EOPNOTSUPP;
 	if (!info)

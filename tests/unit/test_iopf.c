@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Recoverable faults through the whole stack (SPEC H-8, A-13): a device
+ * with PRI asks for a page, the unit queues the request, the driver's
+ * page-request interrupt hands it to the domain installed at (RID, PASID),
+ * the domain's handler maps the page and answers, the unit's page-group
+ * response reaches the device, and the retried access succeeds.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "base/device.h"
+#include "hw/pci/pri.h"
+#include <uiommu/iommu.h>
+
+struct dev_side {
+	int responses;
+	unsigned last_code, last_prgi;
+	uint32_t last_pasid;
+};
+
+static struct dev_side *g_side;
+
+static void prg_response(struct pci_dev *d, uint32_t pasid, bool pasid_valid, unsigned prgi,
+			 unsigned code)
+{
+	(void)d;
+	(void)pasid_valid;
+	g_side->responses++;
+	g_side->last_code = code;
+	g_side->last_prgi = prgi;
+	g_side->last_pasid = pasid;
+}
+
+static const struct pci_dev_ops test_ops = { .prg_response = prg_response };
+
+struct fixer {
+	uint8_t *page;
+	int calls;
+	bool map;
+	struct iommu_page_request last;
+};
+
+/* A fault handler as an SVA or iommufd fault queue would be: make the
+ * page present, then answer. */
+static void iopf_handler(struct iommu_domain *d, const struct iommu_page_request *req, void *token)
+{
+	struct fixer *fx = token;
+	fx->calls++;
+	fx->last = *req;
+	if (fx->map)
+		assert_int_equal(iommu_map(d, req->addr, (uint64_t)(uintptr_t)fx->page, 4096,
+					   IOMMU_READ | IOMMU_WRITE),
+				 0);
+	iommu_page_response(req->dev, req, fx->map ? IOMMU_PAGE_RESP_SUCCESS : IOMMU_PAGE_RESP_INVALID);
+}
+
+struct rig {
+	struct uiommu_host *h;
+	struct device *dsa;
+	struct iommu_domain *d;
+	ioasid_t pasid;
+	struct dev_side side;
+	uint8_t *page;
+};
+
+static void rig_init(struct rig *r)
+{
+	memset(r, 0, sizeof(*r));
+	char err[256];
+	assert_int_equal(uiommu_host_new(NULL, &r->h, err, sizeof(err)), 0);
+	r->dsa = uiommu_device_find(r->h, "dsa0");
+	r->dsa->pdev->ops = &test_ops;
+	g_side = &r->side;
+	pci_cfg_write(r->dsa->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	r->d = iommu_paging_domain_alloc(r->dsa);
+	assert_non_null(r->d);
+	r->pasid = iommu_alloc_global_pasid(r->dsa);
+	assert_int_equal(iommu_attach_device_pasid(r->d, r->dsa, r->pasid), 0);
+	r->page = aligned_alloc(4096, 4096);
+	memset(r->page, 0x77, 4096);
+}
+
+static void rig_fini(struct rig *r)
+{
+	r->dsa->pdev->ops = NULL;
+	iommu_detach_device_pasid(r->d, r->dsa, r->pasid);
+	iommu_free_global_pasid(r->dsa, r->pasid);
+	iommu_domain_free(r->d);
+	uiommu_host_free(r->h);
+	free(r->page);
+}
+
+static void test_page_request_resolved(void **s)
+{
+	(void)s;
+	struct rig r;
+	rig_init(&r);
+	assert_false(iommu_dev_feature_enabled(r.dsa, IOMMU_DEV_FEAT_IOPF));
+	assert_true(iommu_dev_has_feature(r.dsa, IOMMU_DEV_FEAT_IOPF));
+	assert_int_equal(iommu_dev_enable_feature(r.dsa, IOMMU_DEV_FEAT_IOPF), 0);
+	assert_true(pci_pri_enabled(r.dsa->pdev));
+	struct fixer fx = { .page = r.page, .map = true };
+	iommu_set_iopf_handler(r.d, iopf_handler, &fx);
+
+	/* The device's ATS translation failed (nothing mapped): it asks. */
+	struct pci_dma_attr a = { .pasid = r.pasid };
+	struct pci_dma_result res;
+	uint8_t v;
+	assert_int_equal(pci_dma_read(NULL, r.dsa->pdev, &a, 0x5000, &v, 1, &res), -EFAULT);
+	assert_int_equal(res.status, PCI_DMA_ATS_NOACCESS); /* no fault recorded for ATS */
+	assert_int_equal(pci_pri_page_request(r.dsa->pdev, r.pasid, false, 0x5000, true, true,
+					      false, 7, true),
+			 0);
+	assert_int_equal(fx.calls, 1);
+	assert_true(fx.last.pasid_valid);
+	assert_int_equal(fx.last.pasid, r.pasid);
+	assert_int_equal(fx.last.grpid, 7);
+	assert_int_equal(fx.last.addr, 0x5000);
+	assert_int_equal(fx.last.perm, IOMMU_FAULT_PERM_READ | IOMMU_FAULT_PERM_WRITE);
+	assert_int_equal(r.side.responses, 1);
+	assert_int_equal(r.side.last_code, VTD_PRG_RESP_SUCCESS);
+	assert_int_equal(r.side.last_prgi, 7);
+	assert_int_equal(r.side.last_pasid, r.pasid);
+	/* The retry finds the page. */
+	assert_int_equal(pci_dma_read(NULL, r.dsa->pdev, &a, 0x5010, &v, 1, &res), 0);
+	assert_int_equal(v, 0x77);
+	assert_int_equal(iommu_dev_disable_feature(r.dsa, IOMMU_DEV_FEAT_IOPF), 0);
+	assert_false(pci_pri_enabled(r.dsa->pdev));
+	rig_fini(&r);
+}
+
+static void test_page_request_refused(void **s)
+{
+	(void)s;
+	struct rig r;
+	rig_init(&r);
+	assert_int_equal(iommu_dev_enable_feature(r.dsa, IOMMU_DEV_FEAT_IOPF), 0);
+	/* A handler that cannot resolve it answers Invalid. */
+	struct fixer fx = { .page = r.page, .map = false };
+	iommu_set_iopf_handler(r.d, iopf_handler, &fx);
+	assert_int_equal(pci_pri_page_request(r.dsa->pdev, r.pasid, false, 0x9000, true, false,
+					      false, 3, true),
+			 0);
+	assert_int_equal(fx.calls, 1);
+	assert_int_equal(r.side.last_code, VTD_PRG_RESP_INVALID);
+	/* No handler at all: the core answers Invalid itself. */
+	iommu_set_iopf_handler(r.d, NULL, NULL);
+	assert_int_equal(pci_pri_page_request(r.dsa->pdev, r.pasid, false, 0xa000, true, false,
+					      false, 4, true),
+			 0);
+	assert_int_equal(r.side.responses, 2);
+	assert_int_equal(r.side.last_prgi, 4);
+	assert_int_equal(r.side.last_code, VTD_PRG_RESP_INVALID);
+	/* A PASID with no domain: Invalid too, nobody's handler called. */
+	iommu_set_iopf_handler(r.d, iopf_handler, &fx);
+	assert_int_equal(pci_pri_page_request(r.dsa->pdev, r.pasid + 1, false, 0xb000, true, false,
+					      false, 5, true),
+			 0);
+	assert_int_equal(fx.calls, 1);
+	assert_int_equal(r.side.responses, 3);
+	rig_fini(&r);
+}
+
+/* Without the feature the context has no PRE: the request faults SCT.8. */
+static void test_page_request_without_iopf(void **s)
+{
+	(void)s;
+	struct rig r;
+	rig_init(&r);
+	/* PRI enabled at the function by hand, as a driver that forgot the
+	 * IOMMU side would. */
+	struct pci_dev *p = r.dsa->pdev;
+	pci_cfg_write(p, p->ecap_pri + PCI_PRI_ALLOC_REQ, 4, 8);
+	pci_cfg_write(p, p->ecap_pri + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
+	unsigned long before = r.h->nr_faults;
+	assert_int_equal(pci_pri_page_request(p, r.pasid, false, 0x5000, true, false, false, 1, true),
+			 -EIO);
+	assert_int_equal(r.h->nr_faults, before + 1);
+	assert_int_equal(r.h->fault_log[(r.h->fault_head - 1) % HOST_FAULT_LOG].reason,
+			 VTD_FR_SM_CTX_PRE);
+	assert_int_equal(r.side.responses, 0);
+	/* dmatest0 has no PRI: the feature is not there to enable. */
+	struct device *dt = uiommu_device_find(r.h, "dmatest0");
+	assert_false(iommu_dev_has_feature(dt, IOMMU_DEV_FEAT_IOPF));
+	assert_int_equal(iommu_dev_enable_feature(dt, IOMMU_DEV_FEAT_IOPF), -EINVAL);
+	rig_fini(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_page_request_resolved),
+		cmocka_unit_test(test_page_request_refused),
+		cmocka_unit_test(test_page_request_without_iopf),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

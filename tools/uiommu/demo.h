@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Narration for the demos: lines for people, or one JSON document. */
+#ifndef UIOMMU_TOOLS_DEMO_H
+#define UIOMMU_TOOLS_DEMO_H
+
+#include <stdbool.h>
+
+#include "cli.h"
+
+struct uiommu_host;
+
+struct demo_out {
+	bool json;
+	bool first_event, first_stat;
+};
+
+void demo_begin(struct demo_out *o, const char *scenario);
+void demo_say(struct demo_out *o, const char *who, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void demo_stat(struct demo_out *o, const char *name, double value);
+void demo_done(struct demo_out *o, bool ok);
+
+int demo_pci(struct uiommu_host *h, struct demo_out *o);
+
+#endif
