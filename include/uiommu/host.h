@@ -29,6 +29,10 @@ struct uiommu_host_opts {
 	bool bare;
 	/* Default domains pass through instead of translating. */
 	bool default_identity;
+	/* Leave every device without a kernel driver: no idxd on the DSA,
+	 * no software mdev parent. For programs that drive the IOMMU API on
+	 * the devices themselves. */
+	bool no_drivers;
 };
 
 /* On failure, err (if non-NULL) receives a one-line message naming the

@@ -331,7 +331,7 @@ static int load_device(struct loader *l, json_object *o, struct pci_bus *bus)
 	bool on_root = bus->self == NULL;
 	if (on_root && (kind == PCI_KIND_ENDPOINT || kind == PCI_KIND_SWITCH_UP ||
 			kind == PCI_KIND_SWITCH_DOWN || kind == PCI_KIND_PCI_ENDPOINT))
-		return fail(l, "a %s cannot sit on the root bus", type);
+		return fail(l, "type \"%s\" cannot sit on the root bus", type);
 	if (!on_root && (kind == PCI_KIND_ROOT_PORT || kind == PCI_KIND_RC_ENDPOINT ||
 			 kind == PCI_KIND_HOST_BRIDGE))
 		return fail(l, "a %s must sit on the root bus", type);

@@ -64,7 +64,7 @@ static struct uiommu_host *host_new(const char *json)
 {
 	struct uiommu_host *h = NULL;
 	char err[256];
-	struct uiommu_host_opts o = { .topology_json = json };
+	struct uiommu_host_opts o = { .topology_json = json, .no_drivers = true };
 	if (uiommu_host_new(&o, &h, err, sizeof(err)))
 		fail_msg("host: %s", err);
 	return h;
@@ -389,7 +389,7 @@ static void test_identity_domain_not_aux(void **s)
 {
 	(void)s;
 	struct uiommu_host *h = NULL;
-	struct uiommu_host_opts o = { .default_identity = true };
+	struct uiommu_host_opts o = { .default_identity = true, .no_drivers = true };
 	assert_int_equal(uiommu_host_new(&o, &h, NULL, 0), 0);
 	struct device *dsa = dev(h, "dsa0");
 	struct iommu_domain *id = iommu_get_domain_for_dev(dev(h, "dmatest0"));

@@ -69,7 +69,16 @@ static void rig_init(struct rig *r)
 {
 	memset(r, 0, sizeof(*r));
 	char err[256];
-	assert_int_equal(uiommu_host_new(NULL, &r->h, err, sizeof(err)), 0);
+	/* The test plays the device itself: dsa0 without a model. */
+	static const char *const topo =
+		"{\"devices\":[{\"bdf\":\"00:01.0\",\"type\":\"root_port\",\"acs\":true,"
+		"\"bus\":1,\"children\":[{\"bdf\":\"01:00.0\",\"type\":\"endpoint\","
+		"\"name\":\"dsa0\",\"pasid_bits\":20,\"pasid_priv\":true,\"ats\":true,"
+		"\"pri\":true,\"siov\":true}]},"
+		"{\"bdf\":\"00:02.0\",\"type\":\"rc_endpoint\",\"name\":\"dmatest0\","
+		"\"model\":\"dmatest\"}]}";
+	struct uiommu_host_opts o = { .topology_json = topo };
+	assert_int_equal(uiommu_host_new(&o, &r->h, err, sizeof(err)), 0);
 	r->dsa = uiommu_device_find(r->h, "dsa0");
 	r->dsa->pdev->ops = &test_ops;
 	g_side = &r->side;

@@ -126,6 +126,10 @@ static void test_field_errors(void **s)
 		"devices[0].ats: expected true or false");
 	refused("{\"devices\": [{\"bdf\": \"00:01.0\", \"type\": \"rc_endpoint\", \"model\": \"gpu\"}]}",
 		"devices[0].model: unknown device model \"gpu\"");
+	/* Options of the wrong JSON type are an error, not an abort. */
+	refused("{\"devices\": [{\"bdf\": \"00:01.0\", \"type\": \"rc_endpoint\", \"model\": \"dmatest\","
+		" \"options\": [1]}]}",
+		"dmatest takes no options");
 	refused("{\"devices\": [{\"bdf\": \"00:01.0\", \"type\": \"rc_endpoint\", \"pri\": true}]}",
 		"pri needs ats");
 	refused("{\"devices\": [{\"bdf\": \"00:01.0\", \"type\": \"rc_endpoint\", \"children\": []}]}",

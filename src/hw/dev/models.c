@@ -7,14 +7,16 @@
 
 #include "models.h"
 #include "dmatest/dmatest.h"
+#include "dsa/dsa.h"
 
-const char *const hw_model_names[] = { "dmatest", NULL };
+const char *const hw_model_names[] = { "dmatest", "dsa", NULL };
 
 int hw_model_create(const char *name, struct pci_dev *d, struct json_object *opts, char *err,
 		    size_t errlen)
 {
 	if (!strcmp(name, "dmatest")) {
-		if (opts && json_object_object_length(opts) > 0) {
+		if (opts && (!json_object_is_type(opts, json_type_object) ||
+			     json_object_object_length(opts) > 0)) {
 			snprintf(err, errlen, "dmatest takes no options");
 			return -EINVAL;
 		}
@@ -23,6 +25,16 @@ int hw_model_create(const char *name, struct pci_dev *d, struct json_object *opt
 			snprintf(err, errlen, "dmatest: %s", strerror(-rc));
 		return rc;
 	}
-	snprintf(err, errlen, "unknown device model \"%s\" (models: dmatest, none)", name);
+	if (!strcmp(name, "dsa")) {
+		struct dsa_options o;
+		int rc = dsa_parse_options(opts, &o, err, errlen);
+		if (rc)
+			return rc;
+		rc = dsa_init(d, &o);
+		if (rc)
+			snprintf(err, errlen, "dsa: %s", strerror(-rc));
+		return rc;
+	}
+	snprintf(err, errlen, "unknown device model \"%s\" (models: dmatest, dsa, none)", name);
 	return -EINVAL;
 }

@@ -72,7 +72,8 @@ void hw_inflight_unregister(struct hw_inflight_slot *s)
 void hw_slot_online(struct hw_inflight_slot *s)
 {
 	s->owner = pthread_self();
-	atomic_store_explicit(&s->online, true, memory_order_relaxed);
+	/* Release: a drain that sees us online also sees who we are. */
+	atomic_store_explicit(&s->online, true, memory_order_release);
 	atomic_fetch_add_explicit(&s->in->nr_online, 1, memory_order_relaxed);
 	/* Pairs with the fence in hw_inflight_drain(): either the drainer sees
 	 * us online, or our first section sees everything it invalidated. */
