@@ -91,6 +91,23 @@ ioasid_t iommu_alloc_global_pasid(struct device *dev);
 void iommu_free_global_pasid(struct device *dev, ioasid_t pasid);
 unsigned iommu_dev_max_pasids(struct device *dev);
 
+/* Reserved regions of a device's I/O address space (Linux
+ * iommu_get_resv_regions): IOVAs no mapping may use, such as the x86
+ * interrupt window, which the remapping hardware never translates. */
+enum iommu_resv_type {
+	IOMMU_RESV_DIRECT,     /* must stay identity mapped (RMRR) */
+	IOMMU_RESV_RESERVED,   /* not usable at all */
+	IOMMU_RESV_MSI,        /* hardware interrupt window */
+};
+struct iommu_resv_region {
+	uint64_t start;
+	uint64_t length;
+	int prot;
+	enum iommu_resv_type type;
+};
+/* Fills up to `max` regions; returns how many the device has (or -errno). */
+int iommu_get_resv_regions(struct device *dev, struct iommu_resv_region *out, int max);
+
 /* ---- auxiliary domains, the 2018 API (A-3 .. A-12) ---- */
 enum iommu_dev_attr {
 	IOMMU_DEV_ATTR_AUXD_CAPABILITY, /* get: bool */

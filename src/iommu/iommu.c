@@ -62,6 +62,16 @@ unsigned iommu_group_id(const struct iommu_group *g)
 	return g ? g->id : ~0u;
 }
 
+int iommu_get_resv_regions(struct device *dev, struct iommu_resv_region *out, int max)
+{
+	struct dev_iommu *di = dev_iommu(dev);
+	if (!di)
+		return -ENODEV;
+	if (max < 0 || (max && !out))
+		return -EINVAL;
+	return di->ops->get_resv_regions ? di->ops->get_resv_regions(dev, out, max) : 0;
+}
+
 enum iommu_domain_type iommu_domain_type(const struct iommu_domain *domain)
 {
 	return domain ? domain->type : IOMMU_DOMAIN_BLOCKED;
@@ -470,10 +480,12 @@ static int group_init(struct iommu_group *g)
 	gr->blocking_domain = ops->blocked_domain ? ops->blocked_domain(first) : NULL;
 	/* The default domain: a DMA-API paging domain (strict translation,
 	 * nothing mapped), or pass-through if the host asks for it. */
-	struct iommu_domain *def;
-	if (first->host->default_identity && ops->identity_domain) {
+	struct iommu_domain *def = NULL;
+	if (first->host->default_identity && ops->identity_domain)
 		def = ops->identity_domain(first);
-	} else {
+	/* A unit without pass-through support has no identity domain: the
+	 * group keeps a translating default domain instead. */
+	if (!def) {
 		int err;
 		def = ops->domain_alloc_paging(first, 0, &err);
 		if (def)

@@ -79,6 +79,7 @@ struct iommu_ops {
 			     enum iommu_page_response_code code);
 	/* Hardware info for GET_HW_INFO (U-9): type and the data. */
 	int (*hw_info)(struct device *dev, uint32_t *type, void *data, uint32_t *len);
+	int (*get_resv_regions)(struct device *dev, struct iommu_resv_region *out, int max);
 };
 
 struct iommu_domain {

@@ -41,7 +41,7 @@ static struct uiommu_host *host_new(const char *json)
 {
 	struct uiommu_host *h = NULL;
 	char err[256];
-	struct uiommu_host_opts o = { .topology_json = json };
+	struct uiommu_host_opts o = { .topology_json = json, .no_drivers = true };
 	if (uiommu_host_new(&o, &h, err, sizeof(err)))
 		fail_msg("host: %s", err);
 	return h;
@@ -221,7 +221,7 @@ static void test_bare_and_identity_hosts(void **s)
 	uiommu_host_free(h);
 
 	/* Pass-through default domains: DMA addresses are physical. */
-	o = (struct uiommu_host_opts){ .default_identity = true };
+	o = (struct uiommu_host_opts){ .default_identity = true, .no_drivers = true };
 	assert_int_equal(uiommu_host_new(&o, &h, NULL, 0), 0);
 	struct device *dt = dev(h, "dmatest0");
 	struct iommu_domain *id = iommu_get_domain_for_dev(dt);
@@ -232,6 +232,19 @@ static void test_bare_and_identity_hosts(void **s)
 	/* Nothing is mapped into or freed from the shared identity domain. */
 	assert_int_not_equal(iommu_map(id, 0x1000, pa(buf), 4096, RW), 0);
 	assert_int_not_equal(iommu_domain_free(id), 0);
+	uiommu_host_free(h);
+
+	/* A unit without ECAP.PT has no identity domain: the group keeps a
+	 * translating default domain, and DMA to unmapped addresses faults. */
+	o = (struct uiommu_host_opts){
+		.default_identity = true, .no_drivers = true,
+		.topology_json = "{\"units\":[{\"name\":\"u\",\"scope\":\"all\","
+				 "\"pass_through\":false}],\"devices\":[{\"bdf\":\"00:02.0\","
+				 "\"type\":\"rc_endpoint\",\"name\":\"dmatest0\"}]}" };
+	assert_int_equal(uiommu_host_new(&o, &h, NULL, 0), 0);
+	dt = dev(h, "dmatest0");
+	assert_int_equal(iommu_domain_type(iommu_get_domain_for_dev(dt)), IOMMU_DOMAIN_DMA);
+	dma_faults(dt, PCI_NO_PASID, pa(buf));
 	uiommu_host_free(h);
 	free(buf);
 }

@@ -204,6 +204,7 @@ static int resolve(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *
 	if (vtd_iotlb_lookup(&u->iotlb, c, did, pasid, req->addr, &hit)) {
 		uint8_t p = allowed(hit.flags, fs, req->priv, wpe, smep);
 		if ((p & req->perm) == req->perm || (ats && !(req->perm & VTD_PERM_W))) {
+			stat_inc(&u->st.slow_iotlb_hits);
 			r->out_base = hit.out_base;
 			r->size_shift = hit.size_shift;
 			r->perm = p;

@@ -247,6 +247,8 @@ void vtd_stats_get(struct vtd_unit *u, struct vtd_stats *s)
 	s->walks += fast;
 	s->iotlb_misses += fast;
 	s->translations += s->l1_hits + s->iotlb_hits + fast;
+	/* Hits of the full path were counted as translations already. */
+	s->iotlb_hits += LD(slow_iotlb_hits);
 }
 
 const char *vtd_unit_name(const struct vtd_unit *u)

@@ -255,6 +255,7 @@ struct vtd_unit {
 		atomic_ullong faults, faults_suppressed, faults_overflow;
 		atomic_ullong inv_desc, inv_waits, page_requests, prq_overflow, stale_hits;
 		atomic_ullong ats_translations;
+		atomic_ullong slow_iotlb_hits; /* IOTLB hits of the full path (ATS, no L1) */
 		atomic_ullong l1_hits, l2_hits, fast_walks; /* folded in from retired L1s */
 	} st;
 };

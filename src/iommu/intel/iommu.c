@@ -178,10 +178,14 @@ static struct iommu_domain *intel_domain_alloc_paging(struct device *dev, unsign
 	return dom ? &dom->domain : NULL;
 }
 
+/* Pass-through PASID entries need ECAP.PT (VT-d 9.6, PGTT 100b). */
 static struct iommu_domain *intel_identity_domain(struct device *dev)
 {
 	struct intel_driver *drv = drv_of(dev);
-	return drv ? &drv->identity->domain : NULL;
+	struct device_domain_info *info = info_of(dev);
+	if (!drv || !info || !(info->iommu->ecap & VTD_ECAP_PT))
+		return NULL;
+	return &drv->identity->domain;
 }
 
 static struct iommu_domain *intel_blocked_domain(struct device *dev)
@@ -285,6 +289,18 @@ static unsigned intel_max_pasids(struct device *dev)
 	return info && info->pasid_enabled ? info->max_pasids : 0;
 }
 
+/* The interrupt address range 0xFEEx_xxxx is decoded as interrupt
+ * requests before any translation (VT-d 3.14, SGN.8 for translated
+ * output): no DMA mapping can live there. No RMRRs are modelled. */
+static int intel_get_resv_regions(struct device *dev, struct iommu_resv_region *out, int max)
+{
+	(void)dev;
+	if (max >= 1 && out)
+		out[0] = (struct iommu_resv_region){ .start = 0xfee00000ull, .length = 0x100000,
+						     .prot = IOMMU_WRITE, .type = IOMMU_RESV_MSI };
+	return 1;
+}
+
 const struct iommu_ops intel_iommu_ops = {
 	.name = "intel-iommu",
 	.probe_device = intel_probe_device,
@@ -299,4 +315,5 @@ const struct iommu_ops intel_iommu_ops = {
 	.max_pasids = intel_max_pasids,
 	.remove_dev_pasid = intel_remove_dev_pasid,
 	.page_response = intel_page_response,
+	.get_resv_regions = intel_get_resv_regions,
 };
