@@ -10,6 +10,8 @@
 #include "hw/topology.h"
 #include "iommu/group.h"
 #include "iommu/iommu.h"
+#include "vfio/vfio.h"
+#include "drivers/drivers.h"
 
 const char *uiommu_default_topology(void)
 {
@@ -68,6 +70,8 @@ int uiommu_host_new(const struct uiommu_host_opts *opts, struct uiommu_host **ou
 	pthread_mutex_init(&h->fault_lock, NULL);
 	list_init(&h->devices);
 	list_init(&h->domains);
+	list_init(&h->mdev_parents);
+	pthread_mutex_init(&h->mdev_lock, NULL);
 	list_init(&h->groups);
 
 	int rc;
@@ -93,6 +97,17 @@ int uiommu_host_new(const struct uiommu_host_opts *opts, struct uiommu_host **ou
 		snprintf(err, errlen, "IOMMU driver: %s", strerror(-rc));
 		goto fail;
 	}
+	if ((rc = vfio_host_init(h))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (h->iommu_ready && !opts->no_drivers) {
+		h->drivers_bound = true;
+		if ((rc = host_bind_drivers(h))) {
+			snprintf(err, errlen, "drivers: %s", strerror(-rc));
+			goto fail;
+		}
+	}
 	*out = h;
 	return 0;
 fail:
@@ -104,6 +119,10 @@ void uiommu_host_free(struct uiommu_host *h)
 {
 	if (!h)
 		return;
+	/* What a client left open goes first, as on process exit. */
+	vfio_host_fini(h);
+	if (h->drivers_bound)
+		host_unbind_drivers(h);
 	if (h->iommu_ready)
 		iommu_host_fini(h);
 	iommu_groups_free(h);
@@ -117,6 +136,7 @@ void uiommu_host_free(struct uiommu_host *h)
 	hw_machine_free(h->m);
 	pthread_mutex_destroy(&h->lock);
 	pthread_mutex_destroy(&h->fault_lock);
+	pthread_mutex_destroy(&h->mdev_lock);
 	free(h);
 }
 

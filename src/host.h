@@ -18,6 +18,8 @@
 struct hw_machine;
 struct intel_driver;
 struct device;
+struct vfio_host;
+struct swmdev;
 
 /* Recent DMA remapping faults, as the IOMMU driver reported them. */
 #define HOST_FAULT_LOG 64
@@ -41,6 +43,11 @@ struct uiommu_host {
 
 	struct intel_driver *intel;   /* the IOMMU driver instance */
 	struct list_node domains;     /* every domain a user allocated */
+	struct list_node mdev_parents;
+	pthread_mutex_t mdev_lock;    /* creation and removal of mdevs, the group list */
+	struct vfio_host *vfio;       /* VFIO handles and open groups */
+	struct swmdev *swmdev;        /* the software mdev parent */
+	bool drivers_bound;
 
 	pthread_mutex_t pasid_lock;   /* global PASID space */
 	uint64_t *pasid_map;

@@ -17,6 +17,7 @@ struct dev_iommu;
 enum device_bus {
 	DEVICE_BUS_PCI,
 	DEVICE_BUS_MDEV,
+	DEVICE_BUS_PLATFORM,   /* a software parent (the sw-mdev engine) */
 };
 
 struct device {
@@ -28,6 +29,7 @@ struct device {
 	struct list_node group_node;
 	struct list_node node;        /* host->devices */
 	struct dev_iommu *iommu;      /* IOMMU core state, when an IOMMU serves it */
+	const char *driver;           /* the kernel driver bound to it, NULL: vfio */
 	void *driver_data;
 };
 

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <uiommu/mdev.h>
+
 #include "cli.h"
 #include "host.h"
 #include "base/device.h"
@@ -78,10 +80,14 @@ static void units_text(struct hw_machine *m)
 	for (unsigned i = 0; i < m->nr_units; i++) {
 		struct vtd_unit *u = m->units[i];
 		unsigned sagaw = VTD_CAP_SAGAW(u->cap);
-		printf("%s: VT-d scalable mode, PASID %u bits, %s%s%s-level second stage, "
+		char lv[16] = "";
+		for (unsigned l = 3; l <= 5; l++)
+			if (sagaw & (1u << (l - 2)))
+				snprintf(lv + strlen(lv), sizeof(lv) - strlen(lv), "%s%u",
+					 lv[0] ? "/" : "", l);
+		printf("%s: VT-d scalable mode, PASID %u bits, %s-level second stage, "
 		       "MGAW %u, IOTLB %u entries, %u fault records%s%s%s%s\n",
-		       u->name, VTD_ECAP_PSS(u->ecap) + 1, sagaw & 2 ? "3/" : "", sagaw & 4 ? "4/" : "",
-		       sagaw & 8 ? "5" : "", VTD_CAP_MGAW(u->cap), u->cfg.iotlb_entries,
+		       u->name, VTD_ECAP_PSS(u->ecap) + 1, lv, VTD_CAP_MGAW(u->cap), u->cfg.iotlb_entries,
 		       VTD_CAP_NFR(u->cap), u->ecap & VTD_ECAP_NEST ? ", nesting" : "",
 		       u->ecap & VTD_ECAP_PRS ? ", page requests" : "",
 		       u->ecap & VTD_ECAP_DT ? ", device TLBs" : "",
@@ -97,10 +103,34 @@ static void groups_text(struct uiommu_host *h)
 		struct device *d;
 		list_for_each_entry(d, &g->devices, group_node) {
 			char b[8];
-			printf(" %s(%s)", d->name, pci_bdf_str(d->pdev->rid, b));
+			if (d->pdev)
+				printf(" %s(%s)", d->name, pci_bdf_str(d->pdev->rid, b));
+			else
+				printf(" %s(mdev)", d->name);
 		}
 		printf("\n");
 	}
+}
+
+/* Which kernel drivers took which functions, and the mdev types their
+ * parents offer (mdev_supported_types in sysfs). */
+static void drivers_text(struct uiommu_host *h)
+{
+	struct device *d;
+	bool any = false;
+	list_for_each_entry(d, &h->devices, node) {
+		if (!d->driver)
+			continue;
+		printf("%s %s", any ? "," : "\nkernel drivers:", d->name);
+		printf(" -> %s", d->driver);
+		any = true;
+	}
+	printf("%s", any ? "  (every other function is free for VFIO)\n" : "");
+	struct uiommu_mdev_type_info t[16];
+	int n = uiommu_mdev_types(h, t, 16);
+	for (int i = 0; i < n && i < 16; i++)
+		printf("%s%s:%s  %u available  %s\n", i ? "  " : "mdev types:\n  ", t[i].parent,
+		       t[i].name, t[i].available, t[i].description);
 }
 
 static void json_out(struct uiommu_host *h)
@@ -145,6 +175,12 @@ static void json_out(struct uiommu_host *h)
 			json_str(stdout, p->unit->name);
 		else
 			printf("null");
+		struct device *dv = p->driver_data;
+		printf(",\"driver\":");
+		if (dv && dv->driver)
+			json_str(stdout, dv->driver);
+		else
+			printf("null");
 		printf(",\"requester_id\":\"%s\",\"acs\":%s,\"multifunction\":%s,\"pasid_bits\":%u,"
 		       "\"pasid_enabled\":%s,\"ats\":%s,\"pri\":%s,\"siov\":%s}",
 		       pci_bdf_str(p->dma_sid, s), p->ecap_acs ? "true" : "false",
@@ -162,11 +198,26 @@ static void json_out(struct uiommu_host *h)
 		bool f2 = true;
 		list_for_each_entry(d, &g->devices, group_node) {
 			char b[8];
-			printf("%s\"%s\"", f2 ? "" : ",", pci_bdf_str(d->pdev->rid, b));
+			if (d->pdev)
+				printf("%s\"%s\"", f2 ? "" : ",", pci_bdf_str(d->pdev->rid, b));
+			else
+				printf("%s\"%s\"", f2 ? "" : ",", d->name);
 			f2 = false;
 		}
 		printf("]}");
 		first = false;
+	}
+	printf("],\"mdev_types\":[");
+	struct uiommu_mdev_type_info t[16];
+	int n = uiommu_mdev_types(h, t, 16);
+	for (int i = 0; i < n && i < 16; i++) {
+		printf("%s{\"parent\":", i ? "," : "");
+		json_str(stdout, t[i].parent);
+		printf(",\"name\":");
+		json_str(stdout, t[i].name);
+		printf(",\"description\":");
+		json_str(stdout, t[i].description);
+		printf(",\"device_api\":\"%s\",\"available\":%u}", t[i].device_api, t[i].available);
 	}
 	printf("]}\n");
 }
@@ -203,6 +254,7 @@ int cmd_topology(struct cli *c, int argc, char **argv)
 		tree(h->m->root_bus, "");
 		printf("\n");
 		groups_text(h);
+		drivers_text(h);
 	}
 	uiommu_host_free(h);
 	return 0;

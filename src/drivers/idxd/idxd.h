@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * idxd: the host driver of the DSA-like device and the mdev parent that
+ * slices it into Assignable Device Interfaces (SPEC D-5, D-6; the 2018
+ * series' cover letter flow). The driver owns the physical function: it
+ * turns on aux mode, splits the device into groups and dedicated WQs,
+ * enables it, and offers one mdev type per WQ configuration. Each mdev
+ * is one dedicated WQ behind a virtual one-WQ DSA (vdev.c); the PASID
+ * that isolates it is the default PASID of the aux domain VFIO attached.
+ */
+#ifndef UIOMMU_DRIVERS_IDXD_H
+#define UIOMMU_DRIVERS_IDXD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uiommu/hw/dsa.h>
+
+struct uiommu_host;
+struct device;
+struct pci_dev;
+struct mdev_parent;
+struct mdev_device;
+
+#define IDXD_MAX_WQS 64
+
+struct idxd_wq {
+	unsigned id;
+	unsigned group;
+	unsigned size;
+	struct mdev_device *mdev;     /* the ADI using it, NULL when free */
+};
+
+struct idxd_device {
+	struct device *dev;
+	struct pci_dev *pdev;
+	pthread_mutex_t cmd_lock;     /* one command in flight (CMD/CMDSTS) */
+	pthread_mutex_t wq_lock;      /* WQ assignment */
+	unsigned nr_wqs, nr_engines, nr_groups, wq_total;
+	unsigned max_xfer_shift, max_batch_shift;
+	struct idxd_wq wqs[IDXD_MAX_WQS];
+	struct mdev_parent *parent;
+};
+
+/* device.c */
+int idxd_probe(struct device *dev);
+void idxd_remove(struct device *dev);
+uint64_t idxd_read(struct idxd_device *idxd, unsigned off, unsigned size);
+void idxd_write(struct idxd_device *idxd, unsigned off, unsigned size, uint64_t val);
+/* Issue a device command and wait for it; returns CMDSTS.err. */
+unsigned idxd_cmd(struct idxd_device *idxd, enum dsa_cmd cmd, uint32_t operand);
+/* Program a disabled WQ's PASID (user privilege) and enable it; returns
+ * CMDSTS.err of the enable. */
+unsigned idxd_wq_enable_pasid(struct idxd_device *idxd, unsigned wq, uint32_t pasid);
+unsigned idxd_wq_disable(struct idxd_device *idxd, unsigned wq);
+bool idxd_wq_enabled(struct idxd_device *idxd, unsigned wq);
+
+/* vdev.c: the mdev parent */
+int idxd_mdev_register(struct idxd_device *idxd);
+void idxd_mdev_unregister(struct idxd_device *idxd);
+
+#endif

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mdev.h"
+#include "../host.h"
+#include "../iommu/group.h"
+
+int dev_is_mdev(const struct device *dev)
+{
+	return dev && dev->bus == DEVICE_BUS_MDEV;
+}
+
+/* ---- the 2018 placeholders (patch 6/8, SPEC M-2, M-3) ---- */
+
+int mdev_set_iommu_device(struct device *dev, struct device *iommu_device)
+{
+	struct mdev_device *m = to_mdev_device(dev);
+	if (!m)
+		return -EINVAL;
+	m->iommu_device = iommu_device;
+	return 0;
+}
+
+struct device *mdev_get_iommu_device(struct device *dev)
+{
+	struct mdev_device *m = to_mdev_device(dev);
+	return m ? m->iommu_device : NULL;
+}
+
+int mdev_set_iommu_domain(struct device *dev, void *domain)
+{
+	struct mdev_device *m = to_mdev_device(dev);
+	if (!m)
+		return -EINVAL;
+	/* One domain per mdev: a second attach would leave the parent
+	 * programming one PASID while another domain holds its mappings. */
+	if (domain && m->iommu_domain)
+		return -EINVAL;
+	m->iommu_domain = domain;
+	return 0;
+}
+
+void *mdev_get_iommu_domain(struct device *dev)
+{
+	struct mdev_device *m = to_mdev_device(dev);
+	return m ? m->iommu_domain : NULL;
+}
+
+/* ---- UUIDs ---- */
+
+int mdev_uuid_parse(const char *s, uint8_t out[16])
+{
+	static const int dash[] = { 8, 13, 18, 23 };
+	if (!s || strlen(s) != 36)
+		return -EINVAL;
+	unsigned b = 0;
+	for (int i = 0; i < 36; i++) {
+		bool is_dash = i == dash[0] || i == dash[1] || i == dash[2] || i == dash[3];
+		if (is_dash) {
+			if (s[i] != '-')
+				return -EINVAL;
+			continue;
+		}
+		int v;
+		char c = s[i];
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v = c - 'A' + 10;
+		else
+			return -EINVAL;
+		if (b % 2 == 0)
+			out[b / 2] = (uint8_t)(v << 4);
+		else
+			out[b / 2] |= (uint8_t)v;
+		b++;
+	}
+	return 0;
+}
+
+void mdev_uuid_str(const uint8_t u[16], char buf[37])
+{
+	snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
+}
+
+/* ---- parents ---- */
+
+int mdev_register_parent(struct uiommu_host *h, struct device *dev,
+			 const struct mdev_parent_ops *ops, const struct mdev_type *types,
+			 unsigned nr_types, void *priv, struct mdev_parent **out)
+{
+	if (!h || !dev || !ops || !ops->create || !types || !nr_types)
+		return -EINVAL;
+	struct mdev_parent *p = calloc(1, sizeof(*p));
+	struct mdev_type *t = calloc(nr_types, sizeof(*t));
+	if (!p || !t) {
+		free(p);
+		free(t);
+		return -ENOMEM;
+	}
+	memcpy(t, types, nr_types * sizeof(*t));
+	for (unsigned i = 0; i < nr_types; i++) {
+		t[i].index = i;
+		t[i].parent = p;
+	}
+	p->host = h;
+	p->dev = dev;
+	p->ops = ops;
+	p->types = t;
+	p->nr_types = nr_types;
+	p->priv = priv;
+	list_init(&p->mdevs);
+	pthread_mutex_lock(&h->lock);
+	list_add_tail(&p->node, &h->mdev_parents);
+	pthread_mutex_unlock(&h->lock);
+	if (out)
+		*out = p;
+	return 0;
+}
+
+static void destroy(struct mdev_device *m)
+{
+	struct uiommu_host *h = m->parent->host;
+	if (m->parent->ops->remove)
+		m->parent->ops->remove(m);
+	pthread_mutex_lock(&h->lock);
+	list_del(&m->parent_node);
+	list_del(&m->dev.node);
+	pthread_mutex_unlock(&h->lock);
+	struct iommu_group *g = m->dev.group;
+	if (g) {
+		list_del(&m->dev.group_node);
+		list_del(&g->node);
+		free(g);
+	}
+	free(m);
+}
+
+void mdev_unregister_parent(struct mdev_parent *p)
+{
+	if (!p)
+		return;
+	struct mdev_device *m, *t;
+	list_for_each_entry_safe(m, t, &p->mdevs, parent_node)
+		destroy(m);
+	pthread_mutex_lock(&p->host->lock);
+	list_del(&p->node);
+	pthread_mutex_unlock(&p->host->lock);
+	free(p->types);
+	free(p);
+}
+
+static const struct mdev_type *find_type(struct uiommu_host *h, const char *name, int *err)
+{
+	const char *colon = strchr(name, ':');
+	const struct mdev_type *found = NULL;
+	struct mdev_parent *p;
+	list_for_each_entry(p, &h->mdev_parents, node) {
+		if (colon && (strncmp(p->dev->name, name, (size_t)(colon - name)) ||
+			      p->dev->name[colon - name]))
+			continue;
+		const char *tname = colon ? colon + 1 : name;
+		for (unsigned i = 0; i < p->nr_types; i++) {
+			if (strcmp(p->types[i].name, tname))
+				continue;
+			if (found) {
+				*err = -EINVAL; /* ambiguous: name the parent */
+				return NULL;
+			}
+			found = &p->types[i];
+		}
+	}
+	*err = found ? 0 : -ENOENT;
+	return found;
+}
+
+struct mdev_device *mdev_find(struct uiommu_host *h, const char *uuid)
+{
+	uint8_t u[16];
+	if (mdev_uuid_parse(uuid, u))
+		return NULL;
+	struct mdev_parent *p;
+	list_for_each_entry(p, &h->mdev_parents, node) {
+		struct mdev_device *m;
+		list_for_each_entry(m, &p->mdevs, parent_node)
+			if (!memcmp(m->uuid, u, 16))
+				return m;
+	}
+	return NULL;
+}
+
+int uiommu_mdev_create(struct uiommu_host *h, const char *type, const char *uuid,
+		       struct device **out)
+{
+	if (!h || !type || !uuid)
+		return -EINVAL;
+	uint8_t u[16];
+	if (mdev_uuid_parse(uuid, u))
+		return -EINVAL;
+	pthread_mutex_lock(&h->mdev_lock);
+	int rc;
+	const struct mdev_type *t = find_type(h, type, &rc);
+	if (!t)
+		goto out;
+	rc = -EEXIST;
+	if (mdev_find(h, uuid))
+		goto out;
+	struct mdev_parent *p = t->parent;
+	rc = -ENOSPC;
+	if (p->ops->available && p->ops->available(p, t) == 0)
+		goto out;
+	rc = -ENOMEM;
+	struct mdev_device *m = calloc(1, sizeof(*m));
+	if (!m)
+		goto out;
+	memcpy(m->uuid, u, 16);
+	m->parent = p;
+	m->type = t;
+	m->dev.host = h;
+	m->dev.bus = DEVICE_BUS_MDEV;
+	mdev_uuid_str(u, m->dev.name);
+	list_init(&m->dev.node);
+	list_init(&m->dev.group_node);
+
+	/* Each mdev is a group of its own (M-1). It has no IOMMU of its
+	 * own: VFIO decides how it is isolated. */
+	struct iommu_group *g = iommu_group_alloc(h);
+	if (!g) {
+		free(m);
+		goto out;
+	}
+	iommu_group_add_device(g, &m->dev);
+
+	rc = p->ops->create(m);
+	if (rc) {
+		list_del(&m->dev.group_node);
+		list_del(&g->node);
+		free(g);
+		free(m);
+		goto out;
+	}
+	pthread_mutex_lock(&h->lock);
+	list_add_tail(&m->parent_node, &p->mdevs);
+	list_add_tail(&m->dev.node, &h->devices);
+	pthread_mutex_unlock(&h->lock);
+	if (out)
+		*out = &m->dev;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&h->mdev_lock);
+	return rc;
+}
+
+int uiommu_mdev_remove(struct uiommu_host *h, const char *uuid)
+{
+	if (!h || !uuid)
+		return -EINVAL;
+	pthread_mutex_lock(&h->mdev_lock);
+	struct mdev_device *m = mdev_find(h, uuid);
+	int rc = -ENOENT;
+	if (m) {
+		/* Like sysfs remove while the device is open: refused. */
+		rc = m->in_use ? -EBUSY : 0;
+		if (!rc)
+			destroy(m);
+	}
+	pthread_mutex_unlock(&h->mdev_lock);
+	return rc;
+}
+
+int uiommu_mdev_types(struct uiommu_host *h, struct uiommu_mdev_type_info *out, int max)
+{
+	if (!h)
+		return -EINVAL;
+	int n = 0;
+	struct mdev_parent *p;
+	list_for_each_entry(p, &h->mdev_parents, node) {
+		for (unsigned i = 0; i < p->nr_types; i++, n++) {
+			if (n >= max || !out)
+				continue;
+			out[n].parent = p->dev->name;
+			out[n].name = p->types[i].name;
+			out[n].description = p->types[i].description;
+			out[n].device_api = "vfio-pci";
+			out[n].available = p->ops->available ? p->ops->available(p, &p->types[i]) : 0;
+		}
+	}
+	return n;
+}

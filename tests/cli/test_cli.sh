@@ -1,0 +1,31 @@
+#!/bin/sh
+# The uiommu command line, end to end: the main job (demo siov) and the
+# other commands answer as documented, in text and JSON, and bad input
+# gets a message and a non-zero status.
+set -eu
+U=$1
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+out=$("$U" demo --json --seconds 0.3) || fail "demo --json exited $?"
+echo "$out" | grep -q '"scenario":"siov"' || fail "demo is not the siov scenario"
+echo "$out" | grep -q '"ok":true' || fail "demo siov: a check failed: $out"
+echo "$out" | grep -q '"pasid_table"' || fail "demo siov: no PASID table"
+echo "$out" | grep -q '"alice_wrong":0,' || fail "demo siov: wrong results"
+echo "$out" | grep -q 'untouched' || fail "demo siov: the victim's data changed"
+
+txt=$("$U" demo --seconds 0.3) || fail "demo (text) exited $?"
+echo "$txt" | grep -q 'tenant *PASID' || fail "demo: no summary table"
+echo "$txt" | grep -q 'PASID 1 ' || fail "demo: no PASID table entries"
+
+"$U" demo pci --json | grep -q '"ok":true' || fail "demo pci"
+"$U" topology --json | grep -q '"driver":"idxd"' || fail "topology: idxd not bound to dsa0"
+"$U" topology | grep -q 'dsa0:dsa-1dwq-v1' || fail "topology: no mdev types"
+"$U" dump --device dsa0 >/dev/null || fail "dump"
+
+set +e
+"$U" demo bogus 2>/dev/null; [ $? -eq 2 ] || fail "demo bogus should exit 2"
+"$U" demo --seconds -1 2>/dev/null; [ $? -eq 2 ] || fail "demo --seconds -1 should exit 2"
+msg=$("$U" --topology /nonexistent/x.json topology 2>&1); rc=$?
+[ $rc -ne 0 ] || fail "missing topology file accepted"
+echo "$msg" | grep -q nonexistent || fail "missing topology file: message does not name it"
+echo "PASS"
