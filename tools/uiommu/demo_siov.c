@@ -459,7 +459,8 @@ int demo_siov(struct uiommu_host *h, struct demo_out *o, double seconds)
 		printf("\n  IOTLB: %" PRIu64 " translations, hit rate %.2f%%; VT-d fault records: %" PRIu64
 		       "\n\n", tr, 100 * rate, s1.faults);
 	}
-	for (int i = 0; i < NR_TENANTS; i++) {
+	/* The table above is the text form; JSON gets the figures. */
+	for (int i = 0; i < NR_TENANTS && o->json; i++) {
 		char k[32];
 		snprintf(k, sizeof(k), "%s_bytes", t[i].name);
 		demo_stat(o, k, (double)t[i].bytes);
@@ -470,16 +471,18 @@ int demo_siov(struct uiommu_host *h, struct demo_out *o, double seconds)
 		snprintf(k, sizeof(k), "%s_faults", t[i].name);
 		demo_stat(o, k, (double)t[i].faults);
 	}
-	demo_stat(o, "seconds", elapsed);
-	demo_stat(o, "iotlb_translations", (double)tr);
-	demo_stat(o, "iotlb_hit_rate", rate);
-	demo_stat(o, "vtd_fault_records", (double)s1.faults);
+	if (o->json) {
+		demo_stat(o, "seconds", elapsed);
+		demo_stat(o, "iotlb_translations", (double)tr);
+		demo_stat(o, "iotlb_hit_rate", rate);
+		demo_stat(o, "vtd_fault_records", (double)s1.faults);
+	}
 
 	/* The DSA's PASID table: RID_PASID for the kernel, one entry per
 	 * tenant's aux domain. */
 	if (demo_field(o, "pasid_table"))
-		printf("  The PASID table of dsa0, as the remapping hardware reads it:\n");
-	intel_dump(h, stdout, "dsa0", o->json, 0);
+		printf("The PASID table of dsa0, as the remapping hardware reads it:\n\n");
+	intel_dump(h, stdout, "dsa0", o->json, 4);
 
 	ok = bad == 0 && held;
 	demo_done(o, ok);

@@ -104,6 +104,7 @@ static int resolve_stream(struct vtd_unit *u, struct vtd_l1 *l1, const struct vt
 		st->key = key;
 		st->pasid = *pasid;
 		st->fpd = f->fpd;
+		st->dte = ctx.lo & VTD_SM_CTX_DTE;
 		st->q[0] = pe->q[0];
 		st->q[1] = pe->q[1];
 		st->q[2] = pe->q[2];
@@ -506,13 +507,24 @@ int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_r
 	return 0;
 }
 
-int vtd_ats_translate(struct vtd_unit *u, const struct vtd_req *req, struct vtd_xlate *x,
-		      struct vtd_fault *f)
+int vtd_ats_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
+		      struct vtd_xlate *x, struct vtd_fault *f)
 {
 	uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
+	stat_inc(&u->st.ats_translations);
+
+	/* The requester's stream is resolved already (its context entry had
+	 * DTE set when it was): an IOTLB hit or a plain walk answers as the
+	 * full path would, since a translation that grants the access is
+	 * the completion. Anything else - absent pages, permission short,
+	 * A/D to set - takes the full path, which knows ATS's answers. */
+	if (l1 && l1->stream.dte && atomic_load_explicit(&u->te, memory_order_relaxed)) {
+		struct vtd_fault scratch;
+		if (fast(u, l1, req, gen, x, &scratch) == 0)
+			return 0;
+	}
 	fault_init(f, req);
 	f->at = 1; /* translation request (AT=01b) */
-	stat_inc(&u->st.ats_translations);
 
 	/* Translation requests need the device TLB enabled in the context
 	 * entry (9.4 DTE), or they are faulted as SCT.5. */
@@ -525,7 +537,7 @@ int vtd_ats_translate(struct vtd_unit *u, const struct vtd_req *req, struct vtd_
 	}
 
 	struct resolved r = { 0 };
-	if (resolve(u, NULL, req, gen, &r, f, true))
+	if (resolve(u, l1, req, gen, &r, f, true))
 		return -1;
 	uint64_t off = req->addr & ((1ull << r.size_shift) - 1);
 	x->out = r.perm ? r.out_base + off : 0;

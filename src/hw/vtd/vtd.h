@@ -114,6 +114,7 @@ struct vtd_l1_stream {
 	uint64_t key;
 	uint32_t pasid;     /* resolved: RID_PASID for requests without one */
 	bool fpd;
+	bool dte;           /* the context entry allows translation requests */
 	uint64_t q[3];      /* PASID entry qwords 0..2 */
 	/* Decoded for the fast path (translate.c). */
 	bool fast;          /* SS or FS, user request, no exec: the common case */
@@ -394,8 +395,8 @@ static inline int vtd_translate(struct vtd_unit *u, struct vtd_l1 *l1, const str
 	}
 	return vtd_translate_slow(u, l1, req, x, f);
 }
-int vtd_ats_translate(struct vtd_unit *u, const struct vtd_req *req, struct vtd_xlate *x,
-		      struct vtd_fault *f);
+int vtd_ats_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
+		      struct vtd_xlate *x, struct vtd_fault *f);
 bool vtd_in_interrupt_window(uint64_t addr);
 
 /* fault.c */
