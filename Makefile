@@ -29,7 +29,7 @@ bench: deps
 	@sh bench/run.sh $(RELEASE)
 
 demo: all
-	./$(BUILD)/tools/uiommu/uiommu demo
+	./$(BUILD)/uiommu demo
 
 clean:
 	rm -rf $(BUILD) $(SAN) $(RELEASE)
