@@ -113,6 +113,9 @@ static int resolve_stream(struct vtd_unit *u, struct vtd_l1 *l1, const struct vt
 		st->cls = pgtt == VTD_PGTT_SS ? VTD_TLB_SS : VTD_TLB_FS;
 		st->did = VTD_PE1_DID(pe->q[1]);
 		st->levels = pgtt == VTD_PGTT_SS ? (uint8_t)(VTD_PE0_AW(pe->q[0]) + 2) : 0;
+		/* The tables' reach and the unit's MGAW, whichever is less. */
+		unsigned reach = 12 + 9 * st->levels;
+		st->va_bits = (uint8_t)(reach < VTD_CAP_MGAW(u->cap) ? reach : VTD_CAP_MGAW(u->cap));
 		st->ad = pe->q[0] & VTD_PE0_SSADE;
 		st->wpe = pe->q[2] & VTD_PE2_WPE;
 		st->smep = pe->q[2] & VTD_PE2_SMEP;
@@ -271,9 +274,10 @@ static void fault_init(struct vtd_fault *f, const struct vtd_req *req)
 }
 
 static inline void l1_fill(struct vtd_l1 *l1, struct vtd_unit *u, const struct vtd_req *req,
-			   uint64_t gen, uint64_t out_base, uint8_t perm, uint8_t shift)
+			   uint64_t key, uint64_t gen, uint64_t out_base, uint8_t perm,
+			   uint8_t shift)
 {
-	uint64_t key = vtd_l1_key(req), vpn = req->addr >> VTD_PAGE_SHIFT;
+	uint64_t vpn = req->addr >> VTD_PAGE_SHIFT;
 	struct vtd_l1_entry *e = shift > VTD_PAGE_SHIFT ? vtd_l1_big_slot(l1, vpn, key) :
 							   vtd_l1_slot(l1, vpn, key);
 	e->gen = gen;
@@ -304,7 +308,7 @@ static inline int walk_ss_fast(const struct vtd_unit *u, const struct vtd_l1_str
 			       uint64_t addr, struct vtd_walk *w)
 {
 	unsigned level = st->levels, sh = 12 + 9 * (level - 1);
-	if (addr >> (sh + 9) || (addr >> VTD_CAP_MGAW(u->cap)))
+	if (addr >> st->va_bits)
 		return 1;
 	uint64_t table = st->root, rw = VTD_SS_R | VTD_SS_W;
 	for (;;) {
@@ -368,11 +372,11 @@ static inline void fill_4k(struct vtd_unit *u, const struct vtd_l1_stream *st, u
  * request, and translation on. An IOTLB hit, or a walk and fill. Returns
  * 1 to fall back to the general path.
  */
-static int fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t gen,
-		struct vtd_xlate *x, struct vtd_fault *f)
+static int fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t key,
+		uint64_t gen, struct vtd_xlate *x, struct vtd_fault *f)
 {
 	const struct vtd_l1_stream *st = &l1->stream;
-	if (st->unit != u || st->gen != gen || st->key != (vtd_l1_key(req) & ~(1ull << 37)) ||
+	if (st->unit != u || st->gen != gen || st->key != key ||
 	    !st->fast || req->priv || (req->perm & VTD_PERM_X) || u->checker)
 		return 1;
 	bool fs = st->cls == VTD_TLB_FS;
@@ -395,7 +399,7 @@ static int fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req
 				if ((p & req->perm) == req->perm) {
 					uint64_t base = out & VTD_PAGE_MASK;
 					stat_inc(&l1->l2_hits[u->index]);
-					l1_fill(l1, u, req, gen, base, p, VTD_PAGE_SHIFT);
+					l1_fill(l1, u, req, key, gen, base, p, VTD_PAGE_SHIFT);
 					set_x(x, req->addr, base, p, VTD_PAGE_SHIFT);
 					return 0;
 				}
@@ -408,7 +412,7 @@ static int fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req
 			p = allowed(hit.flags, fs, false, st->wpe, st->smep);
 			if ((p & req->perm) == req->perm) {
 				stat_inc(&l1->l2_hits[u->index]);
-				l1_fill(l1, u, req, gen, hit.out_base, p, hit.size_shift);
+				l1_fill(l1, u, req, key, gen, hit.out_base, p, hit.size_shift);
 				set_x(x, req->addr, hit.out_base, p, hit.size_shift);
 				return 0;
 			}
@@ -429,7 +433,7 @@ static int fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req
 				fill_4k(u, st, gen, pfn, w.out_base | w.flags);
 			else
 				iotlb_fill(u, gen, VTD_TLB_SS, st->did, st->pasid, req->addr, &w);
-			l1_fill(l1, u, req, gen, w.out_base, p, w.size_shift);
+			l1_fill(l1, u, req, key, gen, w.out_base, p, w.size_shift);
 			set_x(x, req->addr, w.out_base, p, w.size_shift);
 			return 0;
 		}
@@ -446,19 +450,19 @@ static int fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req
 	p = allowed(w.flags, false, false, false, false);
 	if ((p & req->perm) != req->perm)
 		return 1; /* e.g. a dirty bit lost a race: let the general path decide */
-	l1_fill(l1, u, req, gen, w.out_base, p, w.size_shift);
+	l1_fill(l1, u, req, key, gen, w.out_base, p, w.size_shift);
 	set_x(x, req->addr, w.out_base, p, w.size_shift);
 	return 0;
 }
 
 int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
-		       struct vtd_xlate *x, struct vtd_fault *f)
+		       uint64_t key, struct vtd_xlate *x, struct vtd_fault *f)
 {
 	uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
 	bool no_pasid = req->pasid == VTD_PASID_NONE;
 
 	if (l1 && !(no_pasid && in_window(req->addr))) {
-		int rc = fast(u, l1, req, gen, x, f);
+		int rc = fast(u, l1, req, key, gen, x, f);
 		if (rc <= 0) {
 			if (rc < 0) {
 				uint8_t reason = f->reason;
@@ -503,7 +507,7 @@ int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_r
 
 	set_x(x, req->addr, r.out_base, r.perm, r.size_shift);
 	if (l1)
-		l1_fill(l1, u, req, gen, r.out_base, r.perm, r.size_shift);
+		l1_fill(l1, u, req, key, gen, r.out_base, r.perm, r.size_shift);
 	return 0;
 }
 
@@ -520,7 +524,7 @@ int vtd_ats_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_re
 	 * A/D to set - takes the full path, which knows ATS's answers. */
 	if (l1 && l1->stream.dte && atomic_load_explicit(&u->te, memory_order_relaxed)) {
 		struct vtd_fault scratch;
-		if (fast(u, l1, req, gen, x, &scratch) == 0)
+		if (fast(u, l1, req, vtd_l1_key(req), gen, x, &scratch) == 0)
 			return 0;
 	}
 	fault_init(f, req);

@@ -121,6 +121,7 @@ struct vtd_l1_stream {
 	uint8_t cls;        /* enum vtd_tlb_class */
 	uint16_t did;
 	uint8_t levels;
+	uint8_t va_bits;    /* second stage: input addresses stay below 2^va_bits */
 	bool ad, wpe, smep;
 	uint64_t root;
 	uint64_t tag4k;     /* IOTLB tag of this stream's 4 KiB entries, generation 0 */
@@ -358,8 +359,9 @@ int vtd_walk_fs(struct vtd_unit *u, const struct vtd_pasid_entry *pe, const stru
 		bool set_ad, struct vtd_walk *w, struct vtd_fault *f);
 
 /* translate.c */
+/* `key` is vtd_l1_key(req), which the inline part computed already. */
 int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
-		       struct vtd_xlate *x, struct vtd_fault *f);
+		       uint64_t key, struct vtd_xlate *x, struct vtd_fault *f);
 void vtd_check_hit(struct vtd_unit *u, const struct vtd_req *req, uint64_t out, uint8_t perm,
 		   const char *cache);
 
@@ -372,13 +374,14 @@ void vtd_check_hit(struct vtd_unit *u, const struct vtd_req *req, uint64_t out, 
 static inline int vtd_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
 				struct vtd_xlate *x, struct vtd_fault *f)
 {
+	uint64_t key = vtd_l1_key(req);
 	if (l1) {
-		uint64_t vpn = req->addr >> VTD_PAGE_SHIFT, key = vtd_l1_key(req);
+		uint64_t vpn = req->addr >> VTD_PAGE_SHIFT;
 		struct vtd_l1_entry *e = vtd_l1_slot(l1, vpn, key);
 		if (e->vpn != vpn || e->key != key) {
 			e = vtd_l1_big_slot(l1, vpn, key);
 			if (e->key != key || ((e->vpn ^ vpn) >> (e->size_shift - VTD_PAGE_SHIFT)))
-				return vtd_translate_slow(u, l1, req, x, f);
+				return vtd_translate_slow(u, l1, req, key, x, f);
 		}
 		if (e->unit == u && e->gen == atomic_load_explicit(&u->inv_gen, memory_order_acquire) &&
 		    (e->perm & req->perm) == req->perm) {
@@ -393,7 +396,7 @@ static inline int vtd_translate(struct vtd_unit *u, struct vtd_l1 *l1, const str
 			return 0;
 		}
 	}
-	return vtd_translate_slow(u, l1, req, x, f);
+	return vtd_translate_slow(u, l1, req, key, x, f);
 }
 int vtd_ats_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
 		      struct vtd_xlate *x, struct vtd_fault *f);
