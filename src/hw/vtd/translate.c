@@ -319,7 +319,7 @@ static inline int walk_ss_fast(const struct vtd_unit *u, const struct vtd_l1_str
 		if (!(pte & rw))
 			return 1;
 		bool leaf = level == 1 || (pte & VTD_SS_PS);
-		if ((pte & u->ss_rsvd[level][leaf]) || (leaf && level > 1 && !u->ss_large[level]))
+		if (pte & u->ss_fast_rsvd[level][leaf])
 			return 1;
 		rw &= pte;
 		if (leaf) {
@@ -372,7 +372,8 @@ static inline void fill_4k(struct vtd_unit *u, const struct vtd_l1_stream *st, u
  * request, and translation on. An IOTLB hit, or a walk and fill. Returns
  * 1 to fall back to the general path.
  */
-static int fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t key,
+static inline __attribute__((always_inline)) int
+fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t key,
 		uint64_t gen, struct vtd_xlate *x, struct vtd_fault *f)
 {
 	const struct vtd_l1_stream *st = &l1->stream;

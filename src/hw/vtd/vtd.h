@@ -215,6 +215,9 @@ struct vtd_unit {
 	 * [level][leaf], level 1..5. */
 	uint64_t ss_rsvd[6][2], fs_rsvd[6][2];
 	bool ss_large[6];
+	/* For the fast walk: ss_rsvd, and all ones for a large page where the
+	 * unit has none (anything odd goes to the full walk). */
+	uint64_t ss_fast_rsvd[6][2];
 	struct pci_dev *scope[64];  /* DRHD device scope entries */
 	unsigned nr_scope;
 

@@ -76,6 +76,9 @@ void vtd_walk_init(struct vtd_unit *u)
 			u->fs_rsvd[level][leaf] = fs_reserved(u, level, leaf);
 		}
 		u->ss_large[level] = ss_large_ok(u, level);
+		u->ss_fast_rsvd[level][0] = u->ss_rsvd[level][0];
+		u->ss_fast_rsvd[level][1] = level > 1 && !u->ss_large[level] ? ~0ull :
+									  u->ss_rsvd[level][1];
 	}
 }
 
