@@ -374,7 +374,7 @@ static inline void fill_4k(struct vtd_unit *u, const struct vtd_l1_stream *st, u
  */
 static inline __attribute__((always_inline)) int
 fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t key,
-		uint64_t gen, struct vtd_xlate *x, struct vtd_fault *f)
+		uint64_t gen, struct vtd_xlate *x, struct vtd_fault *f, bool fill_l1)
 {
 	const struct vtd_l1_stream *st = &l1->stream;
 	if (st->unit != u || st->gen != gen || st->key != key ||
@@ -400,7 +400,8 @@ fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t 
 				if ((p & req->perm) == req->perm) {
 					uint64_t base = out & VTD_PAGE_MASK;
 					stat_inc(&l1->l2_hits[u->index]);
-					l1_fill(l1, u, req, key, gen, base, p, VTD_PAGE_SHIFT);
+					if (fill_l1)
+						l1_fill(l1, u, req, key, gen, base, p, VTD_PAGE_SHIFT);
 					set_x(x, req->addr, base, p, VTD_PAGE_SHIFT);
 					return 0;
 				}
@@ -413,7 +414,9 @@ fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t 
 			p = allowed(hit.flags, fs, false, st->wpe, st->smep);
 			if ((p & req->perm) == req->perm) {
 				stat_inc(&l1->l2_hits[u->index]);
-				l1_fill(l1, u, req, key, gen, hit.out_base, p, hit.size_shift);
+				if (fill_l1)
+					l1_fill(l1, u, req, key, gen, hit.out_base, p,
+						hit.size_shift);
 				set_x(x, req->addr, hit.out_base, p, hit.size_shift);
 				return 0;
 			}
@@ -434,7 +437,8 @@ fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t 
 				fill_4k(u, st, gen, pfn, w.out_base | w.flags);
 			else
 				iotlb_fill(u, gen, VTD_TLB_SS, st->did, st->pasid, req->addr, &w);
-			l1_fill(l1, u, req, key, gen, w.out_base, p, w.size_shift);
+			if (fill_l1)
+				l1_fill(l1, u, req, key, gen, w.out_base, p, w.size_shift);
 			set_x(x, req->addr, w.out_base, p, w.size_shift);
 			return 0;
 		}
@@ -451,7 +455,8 @@ fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t 
 	p = allowed(w.flags, false, false, false, false);
 	if ((p & req->perm) != req->perm)
 		return 1; /* e.g. a dirty bit lost a race: let the general path decide */
-	l1_fill(l1, u, req, key, gen, w.out_base, p, w.size_shift);
+	if (fill_l1)
+		l1_fill(l1, u, req, key, gen, w.out_base, p, w.size_shift);
 	set_x(x, req->addr, w.out_base, p, w.size_shift);
 	return 0;
 }
@@ -463,7 +468,7 @@ int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_r
 	bool no_pasid = req->pasid == VTD_PASID_NONE;
 
 	if (l1 && !(no_pasid && in_window(req->addr))) {
-		int rc = fast(u, l1, req, key, gen, x, f);
+		int rc = fast(u, l1, req, key, gen, x, f, true);
 		if (rc <= 0) {
 			if (rc < 0) {
 				uint8_t reason = f->reason;
@@ -525,7 +530,9 @@ int vtd_ats_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_re
 	 * A/D to set - takes the full path, which knows ATS's answers. */
 	if (l1 && l1->stream.dte && atomic_load_explicit(&u->te, memory_order_relaxed)) {
 		struct vtd_fault scratch;
-		if (fast(u, l1, req, vtd_l1_key(req), gen, x, &scratch) == 0)
+		/* The caller's device TLB and its front cache take the
+		 * answer; the engine's L1 is not filled twice. */
+		if (fast(u, l1, req, vtd_l1_key(req), gen, x, &scratch, false) == 0)
 			return 0;
 	}
 	fault_init(f, req);
