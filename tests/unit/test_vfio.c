@@ -698,6 +698,63 @@ static void test_file_lifetimes(void **s)
 	uiommu_host_free(h);
 }
 
+/* ---- hostile input ---- */
+
+/* Random commands with random arguments on every kind of fd, from a
+ * fixed seed: every call returns (a value or -errno), nothing crashes,
+ * nothing leaks, and the host tears down whatever state results. */
+static void test_random_ioctls(void **s)
+{
+	(void)s;
+	struct uiommu_host *h = host_new();
+	struct device *m;
+	assert_int_equal(uiommu_mdev_create(h, "swcopy-v1", UUID2, &m), 0);
+	int cfd, gfd;
+	setup(h, group_of(h, "dmatest0"), &cfd, &gfd);
+	int dfd = vfio_ioctl(h, gfd, VFIO_GROUP_GET_DEVICE_FD, A("0000:00:02.0"));
+	int c2 = vfio_open_container(h);
+	int g2 = vfio_open_group(h, iommu_group_id(iommu_group_get(m)));
+	int fds[] = { cfd, gfd, dfd, c2, g2, 999, -5 };
+	static const unsigned long cmds[] = {
+		VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU, VFIO_IOMMU_GET_INFO,
+		VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_GROUP_GET_STATUS,
+		VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER, VFIO_GROUP_GET_DEVICE_FD,
+		VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_GET_IRQ_INFO,
+		VFIO_DEVICE_RESET, 0x3b7f, 0,
+	};
+	uint8_t *buf = pages(4);
+	uint8_t *gone = pages(1);
+	munmap(gone, 4096);
+	unsigned seed = 12345;
+	for (int i = 0; i < 3000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		int fd = fds[(seed >> 8) % (sizeof(fds) / sizeof(fds[0]))];
+		unsigned long cmd = cmds[(seed >> 12) % (sizeof(cmds) / sizeof(cmds[0]))];
+		/* Arguments: small values, a buffer of random bytes (with a
+		 * sane argsz now and then), an unmapped page, its edge. */
+		for (int k = 0; k < 64; k++)
+			buf[k] = (uint8_t)(seed >> (k % 24));
+		unsigned long arg;
+		switch ((seed >> 20) % 5) {
+		case 0: arg = (seed >> 4) % 16; break;
+		case 1: arg = A(buf); break;
+		case 2: arg = A(buf); *(uint32_t *)buf = 8 + (seed >> 3) % 64; break;
+		case 3: arg = A(gone); break;
+		default: arg = A(buf + 4 * 4096 - 4); break;
+		}
+		long rc = vfio_ioctl(h, fd, cmd, arg);
+		assert_true(rc >= 0 || rc > -4096);
+		if (fd == dfd && (seed & 7) == 0) {
+			uint64_t off = ((uint64_t)((seed >> 5) % 10) << 40) + ((seed >> 9) % 8192);
+			ssize_t n = (seed & 8) ? vfio_pread(h, fd, buf, (seed >> 11) % 300, off)
+					       : vfio_pwrite(h, fd, buf, (seed >> 11) % 300, off);
+			assert_true(n >= 0 || n > -4096);
+		}
+	}
+	munmap(buf, 4 * 4096);
+	uiommu_host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_pin_pages_rules),
 		cmocka_unit_test(test_replay_into_new_domain),
 		cmocka_unit_test(test_file_lifetimes),
+		cmocka_unit_test(test_random_ioctls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
