@@ -196,6 +196,16 @@ int iommu_group_add_device(struct iommu_group *g, struct device *dev)
 	return 0;
 }
 
+void iommu_group_remove_device(struct device *dev)
+{
+	struct iommu_group *g = dev->group;
+	if (!g)
+		return;
+	list_del(&dev->group_node);
+	g->nr_devices--;
+	dev->group = NULL;
+}
+
 int iommu_groups_build(struct uiommu_host *h)
 {
 	struct device *dev;

@@ -30,6 +30,7 @@ struct iommu_group {
 int iommu_groups_build(struct uiommu_host *h);
 void iommu_groups_free(struct uiommu_host *h);
 int iommu_group_add_device(struct iommu_group *g, struct device *dev);
+void iommu_group_remove_device(struct device *dev);
 struct iommu_group *iommu_group_alloc(struct uiommu_host *h);
 
 /* The ACS test Linux applies (pci_acs_enabled with REQ_ACS_FLAGS). */

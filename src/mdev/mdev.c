@@ -125,6 +125,17 @@ int mdev_register_parent(struct uiommu_host *h, struct device *dev,
 	return 0;
 }
 
+/* An mdev's group is its own (M-1): it goes with the mdev. */
+static void drop_group(struct mdev_device *m)
+{
+	struct iommu_group *g = m->dev.group;
+	if (!g)
+		return;
+	iommu_group_remove_device(&m->dev);
+	list_del(&g->node);
+	free(g);
+}
+
 static void destroy(struct mdev_device *m)
 {
 	struct uiommu_host *h = m->parent->host;
@@ -134,12 +145,7 @@ static void destroy(struct mdev_device *m)
 	list_del(&m->parent_node);
 	list_del(&m->dev.node);
 	pthread_mutex_unlock(&h->lock);
-	struct iommu_group *g = m->dev.group;
-	if (g) {
-		list_del(&m->dev.group_node);
-		list_del(&g->node);
-		free(g);
-	}
+	drop_group(m);
 	free(m);
 }
 
@@ -240,9 +246,7 @@ int uiommu_mdev_create(struct uiommu_host *h, const char *type, const char *uuid
 
 	rc = p->ops->create(m);
 	if (rc) {
-		list_del(&m->dev.group_node);
-		list_del(&g->node);
-		free(g);
+		drop_group(m);
 		free(m);
 		goto out;
 	}

@@ -24,11 +24,8 @@ int vfio_open_container(struct uiommu_host *h)
 	list_init(&c->groups);
 	pthread_mutex_lock(&h->vfio->lock);
 	int fd = vfio_file_install(h->vfio, VFIO_FILE_CONTAINER, c);
-	if (fd >= 0) {
-		c->fd = fd;
-		c->fd_open = true;
+	if (fd >= 0)
 		c->refs = 1;
-	}
 	pthread_mutex_unlock(&h->vfio->lock);
 	if (fd < 0) {
 		pthread_mutex_destroy(&c->lock);

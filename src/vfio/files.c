@@ -49,13 +49,6 @@ void *vfio_file_lookup(struct vfio_host *v, int fd, enum vfio_file_type t)
 	return s && s->type == t ? s->obj : NULL;
 }
 
-void vfio_file_remove(struct vfio_host *v, int fd)
-{
-	struct vfio_file *s = slot(v, fd);
-	if (s)
-		memset(s, 0, sizeof(*s));
-}
-
 /* ---- release of each file type (v->lock held) ---- */
 
 static void device_file_release(struct vfio_device *vd)
@@ -70,18 +63,12 @@ static void device_file_release(struct vfio_device *vd)
 static void release(struct vfio_file f)
 {
 	switch (f.type) {
-	case VFIO_FILE_CONTAINER: {
-		struct vfio_container *c = f.obj;
-		c->fd_open = false;
-		vfio_container_put(c);
+	case VFIO_FILE_CONTAINER:
+		vfio_container_put(f.obj);
 		break;
-	}
-	case VFIO_FILE_GROUP: {
-		struct vfio_group *g = f.obj;
-		g->fd_open = false;
-		vfio_group_put(g);
+	case VFIO_FILE_GROUP:
+		vfio_group_put(f.obj);
 		break;
-	}
 	case VFIO_FILE_DEVICE:
 		device_file_release(f.obj);
 		break;

@@ -118,8 +118,6 @@ int vfio_open_group(struct uiommu_host *h, unsigned group_id)
 		group_free(g);
 		goto out;
 	}
-	g->fd = rc;
-	g->fd_open = true;
 	g->refs = 1;
 out:
 	pthread_mutex_unlock(&v->lock);
@@ -141,9 +139,8 @@ static void detach_container(struct vfio_group *g)
 		c->iommu = NULL;
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (g->owned)
+	if (!g->mdev_group)
 		iommu_group_release_dma_owner(g->iommu_group);
-	g->owned = false;
 	g->container = NULL;
 	vfio_container_put(c);
 }
@@ -194,7 +191,6 @@ static long set_container(struct vfio_group *g, unsigned long arg)
 		int rc = iommu_group_claim_dma_owner(g->iommu_group, c);
 		if (rc)
 			return rc;
-		g->owned = true;
 	}
 	pthread_mutex_lock(&c->lock);
 	int rc = c->iommu ? vfio_iommu_type1_attach_group(c->iommu, g) : 0;
@@ -204,10 +200,8 @@ static long set_container(struct vfio_group *g, unsigned long arg)
 		c->refs++;
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (rc && g->owned) {
+	if (rc && !g->mdev_group)
 		iommu_group_release_dma_owner(g->iommu_group);
-		g->owned = false;
-	}
 	return rc;
 }
 

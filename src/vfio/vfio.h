@@ -58,17 +58,13 @@ struct vfio_device {
 	struct vfio_group *group;
 	unsigned open_count;         /* device fds */
 	struct list_node group_node;
-	void *priv;                  /* the ops' per-open state */
 };
 
 struct vfio_group {
 	struct uiommu_host *h;
 	struct iommu_group *iommu_group;
 	struct vfio_container *container;
-	bool mdev_group;
-	bool owned;                  /* DMA ownership claimed (PCI groups) */
-	bool fd_open;
-	int fd;
+	bool mdev_group;             /* else a PCI group: DMA ownership claimed while set */
 	unsigned refs;               /* the fd + open device fds */
 	unsigned opened_devices;
 	struct list_node devices;    /* vfio_device.group_node */
@@ -79,8 +75,6 @@ struct vfio_group {
 struct vfio_container {
 	struct uiommu_host *h;
 	pthread_mutex_t lock;
-	int fd;
-	bool fd_open;
 	unsigned refs;               /* the fd + groups set into it */
 	struct list_node groups;     /* vfio_group.container_node */
 	struct vfio_iommu *iommu;    /* after VFIO_SET_IOMMU */
@@ -102,11 +96,10 @@ struct vfio_host {
 	struct list_node groups;
 };
 
-/* files.c; lock held by the caller for install/remove. */
+/* files.c; v->lock held by the caller. */
 #define VFIO_FD_BASE 3
 int vfio_file_install(struct vfio_host *v, enum vfio_file_type t, void *obj);
 void *vfio_file_lookup(struct vfio_host *v, int fd, enum vfio_file_type t);
-void vfio_file_remove(struct vfio_host *v, int fd);
 int vfio_host_init(struct uiommu_host *h);
 void vfio_host_fini(struct uiommu_host *h);
 

@@ -405,15 +405,22 @@ static int replay(struct vfio_iommu *it, struct iommu_domain *d)
 	return 0;
 }
 
-static int attach_to_domain(struct vfio_iommu *it, struct type1_group *tg)
+/* Puts the group in a domain of the container, an existing one if it
+ * can; returns that domain, or NULL with *err. */
+static struct iommu_domain *attach_to_domain(struct vfio_iommu *it, struct type1_group *tg,
+					     int *err)
 {
 	struct device *dev = group_dma_device(tg);
-	if (!dev)
-		return -ENODEV;
+	if (!dev) {
+		*err = -ENODEV;
+		return NULL;
+	}
 	int rc;
 	struct iommu_domain *nd = iommu_paging_domain_alloc_flags(dev, 0, &rc);
-	if (!nd)
-		return rc ? rc : -ENOMEM;
+	if (!nd) {
+		*err = rc ? rc : -ENOMEM;
+		return NULL;
+	}
 	struct iova_range r[MAX_IOVA_RANGES];
 	unsigned n;
 	rc = compute_ranges(it, nd, tg, r, &n);
@@ -421,10 +428,8 @@ static int attach_to_domain(struct vfio_iommu *it, struct type1_group *tg)
 		rc = -EINVAL; /* a mapping would sit on this device's reserved IOVA */
 	if (!rc)
 		rc = domain_attach(nd, tg);
-	if (rc) {
-		iommu_domain_free(nd);
-		return rc;
-	}
+	if (rc)
+		goto fail_free;
 
 	/* Prefer a domain the container already has: one set of page
 	 * tables, and for aux users one PASID on the device. */
@@ -436,28 +441,29 @@ static int attach_to_domain(struct vfio_iommu *it, struct type1_group *tg)
 		if (!domain_attach(td->domain, tg)) {
 			iommu_domain_free(nd);
 			list_add_tail(&tg->node, &td->groups);
-			return 0;
+			return td->domain;
 		}
 		rc = domain_attach(nd, tg);
-		if (rc) {
-			iommu_domain_free(nd);
-			return rc;
-		}
+		if (rc)
+			goto fail_free;
 	}
 
 	td = calloc(1, sizeof(*td));
 	rc = td ? replay(it, nd) : -ENOMEM;
 	if (rc) {
 		domain_detach(nd, tg);
-		iommu_domain_free(nd);
 		free(td);
-		return rc;
+		goto fail_free;
 	}
 	td->domain = nd;
 	list_init(&td->groups);
 	list_add_tail(&tg->node, &td->groups);
 	list_add_tail(&td->node, &it->domains);
-	return 0;
+	return nd;
+fail_free:
+	iommu_domain_free(nd);
+	*err = rc;
+	return NULL;
 }
 
 int vfio_iommu_type1_attach_group(struct vfio_iommu *it, struct vfio_group *g)
@@ -482,15 +488,14 @@ int vfio_iommu_type1_attach_group(struct vfio_iommu *it, struct vfio_group *g)
 		}
 		tg->aux = iommu_dev_feature_enabled(tg->iommu_device, IOMMU_DEV_FEAT_AUX);
 	}
-	rc = attach_to_domain(it, tg);
-	if (rc) {
+	struct iommu_domain *d = attach_to_domain(it, tg, &rc);
+	if (!d) {
 		free(tg);
 		goto out;
 	}
-	struct type1_domain *td = NULL;
-	find_group(it, g, &td);
-	if (g->mdev_group && td)
-		mdevs_set_domain(tg, td->domain);
+	if (g->mdev_group)
+		mdevs_set_domain(tg, d);
+	rc = 0;
 	update_pgsize(it);
 	refresh_ranges(it);
 out:

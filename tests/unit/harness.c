@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uiommu/iommu.h>
+
 #include "harness.h"
 #include "base/device.h"
 #include "util/compiler.h"
@@ -387,4 +389,73 @@ void th_expect_no_fault(struct th *t)
 	int n = th_faults(t, f, 8);
 	if (n)
 		fail_msg("expected no fault, got %d (first reason %#x)", n, th_fr(&f[0]));
+}
+
+/* ---- the kernel side ---- */
+
+struct uiommu_host *th_host(const char *json, bool drivers)
+{
+	struct uiommu_host *h = NULL;
+	char err[256];
+	struct uiommu_host_opts o = { .topology_json = json, .no_drivers = !drivers };
+	if (uiommu_host_new(&o, &h, err, sizeof(err)))
+		fail_msg("host: %s", err);
+	return h;
+}
+
+struct device *th_device(struct uiommu_host *h, const char *name)
+{
+	struct device *d = uiommu_device_find(h, name);
+	if (!d)
+		fail_msg("no device %s", name);
+	assert_int_equal(pci_cfg_write(d->pdev, PCI_COMMAND, 2,
+				       PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY),
+			 0);
+	return d;
+}
+
+uint8_t *th_alloc_page(void)
+{
+	uint8_t *p = aligned_alloc(4096, 4096);
+	assert_non_null(p);
+	memset(p, 0, 4096);
+	return p;
+}
+
+int th_kdma(struct device *d, uint32_t pasid, uint64_t iova, void *buf, size_t len, bool write,
+	    struct pci_dma_result *res)
+{
+	struct pci_dma_attr a = { .pasid = pasid };
+	struct pci_dma_result dummy;
+	if (!res)
+		res = &dummy;
+	return write ? pci_dma_write(NULL, d->pdev, &a, iova, buf, len, res) :
+		       pci_dma_read(NULL, d->pdev, &a, iova, buf, len, res);
+}
+
+void th_dma_lands(struct device *d, uint32_t pasid, uint64_t iova, uint8_t *host,
+		  const char *tag)
+{
+	char msg[32], back[32];
+	struct pci_dma_result r;
+	snprintf(msg, sizeof(msg), "%s@%llx", tag, (unsigned long long)iova);
+	int rc = th_kdma(d, pasid, iova, msg, sizeof(msg), true, &r);
+	if (rc)
+		fail_msg("%s: DMA write by %s pasid %#x iova %#llx: %d status %d reason %#x", tag,
+			 d->name, pasid, (unsigned long long)iova, rc, r.status, r.reason);
+	assert_memory_equal(host, msg, sizeof(msg));
+	assert_int_equal(th_kdma(d, pasid, iova, back, sizeof(back), false, NULL), 0);
+	assert_memory_equal(back, msg, sizeof(msg));
+}
+
+uint8_t th_dma_faults(struct device *d, uint32_t pasid, uint64_t iova)
+{
+	uint8_t b[8] = { 0 };
+	struct pci_dma_result r;
+	int rc = th_kdma(d, pasid, iova, b, sizeof(b), false, &r);
+	if (rc != -EFAULT)
+		fail_msg("DMA by %s pasid %#x at %#llx: %d (status %d), expected a fault", d->name,
+			 pasid, (unsigned long long)iova, rc, r.status);
+	assert_true(r.status == PCI_DMA_FAULT || r.status == PCI_DMA_ATS_NOACCESS);
+	return r.status == PCI_DMA_FAULT ? r.reason : 0;
 }

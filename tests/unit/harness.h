@@ -119,4 +119,26 @@ void th_expect_no_fault(struct th *t);
 /* 4 KiB-aligned data pages, freed with the harness. */
 void *th_buf(struct th *t);
 
+/*
+ * The kernel side: a host with the IOMMU driver up (the default one for
+ * json NULL), for tests that use the IOMMU API, mdev and VFIO rather than
+ * program the unit themselves. Without `drivers` every device is left
+ * unbound (uiommu_host_opts.no_drivers).
+ */
+struct device;
+struct uiommu_host *th_host(const char *json, bool drivers);
+/* A device by name, with memory decoding and bus mastering on. */
+struct device *th_device(struct uiommu_host *h, const char *name);
+/* A zeroed 4 KiB-aligned page; free() it. */
+uint8_t *th_alloc_page(void);
+/* DMA by `d` through the default context (PCI_NO_PASID: no PASID). */
+int th_kdma(struct device *d, uint32_t pasid, uint64_t iova, void *buf, size_t len, bool write,
+	    struct pci_dma_result *res);
+/* A DMA write that must land in `host`, checked by reading it back. */
+void th_dma_lands(struct device *d, uint32_t pasid, uint64_t iova, uint8_t *host,
+		  const char *tag);
+/* A DMA that must not translate; returns the fault reason (0 for an ATS
+ * completion without access, which logs no fault). */
+uint8_t th_dma_faults(struct device *d, uint32_t pasid, uint64_t iova);
+
 #endif

@@ -60,35 +60,6 @@ static const char *const no_prefix_topo =
 	"\"children\":[{\"bdf\":\"01:00.0\",\"type\":\"endpoint\",\"name\":\"d\","
 	"\"pasid_bits\":20,\"ats\":true}]}]}";
 
-static struct uiommu_host *host_new(const char *json)
-{
-	struct uiommu_host *h = NULL;
-	char err[256];
-	struct uiommu_host_opts o = { .topology_json = json, .no_drivers = true };
-	if (uiommu_host_new(&o, &h, err, sizeof(err)))
-		fail_msg("host: %s", err);
-	return h;
-}
-
-static struct device *dev(struct uiommu_host *h, const char *name)
-{
-	struct device *d = uiommu_device_find(h, name);
-	if (!d)
-		fail_msg("no device %s", name);
-	assert_int_equal(pci_cfg_write(d->pdev, PCI_COMMAND, 2,
-				       PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY),
-			 0);
-	return d;
-}
-
-static uint8_t *page(void)
-{
-	uint8_t *p = aligned_alloc(4096, 4096);
-	assert_non_null(p);
-	memset(p, 0, 4096);
-	return p;
-}
-
 static uint64_t pa(const void *p)
 {
 	return (uint64_t)(uintptr_t)p;
@@ -101,47 +72,6 @@ static struct iommu_domain *paging(struct device *d, unsigned flags)
 	if (!dom)
 		fail_msg("domain alloc on %s: %d", d->name, err);
 	return dom;
-}
-
-static int dma(struct device *d, uint32_t pasid, uint64_t iova, void *buf, size_t len, bool write,
-	       struct pci_dma_result *res)
-{
-	struct pci_dma_attr a = { .pasid = pasid };
-	struct pci_dma_result dummy;
-	if (!res)
-		res = &dummy;
-	return write ? pci_dma_write(NULL, d->pdev, &a, iova, buf, len, res) :
-		       pci_dma_read(NULL, d->pdev, &a, iova, buf, len, res);
-}
-
-/* A DMA write that must land in `host`, checked by reading it back. */
-static void dma_lands(struct device *d, uint32_t pasid, uint64_t iova, uint8_t *host,
-		      const char *tag)
-{
-	char msg[32], back[32];
-	struct pci_dma_result r;
-	snprintf(msg, sizeof(msg), "%s@%llx", tag, (unsigned long long)iova);
-	int rc = dma(d, pasid, iova, msg, sizeof(msg), true, &r);
-	if (rc)
-		fail_msg("%s: DMA write by %s pasid %#x iova %#llx: %d status %d reason %#x", tag,
-			 d->name, pasid, (unsigned long long)iova, rc, r.status, r.reason);
-	assert_memory_equal(host, msg, sizeof(msg));
-	assert_int_equal(dma(d, pasid, iova, back, sizeof(back), false, NULL), 0);
-	assert_memory_equal(back, msg, sizeof(msg));
-}
-
-/* A DMA that must not translate; returns the fault reason (0 for an ATS
- * completion without access, which logs no fault). */
-static uint8_t dma_faults(struct device *d, uint32_t pasid, uint64_t iova)
-{
-	uint8_t b[8] = { 0 };
-	struct pci_dma_result r;
-	int rc = dma(d, pasid, iova, b, sizeof(b), false, &r);
-	if (rc != -EFAULT)
-		fail_msg("DMA by %s pasid %#x at %#llx: %d (status %d), expected a fault", d->name,
-			 pasid, (unsigned long long)iova, rc, r.status);
-	assert_true(r.status == PCI_DMA_FAULT || r.status == PCI_DMA_ATS_NOACCESS);
-	return r.status == PCI_DMA_FAULT ? r.reason : 0;
 }
 
 static bool attr(struct device *d, enum iommu_dev_attr a)
@@ -213,12 +143,12 @@ static bool pasid_present(struct device *d, uint32_t pasid)
 static void test_capability_query(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dsa = dev(h, "dsa0"), *dt = dev(h, "dmatest0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0"), *dt = th_device(h, "dmatest0");
 	assert_true(attr(dsa, IOMMU_DEV_ATTR_AUXD_CAPABILITY));
 	/* No PASID capability: no finer granularity than the RID. */
 	assert_false(attr(dt, IOMMU_DEV_ATTR_AUXD_CAPABILITY));
-	assert_false(attr(dev(h, "mf0"), IOMMU_DEV_ATTR_AUXD_CAPABILITY));
+	assert_false(attr(th_device(h, "mf0"), IOMMU_DEV_ATTR_AUXD_CAPABILITY));
 	/* Capable is not enabled: probe leaves every device in normal mode. */
 	assert_false(attr(dsa, IOMMU_DEV_ATTR_AUXD_ENABLED));
 	assert_false(attr(dt, IOMMU_DEV_ATTR_AUXD_ENABLED));
@@ -233,14 +163,14 @@ static void test_capability_query(void **s)
 static void test_enable_sets_paside(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dsa = dev(h, "dsa0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0");
 	assert_int_equal(dsa->pdev->rid, SID_DSA0);
 	uint64_t lo = ctx_lo(dsa);
 	assert_true(lo & VTD_SM_CTX_P);
 	assert_false(lo & VTD_SM_CTX_PASIDE);
 	/* The unit refuses PASID-tagged requests without PASIDE (SCT.6). */
-	assert_int_equal(dma_faults(dsa, 5, 0x1000), VTD_FR_SM_CTX_PASIDE);
+	assert_int_equal(th_dma_faults(dsa, 5, 0x1000), VTD_FR_SM_CTX_PASIDE);
 
 	assert_int_equal(set_attr(dsa, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
 	assert_true(attr(dsa, IOMMU_DEV_ATTR_AUXD_ENABLED));
@@ -250,7 +180,7 @@ static void test_enable_sets_paside(void **s)
 	assert_true(lo & VTD_SM_CTX_PASIDE);
 	/* The unit sees it too (its context cache was flushed): the request
 	 * now gets as far as the PASID table. */
-	uint8_t fr = dma_faults(dsa, 5, 0x1000);
+	uint8_t fr = th_dma_faults(dsa, 5, 0x1000);
 	assert_int_not_equal(fr, VTD_FR_SM_CTX_PASIDE);
 	/* Enabling twice is harmless. */
 	assert_int_equal(set_attr(dsa, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
@@ -269,16 +199,16 @@ static void test_enable_sets_paside(void **s)
 static void test_enable_errors(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dt = dev(h, "dmatest0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dt = th_device(h, "dmatest0");
 	assert_int_equal(set_attr(dt, IOMMU_DEV_ATTR_AUXD_ENABLE), -EINVAL);
 	assert_false(attr(dt, IOMMU_DEV_ATTR_AUXD_ENABLED));
 	assert_false(ctx_lo(dt) & VTD_SM_CTX_PASIDE);
 	uiommu_host_free(h);
 
 	/* Capable on paper, but PASID cannot be enabled on the way to it. */
-	h = host_new(no_prefix_topo);
-	struct device *d = dev(h, "d");
+	h = th_host(no_prefix_topo, false);
+	struct device *d = th_device(h, "d");
 	assert_true(attr(d, IOMMU_DEV_ATTR_AUXD_CAPABILITY));
 	assert_int_equal(set_attr(d, IOMMU_DEV_ATTR_AUXD_ENABLE), -ENODEV);
 	assert_false(attr(d, IOMMU_DEV_ATTR_AUXD_ENABLED));
@@ -293,10 +223,10 @@ static void test_enable_errors(void **s)
 static void test_disable_busy_while_attached(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dsa = dev(h, "dsa0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0");
 	struct iommu_domain *d = paging(dsa, 0);
-	uint8_t *buf = page();
+	uint8_t *buf = th_alloc_page();
 	assert_int_equal(iommu_map(d, 0x1000, pa(buf), 4096, RW), 0);
 	assert_int_equal(set_attr(dsa, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
 	assert_int_equal(iommu_attach_device_aux(d, dsa), 0);
@@ -306,7 +236,7 @@ static void test_disable_busy_while_attached(void **s)
 	assert_true(attr(dsa, IOMMU_DEV_ATTR_AUXD_ENABLED));
 	/* Refused means nothing changed: the slice still translates. */
 	assert_true(ctx_lo(dsa) & VTD_SM_CTX_PASIDE);
-	dma_lands(dsa, (uint32_t)p, 0x1000, buf, "busy");
+	th_dma_lands(dsa, (uint32_t)p, 0x1000, buf, "busy");
 
 	iommu_detach_device_aux(d, dsa);
 	assert_int_equal(set_attr(dsa, IOMMU_DEV_ATTR_AUXD_DISABLE), 0);
@@ -323,8 +253,8 @@ static void test_disable_busy_while_attached(void **s)
 static void test_aux_attach_preconditions(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dsa = dev(h, "dsa0"), *dt = dev(h, "dmatest0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0"), *dt = th_device(h, "dmatest0");
 	struct iommu_domain *d = paging(dsa, 0);
 	assert_int_equal(aux_id(d), -EINVAL);
 
@@ -391,8 +321,8 @@ static void test_identity_domain_not_aux(void **s)
 	struct uiommu_host *h = NULL;
 	struct uiommu_host_opts o = { .default_identity = true, .no_drivers = true };
 	assert_int_equal(uiommu_host_new(&o, &h, NULL, 0), 0);
-	struct device *dsa = dev(h, "dsa0");
-	struct iommu_domain *id = iommu_get_domain_for_dev(dev(h, "dmatest0"));
+	struct device *dsa = th_device(h, "dsa0");
+	struct iommu_domain *id = iommu_get_domain_for_dev(th_device(h, "dmatest0"));
 	assert_int_equal(iommu_domain_type(id), IOMMU_DOMAIN_IDENTITY);
 	assert_int_equal(set_attr(dsa, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
 	assert_int_equal(iommu_attach_device_aux(id, dsa), -EPERM);
@@ -405,11 +335,12 @@ static void test_identity_domain_not_aux(void **s)
 static void test_two_aux_domains_isolated(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dsa = dev(h, "dsa0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0");
 	struct iommu_domain *d0 = paging(dsa, 0), *d1 = paging(dsa, 0),
 			    *d2 = paging(dsa, IOMMU_DOMAIN_FLAG_FIRST_STAGE);
-	uint8_t *b0 = page(), *b1 = page(), *b2 = page(), *only2 = page();
+	uint8_t *b0 = th_alloc_page(), *b1 = th_alloc_page(), *b2 = th_alloc_page();
+	uint8_t *only2 = th_alloc_page();
 	const uint64_t X = 0x100000, Y = 0x300000;
 	assert_int_equal(iommu_map(d0, X, pa(b0), 4096, RW), 0);
 	assert_int_equal(iommu_map(d1, X, pa(b1), 4096, RW), 0);
@@ -424,21 +355,21 @@ static void test_two_aux_domains_isolated(void **s)
 	int p1 = aux_id(d1), p2 = aux_id(d2);
 	assert_true(p1 > 0 && p2 > 0 && p1 != p2);
 
-	dma_lands(dsa, (uint32_t)p1, X, b1, "slice1");
-	dma_lands(dsa, (uint32_t)p2, X, b2, "slice2");
-	dma_lands(dsa, PCI_NO_PASID, X, b0, "whole");
+	th_dma_lands(dsa, (uint32_t)p1, X, b1, "slice1");
+	th_dma_lands(dsa, (uint32_t)p2, X, b2, "slice2");
+	th_dma_lands(dsa, PCI_NO_PASID, X, b0, "whole");
 	/* Each landed only where it should: the others still hold their own. */
 	assert_memory_equal(b1, "slice1", 6);
 	assert_memory_equal(b2, "slice2", 6);
 	assert_memory_equal(b0, "whole", 5);
 
 	/* Y exists only in D2: nobody else reaches it. */
-	dma_lands(dsa, (uint32_t)p2, Y, only2, "onlyD2");
-	dma_faults(dsa, (uint32_t)p1, Y);
-	dma_faults(dsa, PCI_NO_PASID, Y);
+	th_dma_lands(dsa, (uint32_t)p2, Y, only2, "onlyD2");
+	th_dma_faults(dsa, (uint32_t)p1, Y);
+	th_dma_faults(dsa, PCI_NO_PASID, Y);
 	assert_memory_equal(only2, "onlyD2", 6);
 	/* A PASID nobody was given. */
-	dma_faults(dsa, (uint32_t)(p1 > p2 ? p1 : p2) + 1, X);
+	th_dma_faults(dsa, (uint32_t)(p1 > p2 ? p1 : p2) + 1, X);
 
 	iommu_detach_device_aux(d1, dsa);
 	iommu_detach_device_aux(d2, dsa);
@@ -458,10 +389,10 @@ static void test_two_aux_domains_isolated(void **s)
 static void test_one_domain_aux_and_normal(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dsa = dev(h, "dsa0"), *dt = dev(h, "dmatest0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0"), *dt = th_device(h, "dmatest0");
 	struct iommu_domain *d = paging(dsa, 0);
-	uint8_t *buf = page();
+	uint8_t *buf = th_alloc_page();
 	assert_int_equal(iommu_map(d, 0x5000, pa(buf), 4096, RW), 0);
 	assert_int_equal(set_attr(dsa, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
 	assert_int_equal(iommu_attach_device_aux(d, dsa), 0);
@@ -469,21 +400,21 @@ static void test_one_domain_aux_and_normal(void **s)
 	/* Not a separate domain type: the same domain on a whole device. */
 	assert_int_equal(iommu_attach_device(d, dt), 0);
 	assert_int_equal(aux_id(d), p);
-	dma_lands(dsa, (uint32_t)p, 0x5000, buf, "aux");
-	dma_lands(dt, PCI_NO_PASID, 0x5000, buf, "normal");
+	th_dma_lands(dsa, (uint32_t)p, 0x5000, buf, "aux");
+	th_dma_lands(dt, PCI_NO_PASID, 0x5000, buf, "normal");
 	/* Mappings added later reach both. */
-	uint8_t *b2 = page();
+	uint8_t *b2 = th_alloc_page();
 	assert_int_equal(iommu_map(d, 0x6000, pa(b2), 4096, RW), 0);
-	dma_lands(dsa, (uint32_t)p, 0x6000, b2, "aux2");
-	dma_lands(dt, PCI_NO_PASID, 0x6000, b2, "normal2");
+	th_dma_lands(dsa, (uint32_t)p, 0x6000, b2, "aux2");
+	th_dma_lands(dt, PCI_NO_PASID, 0x6000, b2, "normal2");
 	/* And an unmap is seen by both. */
 	assert_int_equal(iommu_unmap(d, 0x6000, 4096), 4096);
-	dma_faults(dsa, (uint32_t)p, 0x6000);
-	dma_faults(dt, PCI_NO_PASID, 0x6000);
+	th_dma_faults(dsa, (uint32_t)p, 0x6000);
+	th_dma_faults(dt, PCI_NO_PASID, 0x6000);
 
 	iommu_detach_device(d, dt);
 	assert_int_equal(aux_id(d), p);
-	dma_lands(dsa, (uint32_t)p, 0x5000, buf, "aux after");
+	th_dma_lands(dsa, (uint32_t)p, 0x5000, buf, "aux after");
 	iommu_detach_device_aux(d, dsa);
 	assert_int_equal(iommu_domain_free(d), 0);
 	uiommu_host_free(h);
@@ -494,10 +425,10 @@ static void test_one_domain_aux_and_normal(void **s)
 static void test_one_domain_two_aux_devices(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(two_pasid_topo);
-	struct device *x = dev(h, "x"), *y = dev(h, "y"), *z = dev(h, "z");
+	struct uiommu_host *h = th_host(two_pasid_topo, false);
+	struct device *x = th_device(h, "x"), *y = th_device(h, "y"), *z = th_device(h, "z");
 	struct iommu_domain *d = paging(x, 0);
-	uint8_t *buf = page();
+	uint8_t *buf = th_alloc_page();
 	assert_int_equal(iommu_map(d, 0x5000, pa(buf), 4096, RW), 0);
 	assert_int_equal(set_attr(x, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
 	assert_int_equal(set_attr(y, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
@@ -509,16 +440,16 @@ static void test_one_domain_two_aux_devices(void **s)
 	assert_int_equal(iommu_aux_get_pasid(d, y), p);
 	assert_int_equal(iommu_attach_device(d, z), 0);
 	assert_int_equal(aux_id(d), p);
-	dma_lands(x, (uint32_t)p, 0x5000, buf, "x");
-	dma_lands(y, (uint32_t)p, 0x5000, buf, "y");
-	dma_lands(z, PCI_NO_PASID, 0x5000, buf, "z");
+	th_dma_lands(x, (uint32_t)p, 0x5000, buf, "x");
+	th_dma_lands(y, (uint32_t)p, 0x5000, buf, "y");
+	th_dma_lands(z, PCI_NO_PASID, 0x5000, buf, "z");
 	assert_int_equal(iommu_domain_free(d), -EBUSY);
 
 	/* the PASID stays while any device still uses it. */
 	iommu_detach_device_aux(d, x);
 	assert_int_equal(aux_id(d), p);
-	dma_faults(x, (uint32_t)p, 0x5000);
-	dma_lands(y, (uint32_t)p, 0x5000, buf, "y alone");
+	th_dma_faults(x, (uint32_t)p, 0x5000);
+	th_dma_lands(y, (uint32_t)p, 0x5000, buf, "y alone");
 	struct iommu_domain *other = paging(x, 0);
 	assert_int_equal(iommu_attach_device_aux(other, x), 0);
 	assert_int_not_equal(aux_id(other), p);
@@ -526,7 +457,7 @@ static void test_one_domain_two_aux_devices(void **s)
 	/* Gone with the last user, and handed out again. */
 	iommu_detach_device_aux(d, y);
 	assert_int_equal(aux_id(d), -EINVAL);
-	dma_faults(y, (uint32_t)p, 0x5000);
+	th_dma_faults(y, (uint32_t)p, 0x5000);
 	assert_int_equal(iommu_attach_device_aux(other, y), 0);
 	assert_int_equal(aux_id(other), p);
 	iommu_detach_device_aux(other, y);
@@ -542,11 +473,11 @@ static void test_one_domain_two_aux_devices(void **s)
 static void test_normal_attach_refused_with_aux(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dsa = dev(h, "dsa0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0");
 	struct iommu_domain *def = iommu_get_domain_for_dev(dsa);
 	struct iommu_domain *aux = paging(dsa, 0), *whole = paging(dsa, 0);
-	uint8_t *buf = page();
+	uint8_t *buf = th_alloc_page();
 	assert_int_equal(iommu_map(whole, 0x1000, pa(buf), 4096, RW), 0);
 	assert_int_equal(set_attr(dsa, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
 	assert_int_equal(iommu_attach_device_aux(aux, dsa), 0);
@@ -555,7 +486,7 @@ static void test_normal_attach_refused_with_aux(void **s)
 	assert_int_equal(iommu_attach_device(whole, dsa), -EPERM);
 	assert_int_equal(iommu_attach_group(whole, iommu_group_get(dsa)), -EPERM);
 	assert_ptr_equal(iommu_get_domain_for_dev(dsa), def);
-	dma_faults(dsa, PCI_NO_PASID, 0x1000);
+	th_dma_faults(dsa, PCI_NO_PASID, 0x1000);
 	/* Nor claimed by a user for the same reason. */
 	int owner;
 	assert_int_equal(iommu_group_claim_dma_owner(iommu_group_get(dsa), &owner), -EBUSY);
@@ -563,7 +494,7 @@ static void test_normal_attach_refused_with_aux(void **s)
 
 	iommu_detach_device_aux(aux, dsa);
 	assert_int_equal(iommu_attach_device(whole, dsa), 0);
-	dma_lands(dsa, PCI_NO_PASID, 0x1000, buf, "whole");
+	th_dma_lands(dsa, PCI_NO_PASID, 0x1000, buf, "whole");
 	iommu_detach_device(whole, dsa);
 	assert_int_equal(iommu_domain_free(aux), 0);
 	assert_int_equal(iommu_domain_free(whole), 0);
@@ -576,10 +507,10 @@ static void test_normal_attach_refused_with_aux(void **s)
 static void test_address_width_check(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(width_topo);
-	struct device *x = dev(h, "x"), *y = dev(h, "y");
+	struct uiommu_host *h = th_host(width_topo, false);
+	struct device *x = th_device(h, "x"), *y = th_device(h, "y");
 	assert_ptr_not_equal(unit_of(x), unit_of(y));
-	uint8_t *buf = page(), *b2 = page();
+	uint8_t *buf = th_alloc_page(), *b2 = th_alloc_page();
 	assert_int_equal(set_attr(y, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
 
 	/* Maps above what unit b can address: refused there, both ways. */
@@ -593,11 +524,11 @@ static void test_address_width_check(void **s)
 	iommu_free_global_pasid(y, 1);
 	assert_false(pasid_present(y, 1));
 	assert_null(iommu_get_domain_for_dev_pasid(y, 1));
-	dma_faults(y, 1, 1ull << 30);
+	th_dma_faults(y, 1, 1ull << 30);
 	assert_int_equal(iommu_domain_type(iommu_get_domain_for_dev(y)), IOMMU_DOMAIN_DMA);
 	/* It still suits the unit that can address it. */
 	assert_int_equal(iommu_attach_device(high, x), 0);
-	dma_lands(x, PCI_NO_PASID, 1ull << 45, buf, "high");
+	th_dma_lands(x, PCI_NO_PASID, 1ull << 45, buf, "high");
 	iommu_detach_device(high, x);
 
 	/* Below 2^39 it fits: the extra level is trimmed for unit b. */
@@ -609,19 +540,19 @@ static void test_address_width_check(void **s)
 	uint64_t *pe = pasid_entry(y, (uint32_t)p);
 	assert_non_null(pe);
 	assert_int_equal(VTD_PE0_AW(pe[0]), 1); /* 3-level, 39-bit */
-	dma_lands(y, (uint32_t)p, 0x1000, buf, "trimmed");
-	dma_lands(y, (uint32_t)p, (1ull << 39) - 4096, b2, "top");
+	th_dma_lands(y, (uint32_t)p, 0x1000, buf, "trimmed");
+	th_dma_lands(y, (uint32_t)p, (1ull << 39) - 4096, b2, "top");
 	/* Emptied and refilled: the table unit b walks from stays in place. */
 	assert_int_equal(iommu_unmap(low, 0, 1ull << 39), 2 * 4096);
-	dma_faults(y, (uint32_t)p, 0x1000);
+	th_dma_faults(y, (uint32_t)p, 0x1000);
 	assert_int_equal(iommu_map(low, 0x1000, pa(buf), 4096, RW), 0);
-	dma_lands(y, (uint32_t)p, 0x1000, buf, "refilled");
+	th_dma_lands(y, (uint32_t)p, 0x1000, buf, "refilled");
 	/* The same domain on unit a keeps its four levels. */
 	assert_int_equal(set_attr(x, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
 	assert_int_equal(iommu_attach_device_aux(low, x), 0);
 	pe = pasid_entry(x, (uint32_t)p);
 	assert_int_equal(VTD_PE0_AW(pe[0]), 2);
-	dma_lands(x, (uint32_t)p, 0x1000, buf, "full");
+	th_dma_lands(x, (uint32_t)p, 0x1000, buf, "full");
 	iommu_detach_device_aux(low, x);
 
 	/* Normal attach trims the same way. */
@@ -629,7 +560,7 @@ static void test_address_width_check(void **s)
 	assert_int_equal(iommu_map(rid, 0x2000, pa(b2), 4096, RW), 0);
 	iommu_detach_device_aux(low, y);
 	assert_int_equal(iommu_attach_device(rid, y), 0);
-	dma_lands(y, PCI_NO_PASID, 0x2000, b2, "rid trimmed");
+	th_dma_lands(y, PCI_NO_PASID, 0x2000, b2, "rid trimmed");
 	iommu_detach_device(rid, y);
 
 	assert_int_equal(iommu_domain_free(high), 0);
@@ -643,9 +574,9 @@ static void test_address_width_check(void **s)
 static void test_trimmed_domain_refuses_high_maps(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(width_topo);
-	struct device *x = dev(h, "x"), *y = dev(h, "y");
-	uint8_t *buf = page();
+	struct uiommu_host *h = th_host(width_topo, false);
+	struct device *x = th_device(h, "x"), *y = th_device(h, "y");
+	uint8_t *buf = th_alloc_page();
 	assert_int_equal(set_attr(y, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
 	struct iommu_domain *d = paging(x, 0);
 	assert_int_equal(iommu_attach_device_aux(d, y), 0);
@@ -681,10 +612,10 @@ static int on_fault(struct iommu_domain *d, struct device *dv, uint64_t iova, in
 static void test_detach_tears_down_and_frees_pasid(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(two_pasid_topo);
-	struct device *x = dev(h, "x");
+	struct uiommu_host *h = th_host(two_pasid_topo, false);
+	struct device *x = th_device(h, "x");
 	struct iommu_domain *d0 = paging(x, 0), *d1 = paging(x, 0), *d2 = paging(x, 0);
-	uint8_t *b0 = page(), *b1 = page();
+	uint8_t *b0 = th_alloc_page(), *b1 = th_alloc_page();
 	assert_int_equal(iommu_map(d0, 0x1000, pa(b0), 4096, RW), 0);
 	assert_int_equal(iommu_map(d1, 0x1000, pa(b1), 4096, RW), 0);
 	assert_int_equal(iommu_attach_device(d0, x), 0);
@@ -693,11 +624,11 @@ static void test_detach_tears_down_and_frees_pasid(void **s)
 	int p1 = aux_id(d1);
 	struct fault_rec f1 = { 0 };
 	iommu_set_fault_handler(d1, on_fault, &f1);
-	dma_lands(x, (uint32_t)p1, 0x1000, b1, "before");
+	th_dma_lands(x, (uint32_t)p1, 0x1000, b1, "before");
 	assert_true(pasid_present(x, (uint32_t)p1));
 	uint16_t did1 = VTD_PE1_DID(pasid_entry(x, (uint32_t)p1)[1]);
 	/* While attached, the slice's faults are d1's. */
-	dma_faults(x, (uint32_t)p1, 0x2000);
+	th_dma_faults(x, (uint32_t)p1, 0x2000);
 	assert_int_equal(f1.n, 1);
 	assert_int_equal(f1.iova, 0x2000);
 
@@ -705,11 +636,11 @@ static void test_detach_tears_down_and_frees_pasid(void **s)
 	/* The entry is gone from memory and from the unit's caches. */
 	assert_false(pasid_present(x, (uint32_t)p1));
 	assert_null(iommu_get_domain_for_dev_pasid(x, (ioasid_t)p1));
-	uint8_t fr = dma_faults(x, (uint32_t)p1, 0x1000);
+	uint8_t fr = th_dma_faults(x, (uint32_t)p1, 0x1000);
 	assert_true(fr == VTD_FR_SM_PTE_P || fr == VTD_FR_SM_PDE_P);
 	/* Not d1's fault any more, and the RID is untouched. */
 	assert_int_equal(f1.n, 1);
-	dma_lands(x, PCI_NO_PASID, 0x1000, b0, "rid");
+	th_dma_lands(x, PCI_NO_PASID, 0x1000, b0, "rid");
 	/* The PASID went back: the next domain's first aux attach gets it. */
 	assert_int_equal(aux_id(d1), -EINVAL);
 	assert_int_equal(iommu_attach_device_aux(d2, x), 0);
@@ -717,12 +648,12 @@ static void test_detach_tears_down_and_frees_pasid(void **s)
 	/* d1's domain ID on the unit went back too, and d2 got it. */
 	assert_int_equal(VTD_PE1_DID(pasid_entry(x, (uint32_t)p1)[1]), did1);
 	/* d1's old mappings are not reachable through the reused PASID. */
-	dma_faults(x, (uint32_t)p1, 0x1000);
+	th_dma_faults(x, (uint32_t)p1, 0x1000);
 
 	/* Detaching a domain that was never aux-attached does nothing. */
 	iommu_detach_device_aux(d0, x);
 	iommu_detach_device_aux(d1, x);
-	dma_lands(x, PCI_NO_PASID, 0x1000, b0, "rid kept");
+	th_dma_lands(x, PCI_NO_PASID, 0x1000, b0, "rid kept");
 	assert_ptr_equal(iommu_get_domain_for_dev_pasid(x, (ioasid_t)p1), d2);
 	assert_int_equal(aux_id(d2), p1);
 	/* Nor does a second detach. */
@@ -745,12 +676,12 @@ static void test_unmap_invalidates_pasid_caches(void **s)
 {
 	(void)s;
 	/* dsa0 has a device TLB (ATS enabled at probe); x does not. */
-	struct uiommu_host *hosts[2] = { host_new(NULL), host_new(two_pasid_topo) };
+	struct uiommu_host *hosts[2] = { th_host(NULL, false), th_host(two_pasid_topo, false) };
 	const char *const names[2] = { "dsa0", "x" };
 	const unsigned flags[2] = { 0, IOMMU_DOMAIN_FLAG_FIRST_STAGE };
-	uint8_t *buf = page(), *other = page();
+	uint8_t *buf = th_alloc_page(), *other = th_alloc_page();
 	for (unsigned n = 0; n < 2; n++) {
-		struct device *d = dev(hosts[n], names[n]);
+		struct device *d = th_device(hosts[n], names[n]);
 		assert_int_equal(set_attr(d, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
 		for (unsigned f = 0; f < 2; f++) {
 			struct iommu_domain *dom = paging(d, flags[f]);
@@ -758,18 +689,18 @@ static void test_unmap_invalidates_pasid_caches(void **s)
 			uint32_t p = (uint32_t)aux_id(dom);
 			assert_int_equal(iommu_map(dom, 0x400000, pa(buf), 4096, RW), 0);
 			assert_int_equal(iommu_map(dom, 0x401000, pa(buf), 4096, RW), 0);
-			dma_lands(d, p, 0x400000, buf, "cached");
-			dma_lands(d, p, 0x401000, buf, "cached2");
+			th_dma_lands(d, p, 0x400000, buf, "cached");
+			th_dma_lands(d, p, 0x401000, buf, "cached2");
 			assert_int_equal(iommu_unmap(dom, 0x400000, 4096), 4096);
-			dma_faults(d, p, 0x400000);
+			th_dma_faults(d, p, 0x400000);
 			/* The neighbour is still translated. */
-			dma_lands(d, p, 0x401000, buf, "kept");
+			th_dma_lands(d, p, 0x401000, buf, "kept");
 			/* Remapped: the new page, never the old one. */
 			assert_int_equal(iommu_map(dom, 0x400000, pa(other), 4096, RW), 0);
-			dma_lands(d, p, 0x400000, other, "remapped");
+			th_dma_lands(d, p, 0x400000, other, "remapped");
 			assert_int_equal(iommu_unmap(dom, 0x400000, 8192), 8192);
-			dma_faults(d, p, 0x400000);
-			dma_faults(d, p, 0x401000);
+			th_dma_faults(d, p, 0x400000);
+			th_dma_faults(d, p, 0x401000);
 			iommu_detach_device_aux(dom, d);
 			assert_int_equal(iommu_domain_free(dom), 0);
 		}
@@ -785,10 +716,10 @@ static void test_unmap_invalidates_pasid_caches(void **s)
 static void test_subdevices_share_one_entry(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dsa = dev(h, "dsa0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0");
 	struct iommu_domain *d = paging(dsa, 0), *e = paging(dsa, 0);
-	uint8_t *buf = page(), *buf2 = page();
+	uint8_t *buf = th_alloc_page(), *buf2 = th_alloc_page();
 	assert_int_equal(iommu_map(d, 0x1000, pa(buf), 4096, RW), 0);
 	assert_int_equal(iommu_map(e, 0x1000, pa(buf2), 4096, RW), 0);
 	assert_int_equal(set_attr(dsa, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
@@ -799,12 +730,12 @@ static void test_subdevices_share_one_entry(void **s)
 	assert_int_equal(iommu_attach_device_aux(d, dsa), 0);
 	assert_int_equal(aux_id(d), p);
 	iommu_detach_device_aux(d, dsa);
-	dma_lands(dsa, (uint32_t)p, 0x1000, buf, "one left");
+	th_dma_lands(dsa, (uint32_t)p, 0x1000, buf, "one left");
 	assert_int_equal(aux_id(d), p);
 	assert_int_equal(set_attr(dsa, IOMMU_DEV_ATTR_AUXD_DISABLE), -EBUSY);
 	assert_int_equal(iommu_domain_free(d), -EBUSY);
 	iommu_detach_device_aux(d, dsa);
-	dma_faults(dsa, (uint32_t)p, 0x1000);
+	th_dma_faults(dsa, (uint32_t)p, 0x1000);
 	assert_int_equal(aux_id(d), -EINVAL);
 	assert_int_equal(iommu_alloc_global_pasid(dsa), (ioasid_t)p);
 	iommu_free_global_pasid(dsa, (ioasid_t)p);
@@ -817,13 +748,13 @@ static void test_subdevices_share_one_entry(void **s)
 	assert_int_equal(iommu_attach_device_aux(d, dsa), 0);
 	int pd = aux_id(d), pe = aux_id(e);
 	iommu_detach_device_aux(e, dsa);
-	dma_lands(dsa, (uint32_t)pe, 0x1000, buf2, "e");
+	th_dma_lands(dsa, (uint32_t)pe, 0x1000, buf2, "e");
 	iommu_detach_device_aux(d, dsa);
 	iommu_detach_device_aux(d, dsa);
-	dma_faults(dsa, (uint32_t)pd, 0x1000);
-	dma_lands(dsa, (uint32_t)pe, 0x1000, buf2, "e still");
+	th_dma_faults(dsa, (uint32_t)pd, 0x1000);
+	th_dma_lands(dsa, (uint32_t)pe, 0x1000, buf2, "e still");
 	iommu_detach_device_aux(e, dsa);
-	dma_faults(dsa, (uint32_t)pe, 0x1000);
+	th_dma_faults(dsa, (uint32_t)pe, 0x1000);
 	assert_int_equal(set_attr(dsa, IOMMU_DEV_ATTR_AUXD_DISABLE), 0);
 	assert_int_equal(iommu_domain_free(d), 0);
 	assert_int_equal(iommu_domain_free(e), 0);
@@ -837,10 +768,10 @@ static void test_subdevices_share_one_entry(void **s)
 static void test_merged_api(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dsa = dev(h, "dsa0"), *dt = dev(h, "dmatest0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0"), *dt = th_device(h, "dmatest0");
 	struct iommu_domain *d = paging(dsa, 0);
-	uint8_t *buf = page();
+	uint8_t *buf = th_alloc_page();
 	assert_int_equal(iommu_map(d, 0x1000, pa(buf), 4096, RW), 0);
 
 	assert_true(iommu_dev_has_feature(dsa, IOMMU_DEV_FEAT_AUX));
@@ -854,12 +785,12 @@ static void test_merged_api(void **s)
 	int p = iommu_aux_get_pasid(d, dsa);
 	assert_true(p >= 1);
 	assert_int_equal(p, aux_id(d));
-	dma_lands(dsa, (uint32_t)p, 0x1000, buf, "merged");
+	th_dma_lands(dsa, (uint32_t)p, 0x1000, buf, "merged");
 	/* A device not in aux mode has no aux PASID to report. */
 	assert_int_equal(iommu_aux_get_pasid(d, dt), -ENODEV);
 	assert_int_equal(iommu_dev_disable_feature(dsa, IOMMU_DEV_FEAT_AUX), -EBUSY);
 	iommu_aux_detach_device(d, dsa);
-	dma_faults(dsa, (uint32_t)p, 0x1000);
+	th_dma_faults(dsa, (uint32_t)p, 0x1000);
 	assert_int_equal(iommu_dev_disable_feature(dsa, IOMMU_DEV_FEAT_AUX), 0);
 	assert_false(iommu_dev_feature_enabled(dsa, IOMMU_DEV_FEAT_AUX));
 	assert_int_equal(iommu_aux_get_pasid(d, dsa), -ENODEV);
@@ -881,9 +812,10 @@ extern int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
 static void test_teardown_with_everything_attached(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dsa = dev(h, "dsa0"), *dt = dev(h, "dmatest0"), *m0 = dev(h, "mf0");
-	uint8_t *buf = page();
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0"), *dt = th_device(h, "dmatest0");
+	struct device *m0 = th_device(h, "mf0");
+	uint8_t *buf = th_alloc_page();
 	struct iommu_domain *rid = paging(dsa, 0), *a1 = paging(dsa, 0),
 			    *a2 = paging(dsa, IOMMU_DOMAIN_FLAG_FIRST_STAGE), *pas = paging(dsa, 0),
 			    *owned = paging(dt, 0), *grp = paging(m0, 0);
@@ -903,8 +835,8 @@ static void test_teardown_with_everything_attached(void **s)
 	assert_int_equal(iommu_group_claim_dma_owner(iommu_group_get(dt), &owner), 0);
 	assert_int_equal(iommu_attach_group_owned(owned, iommu_group_get(dt)), 0);
 	assert_int_equal(iommu_attach_group(grp, iommu_group_get(m0)), 0);
-	dma_lands(dsa, (uint32_t)aux_id(a2), 0x1000, buf, "live");
-	dma_lands(dt, PCI_NO_PASID, 0x1000, buf, "live");
+	th_dma_lands(dsa, (uint32_t)aux_id(a2), 0x1000, buf, "live");
+	th_dma_lands(dt, PCI_NO_PASID, 0x1000, buf, "live");
 	/* The host goes with everything in place; it releases it all. */
 	uiommu_host_free(h);
 	free(buf);

@@ -37,76 +37,9 @@ static const char *const pasid_topo =
 	"{\"bdf\":\"00:01.0\",\"type\":\"rc_endpoint\",\"name\":\"p\",\"pasid_bits\":20},"
 	"{\"bdf\":\"00:02.0\",\"type\":\"rc_endpoint\",\"name\":\"q\"}]}";
 
-static struct uiommu_host *host_new(const char *json)
-{
-	struct uiommu_host *h = NULL;
-	char err[256];
-	struct uiommu_host_opts o = { .topology_json = json, .no_drivers = true };
-	if (uiommu_host_new(&o, &h, err, sizeof(err)))
-		fail_msg("host: %s", err);
-	return h;
-}
-
-static struct device *dev(struct uiommu_host *h, const char *name)
-{
-	struct device *d = uiommu_device_find(h, name);
-	if (!d)
-		fail_msg("no device %s", name);
-	assert_int_equal(pci_cfg_write(d->pdev, PCI_COMMAND, 2,
-				       PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY),
-			 0);
-	return d;
-}
-
-static uint8_t *page(void)
-{
-	uint8_t *p = aligned_alloc(4096, 4096);
-	assert_non_null(p);
-	memset(p, 0, 4096);
-	return p;
-}
-
 static uint64_t pa(const void *p)
 {
 	return (uint64_t)(uintptr_t)p;
-}
-
-static int dma(struct device *d, uint32_t pasid, uint64_t iova, void *buf, size_t len, bool write,
-	       struct pci_dma_result *res)
-{
-	struct pci_dma_attr a = { .pasid = pasid };
-	struct pci_dma_result dummy;
-	if (!res)
-		res = &dummy;
-	return write ? pci_dma_write(NULL, d->pdev, &a, iova, buf, len, res) :
-		       pci_dma_read(NULL, d->pdev, &a, iova, buf, len, res);
-}
-
-/* A DMA write that must land in `host`, checked by reading it back. */
-static void dma_lands(struct device *d, uint32_t pasid, uint64_t iova, uint8_t *host,
-		      const char *tag)
-{
-	char msg[32], back[32];
-	struct pci_dma_result r;
-	snprintf(msg, sizeof(msg), "%s@%llx", tag, (unsigned long long)iova);
-	int rc = dma(d, pasid, iova, msg, sizeof(msg), true, &r);
-	if (rc)
-		fail_msg("%s: DMA write pasid %#x iova %#llx: %d status %d reason %#x", tag, pasid,
-			 (unsigned long long)iova, rc, r.status, r.reason);
-	assert_memory_equal(host, msg, sizeof(msg));
-	assert_int_equal(dma(d, pasid, iova, back, sizeof(back), false, NULL), 0);
-	assert_memory_equal(back, msg, sizeof(msg));
-}
-
-static void dma_faults(struct device *d, uint32_t pasid, uint64_t iova)
-{
-	uint8_t b[8] = { 0 };
-	struct pci_dma_result r;
-	int rc = dma(d, pasid, iova, b, sizeof(b), false, &r);
-	if (rc != -EFAULT)
-		fail_msg("DMA by %s pasid %#x at %#llx: %d (status %d), expected a fault", d->name,
-			 pasid, (unsigned long long)iova, rc, r.status);
-	assert_true(r.status == PCI_DMA_FAULT || r.status == PCI_DMA_ATS_NOACCESS);
 }
 
 static unsigned long qi_submits(struct uiommu_host *h)
@@ -154,7 +87,7 @@ static int on_fault(struct iommu_domain *d, struct device *dv, uint64_t iova, in
 static void test_default_domains(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
+	struct uiommu_host *h = th_host(NULL, false);
 	struct device *d, *e;
 	unsigned n = 0;
 	list_for_each_entry(d, &h->devices, node) {
@@ -178,25 +111,25 @@ static void test_default_domains(void **s)
 
 	/* Nothing is mapped in a default domain: all DMA is blocked and
 	 * recorded. */
-	struct device *dt = dev(h, "dmatest0");
+	struct device *dt = th_device(h, "dmatest0");
 	unsigned long before = h->nr_faults;
-	dma_faults(dt, PCI_NO_PASID, 0x1000);
+	th_dma_faults(dt, PCI_NO_PASID, 0x1000);
 	assert_int_equal(h->nr_faults, before + 1);
 	struct host_fault *f = &h->fault_log[(h->fault_head - 1) % HOST_FAULT_LOG];
 	assert_ptr_equal(f->dev, dt);
 	assert_int_equal(f->addr, 0x1000);
 	assert_false(f->write);
 	assert_false(f->pasid_valid);
-	dma_faults(dev(h, "dsa0"), PCI_NO_PASID, 0x1000);
-	dma_faults(dev(h, "mf1"), PCI_NO_PASID, 0x2000);
+	th_dma_faults(th_device(h, "dsa0"), PCI_NO_PASID, 0x1000);
+	th_dma_faults(th_device(h, "mf1"), PCI_NO_PASID, 0x2000);
 
 	/* It is a DMA-API paging domain: mapping into it opens the window. */
-	uint8_t *buf = page();
+	uint8_t *buf = th_alloc_page();
 	struct iommu_domain *def = iommu_get_domain_for_dev(dt);
 	assert_int_equal(iommu_map(def, 0x1000, pa(buf), 4096, RW), 0);
-	dma_lands(dt, PCI_NO_PASID, 0x1000, buf, "default");
+	th_dma_lands(dt, PCI_NO_PASID, 0x1000, buf, "default");
 	assert_int_equal(iommu_unmap(def, 0x1000, 4096), 4096);
-	dma_faults(dt, PCI_NO_PASID, 0x1000);
+	th_dma_faults(dt, PCI_NO_PASID, 0x1000);
 	uiommu_host_free(h);
 	free(buf);
 }
@@ -223,12 +156,12 @@ static void test_bare_and_identity_hosts(void **s)
 	/* Pass-through default domains: DMA addresses are physical. */
 	o = (struct uiommu_host_opts){ .default_identity = true, .no_drivers = true };
 	assert_int_equal(uiommu_host_new(&o, &h, NULL, 0), 0);
-	struct device *dt = dev(h, "dmatest0");
+	struct device *dt = th_device(h, "dmatest0");
 	struct iommu_domain *id = iommu_get_domain_for_dev(dt);
 	assert_int_equal(iommu_domain_type(id), IOMMU_DOMAIN_IDENTITY);
 	assert_int_equal(iommu_iova_to_phys(id, 0x123456789000ull), 0x123456789000ull);
-	uint8_t *buf = page();
-	dma_lands(dt, PCI_NO_PASID, pa(buf), buf, "identity");
+	uint8_t *buf = th_alloc_page();
+	th_dma_lands(dt, PCI_NO_PASID, pa(buf), buf, "identity");
 	/* Nothing is mapped into or freed from the shared identity domain. */
 	assert_int_not_equal(iommu_map(id, 0x1000, pa(buf), 4096, RW), 0);
 	assert_int_not_equal(iommu_domain_free(id), 0);
@@ -242,9 +175,9 @@ static void test_bare_and_identity_hosts(void **s)
 				 "\"pass_through\":false}],\"devices\":[{\"bdf\":\"00:02.0\","
 				 "\"type\":\"rc_endpoint\",\"name\":\"dmatest0\"}]}" };
 	assert_int_equal(uiommu_host_new(&o, &h, NULL, 0), 0);
-	dt = dev(h, "dmatest0");
+	dt = th_device(h, "dmatest0");
 	assert_int_equal(iommu_domain_type(iommu_get_domain_for_dev(dt)), IOMMU_DOMAIN_DMA);
-	dma_faults(dt, PCI_NO_PASID, pa(buf));
+	th_dma_faults(dt, PCI_NO_PASID, pa(buf));
 	uiommu_host_free(h);
 	free(buf);
 }
@@ -254,8 +187,8 @@ static void test_bare_and_identity_hosts(void **s)
 static void test_paging_map_unmap(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dt = dev(h, "dmatest0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dt = th_device(h, "dmatest0");
 	const unsigned flags[] = { 0, IOMMU_DOMAIN_FLAG_FIRST_STAGE };
 	for (unsigned i = 0; i < 2; i++) {
 		struct iommu_domain *d = paging(dt, flags[i]);
@@ -311,25 +244,25 @@ static void test_paging_map_unmap(void **s)
 static void test_rid_map_dma_unmap_no_stale(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
+	struct uiommu_host *h = th_host(NULL, false);
 	const char *const names[] = { "dmatest0", "dsa0" };
 	const unsigned flags[] = { 0, IOMMU_DOMAIN_FLAG_FIRST_STAGE };
-	uint8_t *buf = page();
+	uint8_t *buf = th_alloc_page();
 	for (unsigned n = 0; n < 2; n++) {
-		struct device *d = dev(h, names[n]);
+		struct device *d = th_device(h, names[n]);
 		for (unsigned f = 0; f < 2; f++) {
 			struct iommu_domain *dom = paging(d, flags[f]);
 			assert_int_equal(iommu_attach_device(dom, d), 0);
 			assert_ptr_equal(iommu_get_domain_for_dev(d), dom);
 			assert_int_equal(iommu_map(dom, 0x40000, pa(buf), 4096, RW), 0);
-			dma_lands(d, PCI_NO_PASID, 0x40000, buf, names[n]);
-			dma_lands(d, PCI_NO_PASID, 0x40000, buf, "again"); /* now cached */
+			th_dma_lands(d, PCI_NO_PASID, 0x40000, buf, names[n]);
+			th_dma_lands(d, PCI_NO_PASID, 0x40000, buf, "again"); /* now cached */
 			assert_int_equal(iommu_unmap(dom, 0x40000, 4096), 4096);
-			dma_faults(d, PCI_NO_PASID, 0x40000);
+			th_dma_faults(d, PCI_NO_PASID, 0x40000);
 			/* Remapped elsewhere: the new translation, not the old. */
-			uint8_t *other = page();
+			uint8_t *other = th_alloc_page();
 			assert_int_equal(iommu_map(dom, 0x40000, pa(other), 4096, RW), 0);
-			dma_lands(d, PCI_NO_PASID, 0x40000, other, "remap");
+			th_dma_lands(d, PCI_NO_PASID, 0x40000, other, "remap");
 			assert_int_equal(iommu_unmap(dom, 0x40000, 4096), 4096);
 			iommu_detach_device(dom, d);
 			assert_int_equal(iommu_domain_type(iommu_get_domain_for_dev(d)),
@@ -345,13 +278,13 @@ static void test_rid_map_dma_unmap_no_stale(void **s)
 static void test_unmap_is_one_batched_invalidation(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
+	struct uiommu_host *h = th_host(NULL, false);
 	const char *const names[] = { "dmatest0", "dsa0" };
 	const unsigned flags[] = { 0, IOMMU_DOMAIN_FLAG_FIRST_STAGE };
-	uint8_t *buf = page();
+	uint8_t *buf = th_alloc_page();
 	for (unsigned n = 0; n < 2; n++) {
 		for (unsigned f = 0; f < 2; f++) {
-			struct device *d = dev(h, names[n]);
+			struct device *d = th_device(h, names[n]);
 			struct iommu_domain *dom = paging(d, flags[f]);
 			assert_int_equal(iommu_attach_device(dom, d), 0);
 			/* 64 pages scattered over 64 leaf tables and two 1 GiB
@@ -360,13 +293,13 @@ static void test_unmap_is_one_batched_invalidation(void **s)
 				uint64_t iova = i * (3ull << 21) + (i % 5) * 4096;
 				assert_int_equal(iommu_map(dom, iova, pa(buf), 4096, RW), 0);
 				uint8_t b;
-				assert_int_equal(dma(d, PCI_NO_PASID, iova, &b, 1, false, NULL), 0);
+				assert_int_equal(th_kdma(d, PCI_NO_PASID, iova, &b, 1, false, NULL), 0);
 			}
 			unsigned long before = qi_submits(h);
 			assert_int_equal(iommu_unmap(dom, 0, 1ull << 32), 64 * 4096);
 			assert_int_equal(qi_submits(h) - before, 1);
 			for (uint64_t i = 0; i < 64; i++)
-				dma_faults(d, PCI_NO_PASID, i * (3ull << 21) + (i % 5) * 4096);
+				th_dma_faults(d, PCI_NO_PASID, i * (3ull << 21) + (i % 5) * 4096);
 			/* A single page costs the same single submission. */
 			assert_int_equal(iommu_map(dom, 0x5000, pa(buf), 4096, RW), 0);
 			before = qi_submits(h);
@@ -385,13 +318,13 @@ static void test_unmap_is_one_batched_invalidation(void **s)
 static void test_group_attach_detach(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *m0 = dev(h, "mf0"), *m1 = dev(h, "mf1");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *m0 = th_device(h, "mf0"), *m1 = th_device(h, "mf1");
 	struct iommu_group *g = iommu_group_get(m0);
 	assert_ptr_equal(iommu_group_get(m1), g);
 	struct iommu_domain *def = iommu_get_domain_for_dev(m0);
 	struct iommu_domain *d = paging(m0, 0), *d2 = paging(m0, 0);
-	uint8_t *buf = page(), *buf2 = page();
+	uint8_t *buf = th_alloc_page(), *buf2 = th_alloc_page();
 	assert_int_equal(iommu_map(d, 0x1000, pa(buf), 4096, RW), 0);
 	assert_int_equal(iommu_map(d2, 0x1000, pa(buf2), 4096, RW), 0);
 
@@ -401,8 +334,8 @@ static void test_group_attach_detach(void **s)
 	assert_int_equal(iommu_attach_group(d, g), 0);
 	assert_ptr_equal(iommu_get_domain_for_dev(m0), d);
 	assert_ptr_equal(iommu_get_domain_for_dev(m1), d);
-	dma_lands(m0, PCI_NO_PASID, 0x1000, buf, "mf0");
-	dma_lands(m1, PCI_NO_PASID, 0x1000, buf, "mf1");
+	th_dma_lands(m0, PCI_NO_PASID, 0x1000, buf, "mf0");
+	th_dma_lands(m1, PCI_NO_PASID, 0x1000, buf, "mf1");
 
 	/* One domain on the RID at a time. */
 	assert_int_equal(iommu_attach_group(d2, g), -EBUSY);
@@ -417,25 +350,25 @@ static void test_group_attach_detach(void **s)
 	iommu_detach_group(d, g);
 	assert_ptr_equal(iommu_get_domain_for_dev(m0), def);
 	assert_ptr_equal(iommu_get_domain_for_dev(m1), def);
-	dma_faults(m0, PCI_NO_PASID, 0x1000);
-	dma_faults(m1, PCI_NO_PASID, 0x1000);
+	th_dma_faults(m0, PCI_NO_PASID, 0x1000);
+	th_dma_faults(m1, PCI_NO_PASID, 0x1000);
 	assert_int_equal(iommu_domain_free(d), 0);
 
 	/* A singleton: attach_device works; a second domain is refused. */
-	struct device *dt = dev(h, "dmatest1");
+	struct device *dt = th_device(h, "dmatest1");
 	struct iommu_domain *tdef = iommu_get_domain_for_dev(dt);
 	assert_int_equal(iommu_attach_device(d2, dt), 0);
-	dma_lands(dt, PCI_NO_PASID, 0x1000, buf2, "dmatest1");
+	th_dma_lands(dt, PCI_NO_PASID, 0x1000, buf2, "dmatest1");
 	struct iommu_domain *d3 = paging(dt, 0);
 	assert_int_equal(iommu_attach_device(d3, dt), -EBUSY);
 	/* A domain may serve several groups at once. */
 	assert_int_equal(iommu_attach_group(d2, g), 0);
-	dma_lands(m1, PCI_NO_PASID, 0x1000, buf2, "shared");
+	th_dma_lands(m1, PCI_NO_PASID, 0x1000, buf2, "shared");
 	iommu_detach_group(d2, g);
 	assert_int_equal(iommu_domain_free(d2), -EBUSY);
 	iommu_detach_device(d2, dt);
 	assert_ptr_equal(iommu_get_domain_for_dev(dt), tdef);
-	dma_faults(dt, PCI_NO_PASID, 0x1000);
+	th_dma_faults(dt, PCI_NO_PASID, 0x1000);
 	assert_int_equal(iommu_domain_free(d2), 0);
 	assert_int_equal(iommu_domain_free(d3), 0);
 	uiommu_host_free(h);
@@ -446,17 +379,17 @@ static void test_group_attach_detach(void **s)
 static void test_dma_ownership(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dt = dev(h, "dmatest0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dt = th_device(h, "dmatest0");
 	struct iommu_group *g = iommu_group_get(dt);
 	struct iommu_domain *def = iommu_get_domain_for_dev(dt);
-	uint8_t *b0 = page(), *b1 = page(), *b2 = page();
+	uint8_t *b0 = th_alloc_page(), *b1 = th_alloc_page(), *b2 = th_alloc_page();
 	int owner_a, owner_b;
 	struct iommu_domain *d1 = paging(dt, 0), *d2 = paging(dt, 0);
 	assert_int_equal(iommu_map(def, 0x1000, pa(b0), 4096, RW), 0);
 	assert_int_equal(iommu_map(d1, 0x1000, pa(b1), 4096, RW), 0);
 	assert_int_equal(iommu_map(d2, 0x1000, pa(b2), 4096, RW), 0);
-	dma_lands(dt, PCI_NO_PASID, 0x1000, b0, "kernel");
+	th_dma_lands(dt, PCI_NO_PASID, 0x1000, b0, "kernel");
 
 	/* Owned attach needs an owner. */
 	assert_int_equal(iommu_attach_group_owned(d1, g), -EPERM);
@@ -467,30 +400,30 @@ static void test_dma_ownership(void **s)
 	assert_int_equal(iommu_group_claim_dma_owner(g, &owner_a), 0);
 	assert_true(iommu_group_dma_owner_claimed(g));
 	assert_int_equal(iommu_domain_type(iommu_get_domain_for_dev(dt)), IOMMU_DOMAIN_BLOCKED);
-	dma_faults(dt, PCI_NO_PASID, 0x1000);
+	th_dma_faults(dt, PCI_NO_PASID, 0x1000);
 	assert_int_equal(iommu_group_claim_dma_owner(g, &owner_b), -EBUSY);
 
 	assert_int_equal(iommu_attach_group_owned(d1, g), 0);
-	dma_lands(dt, PCI_NO_PASID, 0x1000, b1, "owned");
+	th_dma_lands(dt, PCI_NO_PASID, 0x1000, b1, "owned");
 	assert_int_equal(iommu_attach_group_owned(d2, g), -EBUSY);
 	/* Replace switches in one step, never through the default domain. */
 	assert_int_equal(iommu_group_replace_domain(g, d2), 0);
-	dma_lands(dt, PCI_NO_PASID, 0x1000, b2, "replaced");
+	th_dma_lands(dt, PCI_NO_PASID, 0x1000, b2, "replaced");
 	assert_int_equal(iommu_domain_free(d2), -EBUSY);
 	/* Detach while owned returns to blocking, not to the kernel's domain. */
 	iommu_detach_group(d2, g);
 	assert_int_equal(iommu_domain_type(iommu_get_domain_for_dev(dt)), IOMMU_DOMAIN_BLOCKED);
-	dma_faults(dt, PCI_NO_PASID, 0x1000);
+	th_dma_faults(dt, PCI_NO_PASID, 0x1000);
 
 	/* The same owner may claim again; each claim is released. */
 	assert_int_equal(iommu_group_claim_dma_owner(g, &owner_a), 0);
 	iommu_group_release_dma_owner(g);
 	assert_true(iommu_group_dma_owner_claimed(g));
-	dma_faults(dt, PCI_NO_PASID, 0x1000);
+	th_dma_faults(dt, PCI_NO_PASID, 0x1000);
 	iommu_group_release_dma_owner(g);
 	assert_false(iommu_group_dma_owner_claimed(g));
 	assert_ptr_equal(iommu_get_domain_for_dev(dt), def);
-	dma_lands(dt, PCI_NO_PASID, 0x1000, b0, "back");
+	th_dma_lands(dt, PCI_NO_PASID, 0x1000, b0, "back");
 
 	/* The kernel's own use of the group keeps owners out. */
 	assert_int_equal(iommu_attach_device(d1, dt), 0);
@@ -501,7 +434,7 @@ static void test_dma_ownership(void **s)
 	assert_int_equal(iommu_attach_group_owned(d1, g), 0);
 	iommu_group_release_dma_owner(g);
 	assert_ptr_equal(iommu_get_domain_for_dev(dt), def);
-	dma_lands(dt, PCI_NO_PASID, 0x1000, b0, "released");
+	th_dma_lands(dt, PCI_NO_PASID, 0x1000, b0, "released");
 	assert_int_equal(iommu_domain_free(d1), 0);
 	assert_int_equal(iommu_domain_free(d2), 0);
 	assert_int_equal(iommu_unmap(def, 0x1000, 4096), 4096);
@@ -516,12 +449,12 @@ static void test_dma_ownership(void **s)
 static void test_pasid_attach_replace_detach(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dsa = dev(h, "dsa0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0");
 	unsigned max = iommu_dev_max_pasids(dsa);
 	assert_int_equal(max, 1u << 20);
 	struct iommu_domain *d1 = paging(dsa, 0), *d2 = paging(dsa, IOMMU_DOMAIN_FLAG_FIRST_STAGE);
-	uint8_t *b1 = page(), *b2 = page();
+	uint8_t *b1 = th_alloc_page(), *b2 = th_alloc_page();
 	assert_int_equal(iommu_map(d1, 0x8000, pa(b1), 4096, RW), 0);
 	assert_int_equal(iommu_map(d2, 0x8000, pa(b2), 4096, RW), 0);
 
@@ -536,34 +469,34 @@ static void test_pasid_attach_replace_detach(void **s)
 	assert_ptr_equal(iommu_get_domain_for_dev_pasid(dsa, 9), d1);
 	assert_int_equal(iommu_attach_device_pasid(d2, dsa, 9), -EBUSY);
 	assert_int_equal(iommu_attach_device_pasid(d1, dsa, 9), -EBUSY);
-	dma_lands(dsa, 9, 0x8000, b1, "pasid9");
+	th_dma_lands(dsa, 9, 0x8000, b1, "pasid9");
 	/* The RID is unaffected: still the empty default domain. */
-	dma_faults(dsa, PCI_NO_PASID, 0x8000);
+	th_dma_faults(dsa, PCI_NO_PASID, 0x8000);
 	/* The same domain may sit on several PASIDs. */
 	assert_int_equal(iommu_attach_device_pasid(d1, dsa, max - 1), 0);
-	dma_lands(dsa, max - 1, 0x8000, b1, "pasidmax");
+	th_dma_lands(dsa, max - 1, 0x8000, b1, "pasidmax");
 
 	/* Replace: the next DMA with the PASID reaches the new domain. */
 	assert_int_equal(iommu_replace_device_pasid(d2, dsa, 9), 0);
 	assert_ptr_equal(iommu_get_domain_for_dev_pasid(dsa, 9), d2);
-	dma_lands(dsa, 9, 0x8000, b2, "replaced");
+	th_dma_lands(dsa, 9, 0x8000, b2, "replaced");
 	assert_int_equal(iommu_replace_device_pasid(d2, dsa, 9), 0); /* same: no-op */
-	dma_lands(dsa, max - 1, 0x8000, b1, "other pasid kept");
+	th_dma_lands(dsa, max - 1, 0x8000, b1, "other pasid kept");
 
 	/* Detach of a domain that is not there does nothing. */
 	iommu_detach_device_pasid(d1, dsa, 9);
-	dma_lands(dsa, 9, 0x8000, b2, "still");
+	th_dma_lands(dsa, 9, 0x8000, b2, "still");
 	assert_int_equal(iommu_domain_free(d2), -EBUSY);
 	iommu_detach_device_pasid(d2, dsa, 9);
 	assert_null(iommu_get_domain_for_dev_pasid(dsa, 9));
-	dma_faults(dsa, 9, 0x8000);
+	th_dma_faults(dsa, 9, 0x8000);
 	iommu_detach_device_pasid(d1, dsa, max - 1);
-	dma_faults(dsa, max - 1, 0x8000);
+	th_dma_faults(dsa, max - 1, 0x8000);
 	assert_int_equal(iommu_domain_free(d1), 0);
 	assert_int_equal(iommu_domain_free(d2), 0);
 
 	/* A PASID-less function takes no PASID domains. */
-	struct device *dt = dev(h, "dmatest0");
+	struct device *dt = th_device(h, "dmatest0");
 	struct iommu_domain *d3 = paging(dt, 0);
 	assert_int_equal(iommu_dev_max_pasids(dt), 0);
 	assert_int_equal(iommu_attach_device_pasid(d3, dt, 1), -EINVAL);
@@ -576,8 +509,8 @@ static void test_pasid_attach_replace_detach(void **s)
 static void test_global_pasid_space(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dsa = dev(h, "dsa0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0");
 	ioasid_t p[8];
 	for (unsigned i = 0; i < 8; i++) {
 		p[i] = iommu_alloc_global_pasid(dsa);
@@ -593,13 +526,13 @@ static void test_global_pasid_space(void **s)
 	assert_int_not_equal(q, IOMMU_NO_PASID);
 	iommu_free_global_pasid(dsa, q);
 	/* No PASID for a function without PASID support. */
-	assert_int_equal(iommu_alloc_global_pasid(dev(h, "dmatest0")), IOMMU_PASID_INVALID);
+	assert_int_equal(iommu_alloc_global_pasid(th_device(h, "dmatest0")), IOMMU_PASID_INVALID);
 	/* A globally allocated PASID is usable for attach. */
 	struct iommu_domain *d = paging(dsa, 0);
-	uint8_t *b = page();
+	uint8_t *b = th_alloc_page();
 	assert_int_equal(iommu_map(d, 0x3000, pa(b), 4096, RW), 0);
 	assert_int_equal(iommu_attach_device_pasid(d, dsa, p[5]), 0);
-	dma_lands(dsa, p[5], 0x3000, b, "global");
+	th_dma_lands(dsa, p[5], 0x3000, b, "global");
 	iommu_detach_device_pasid(d, dsa, p[5]);
 	assert_int_equal(iommu_domain_free(d), 0);
 	for (unsigned i = 0; i < 8; i++)
@@ -614,11 +547,11 @@ static void test_pasid_attach_needs_singleton_group(void **s)
 	(void)s;
 	/* A PASID endpoint behind a root port without ACS shares the port's
 	 * group: its {RID, PASID} would not name one device. */
-	struct uiommu_host *h = host_new(
+	struct uiommu_host *h = th_host(
 		"{\"devices\":[{\"bdf\":\"00:1c.0\",\"type\":\"root_port\",\"name\":\"rp\","
 		"\"bus\":2,\"children\":[{\"bdf\":\"02:00.0\",\"type\":\"endpoint\","
-		"\"name\":\"e\",\"pasid_bits\":20}]}]}");
-	struct device *e = dev(h, "e");
+		"\"name\":\"e\",\"pasid_bits\":20}]}]}", false);
+	struct device *e = th_device(h, "e");
 	assert_true(iommu_group_get(e)->nr_devices > 1);
 	assert_true(iommu_dev_max_pasids(e) > 1);
 	struct iommu_domain *d = paging(e, 0);
@@ -632,20 +565,20 @@ static void test_pasid_attach_needs_singleton_group(void **s)
 static void test_pasid_map_dma_unmap_no_stale(void **s)
 {
 	(void)s;
-	struct uiommu_host *hosts[2] = { host_new(NULL), host_new(pasid_topo) };
+	struct uiommu_host *hosts[2] = { th_host(NULL, false), th_host(pasid_topo, false) };
 	const char *const names[2] = { "dsa0", "p" };
 	const unsigned flags[] = { 0, IOMMU_DOMAIN_FLAG_FIRST_STAGE };
-	uint8_t *buf = page();
+	uint8_t *buf = th_alloc_page();
 	for (unsigned n = 0; n < 2; n++) {
-		struct device *d = dev(hosts[n], names[n]);
+		struct device *d = th_device(hosts[n], names[n]);
 		for (unsigned f = 0; f < 2; f++) {
 			struct iommu_domain *dom = paging(d, flags[f]);
 			assert_int_equal(iommu_attach_device_pasid(dom, d, 33), 0);
 			assert_int_equal(iommu_map(dom, 0x200000, pa(buf), 4096, RW), 0);
-			dma_lands(d, 33, 0x200000, buf, "pasid");
-			dma_lands(d, 33, 0x200000, buf, "cached");
+			th_dma_lands(d, 33, 0x200000, buf, "pasid");
+			th_dma_lands(d, 33, 0x200000, buf, "cached");
 			assert_int_equal(iommu_unmap(dom, 0x200000, 4096), 4096);
-			dma_faults(d, 33, 0x200000);
+			th_dma_faults(d, 33, 0x200000);
 			iommu_detach_device_pasid(dom, d, 33);
 			assert_int_equal(iommu_domain_free(dom), 0);
 		}
@@ -660,20 +593,20 @@ static void test_pasid_map_dma_unmap_no_stale(void **s)
 static void test_fault_routing(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(pasid_topo);
-	struct device *p = dev(h, "p"), *q = dev(h, "q");
+	struct uiommu_host *h = th_host(pasid_topo, false);
+	struct device *p = th_device(h, "p"), *q = th_device(h, "q");
 	struct iommu_domain *rid = paging(p, 0), *pas = paging(p, 0);
 	struct fault_rec fr = { 0 }, fp = { 0 };
 	iommu_set_fault_handler(rid, on_fault, &fr);
 	iommu_set_fault_handler(pas, on_fault, &fp);
-	uint8_t *ro = page();
+	uint8_t *ro = th_alloc_page();
 	assert_int_equal(iommu_map(rid, 0x4000, pa(ro), 4096, IOMMU_READ), 0);
 	assert_int_equal(iommu_attach_device(rid, p), 0);
 	assert_int_equal(iommu_attach_device_pasid(pas, p, 7), 0);
 
 	/* Untagged read of an unmapped page: the RID's domain hears it. */
 	uint8_t b[4] = { 1, 2, 3, 4 };
-	assert_int_equal(dma(p, PCI_NO_PASID, 0x9000, b, 4, false, NULL), -EFAULT);
+	assert_int_equal(th_kdma(p, PCI_NO_PASID, 0x9000, b, 4, false, NULL), -EFAULT);
 	assert_int_equal(fr.n, 1);
 	assert_int_equal(fp.n, 0);
 	assert_ptr_equal(fr.domain, rid);
@@ -682,14 +615,14 @@ static void test_fault_routing(void **s)
 	assert_int_equal(fr.flags, IOMMU_FAULT_READ);
 
 	/* A write to a read-only page: the write flag. */
-	assert_int_equal(dma(p, PCI_NO_PASID, 0x4000, b, 4, true, NULL), -EFAULT);
+	assert_int_equal(th_kdma(p, PCI_NO_PASID, 0x4000, b, 4, true, NULL), -EFAULT);
 	assert_int_equal(fr.n, 2);
 	assert_int_equal(fr.iova, 0x4000);
 	assert_int_equal(fr.flags, IOMMU_FAULT_WRITE);
 	assert_int_equal(ro[0], 0);
 
 	/* Tagged with PASID 7: the PASID's domain, not the RID's. */
-	assert_int_equal(dma(p, 7, 0x7000, b, 4, true, NULL), -EFAULT);
+	assert_int_equal(th_kdma(p, 7, 0x7000, b, 4, true, NULL), -EFAULT);
 	assert_int_equal(fp.n, 1);
 	assert_int_equal(fr.n, 2);
 	assert_ptr_equal(fp.domain, pas);
@@ -702,16 +635,16 @@ static void test_fault_routing(void **s)
 	assert_true(f->write);
 
 	/* Another device's faults are not this domain's business. */
-	dma_faults(q, PCI_NO_PASID, 0x9000);
+	th_dma_faults(q, PCI_NO_PASID, 0x9000);
 	assert_int_equal(fr.n, 2);
 	assert_int_equal(fp.n, 1);
 
 	/* After detach the PASID's faults no longer reach it. */
 	iommu_detach_device_pasid(pas, p, 7);
-	assert_int_equal(dma(p, 7, 0x7000, b, 4, true, NULL), -EFAULT);
+	assert_int_equal(th_kdma(p, 7, 0x7000, b, 4, true, NULL), -EFAULT);
 	assert_int_equal(fp.n, 1);
 	iommu_detach_device(rid, p);
-	dma_faults(p, PCI_NO_PASID, 0x9000);
+	th_dma_faults(p, PCI_NO_PASID, 0x9000);
 	assert_int_equal(fr.n, 2);
 	assert_int_equal(iommu_domain_free(rid), 0);
 	assert_int_equal(iommu_domain_free(pas), 0);
@@ -724,8 +657,8 @@ static void test_fault_routing(void **s)
 static void test_null_arguments(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dt = dev(h, "dmatest0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dt = th_device(h, "dmatest0");
 	struct iommu_domain *d = paging(dt, 0);
 	int err = 0;
 	bool b;
@@ -793,10 +726,10 @@ static void test_null_arguments(void **s)
 	assert_int_equal(iommu_dev_enable_feature(dt, IOMMU_DEV_FEAT_SVA) < 0, true);
 
 	/* Still alive and working. */
-	uint8_t *buf = page();
+	uint8_t *buf = th_alloc_page();
 	assert_int_equal(iommu_map(d, 0x1000, pa(buf), 4096, RW), 0);
 	assert_int_equal(iommu_attach_device(d, dt), 0);
-	dma_lands(dt, PCI_NO_PASID, 0x1000, buf, "alive");
+	th_dma_lands(dt, PCI_NO_PASID, 0x1000, buf, "alive");
 	iommu_detach_device(d, dt);
 	assert_int_equal(iommu_domain_free(d), 0);
 	uiommu_host_free(h);
@@ -806,12 +739,12 @@ static void test_null_arguments(void **s)
 static void test_device_without_iommu(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(
+	struct uiommu_host *h = th_host(
 		"{\"units\":[{\"name\":\"u\",\"scope\":[\"a\"]}],\"devices\":["
 		"{\"bdf\":\"00:01.0\",\"type\":\"rc_endpoint\",\"name\":\"a\",\"pasid_bits\":20},"
 		"{\"bdf\":\"00:02.0\",\"type\":\"rc_endpoint\",\"name\":\"b\","
-		"\"pasid_bits\":20}]}");
-	struct device *a = dev(h, "a"), *b = dev(h, "b");
+		"\"pasid_bits\":20}]}", false);
+	struct device *a = th_device(h, "a"), *b = th_device(h, "b");
 	assert_non_null(a->iommu);
 	assert_null(b->iommu);
 	int err = 0;
@@ -845,9 +778,9 @@ static void test_device_without_iommu(void **s)
 static void test_domain_of_another_host(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL), *h2 = host_new(NULL);
-	struct device *dt = dev(h, "dmatest0"), *other = dev(h2, "dmatest0");
-	struct device *dsa2 = dev(h2, "dsa0");
+	struct uiommu_host *h = th_host(NULL, false), *h2 = th_host(NULL, false);
+	struct device *dt = th_device(h, "dmatest0"), *other = th_device(h2, "dmatest0");
+	struct device *dsa2 = th_device(h2, "dsa0");
 	struct iommu_domain *d = paging(dt, 0);
 	/* A domain of one host's driver instance means nothing to another's
 	 * units: its invalidations would never reach them (an unmap would
@@ -873,8 +806,8 @@ static void test_domain_of_another_host(void **s)
 static void test_default_domain_not_freed_by_caller(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dt = dev(h, "dmatest0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dt = th_device(h, "dmatest0");
 	struct iommu_domain *d = paging(dt, 0);
 	/* The default domain belongs to the group, even while unused: the
 	 * group returns to it on detach. */
@@ -888,7 +821,7 @@ static void test_default_domain_not_freed_by_caller(void **s)
 	}
 	iommu_detach_device(d, dt);
 	assert_ptr_equal(iommu_get_domain_for_dev(dt), def);
-	dma_faults(dt, PCI_NO_PASID, 0x1000);
+	th_dma_faults(dt, PCI_NO_PASID, 0x1000);
 	assert_int_equal(iommu_domain_free(d), 0);
 	uiommu_host_free(h);
 }
@@ -896,8 +829,8 @@ static void test_default_domain_not_freed_by_caller(void **s)
 static void test_blocking_domain_is_not_the_callers(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
-	struct device *dt = dev(h, "dmatest0");
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dt = th_device(h, "dmatest0");
 	struct iommu_group *g = iommu_group_get(dt);
 	int owner;
 	assert_int_equal(iommu_group_claim_dma_owner(g, &owner), 0);
@@ -907,7 +840,7 @@ static void test_blocking_domain_is_not_the_callers(void **s)
 	assert_int_not_equal(iommu_map(blk, 0x1000, 0x7f0000000000ull, 4096, RW), 0);
 	assert_int_equal(iommu_unmap(blk, 0x1000, 4096), 0);
 	assert_int_not_equal(iommu_domain_free(blk), 0);
-	dma_faults(dt, PCI_NO_PASID, 0x1000);
+	th_dma_faults(dt, PCI_NO_PASID, 0x1000);
 	iommu_group_release_dma_owner(g);
 	assert_int_equal(iommu_domain_type(iommu_get_domain_for_dev(dt)), IOMMU_DOMAIN_DMA);
 	uiommu_host_free(h);

@@ -19,15 +19,6 @@
 
 #define U(n) "0a1b2c3d-0000-4000-8000-00000000000" #n
 
-static struct uiommu_host *host_new(void)
-{
-	struct uiommu_host *h = NULL;
-	char err[256];
-	if (uiommu_host_new(NULL, &h, err, sizeof(err)))
-		fail_msg("host: %s", err);
-	return h;
-}
-
 static const struct uiommu_mdev_type_info *type(struct uiommu_mdev_type_info *t, int n,
 						const char *name)
 {
@@ -40,7 +31,7 @@ static const struct uiommu_mdev_type_info *type(struct uiommu_mdev_type_info *t,
 static void test_types(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	struct uiommu_mdev_type_info t[8];
 	int n = uiommu_mdev_types(h, t, 8);
 	assert_true(n >= 1);
@@ -66,7 +57,7 @@ static void test_types(void **s)
 static void test_create_remove(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	struct device *a, *b;
 	assert_int_equal(uiommu_mdev_create(h, "swcopy-v1", U(1), &a), 0);
 	assert_true(dev_is_mdev(a));
@@ -130,7 +121,7 @@ static void test_create_remove(void **s)
 static void test_iommu_placeholders(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	struct device *m;
 	assert_int_equal(uiommu_mdev_create(h, "swcopy-v1", U(1), &m), 0);
 	struct device *dt = uiommu_device_find(h, "dmatest0");
@@ -167,7 +158,7 @@ static void test_iommu_placeholders(void **s)
 static void test_idxd_parent(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	struct device *dsa = uiommu_device_find(h, "dsa0");
 	if (!dsa->driver)
 		skip();

@@ -49,16 +49,6 @@ static const char *const two_dsa_topo =
 	"{\"bdf\":\"00:02.0\",\"type\":\"rc_endpoint\",\"name\":\"dsa1\",\"model\":\"dsa\","
 	"\"pasid_bits\":20,\"siov\":true}]}";
 
-static struct uiommu_host *host_new(const char *json)
-{
-	struct uiommu_host *h = NULL;
-	char err[256];
-	struct uiommu_host_opts o = { .topology_json = json };
-	if (uiommu_host_new(&o, &h, err, sizeof(err)))
-		fail_msg("host: %s", err);
-	return h;
-}
-
 /* One user of one ADI: its container, group, device and buffers. */
 struct tenant {
 	struct uiommu_host *h;
@@ -207,7 +197,7 @@ static int pwq_with_pasid(struct uiommu_host *h, uint32_t pasid)
 static void test_cover_letter_flow(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
+	struct uiommu_host *h = th_host(NULL, true);
 	struct device *dsa = uiommu_device_find(h, "dsa0");
 	struct tenant t;
 	tenant_open(&t, h, "11111111-2222-4333-8444-555555555555");
@@ -280,7 +270,7 @@ static void test_cover_letter_flow(void **s)
 static void test_tenants_isolated(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
+	struct uiommu_host *h = th_host(NULL, true);
 	struct tenant a, b;
 	tenant_open(&a, h, "aaaaaaaa-0000-4000-8000-000000000001");
 	tenant_open(&b, h, "bbbbbbbb-0000-4000-8000-000000000002");
@@ -318,7 +308,7 @@ static void test_tenants_isolated(void **s)
 static void test_two_adis_one_container(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
+	struct uiommu_host *h = th_host(NULL, true);
 	struct device *m1, *m2;
 	const char *u1 = "cccccccc-0000-4000-8000-000000000001";
 	const char *u2 = "cccccccc-0000-4000-8000-000000000002";
@@ -354,7 +344,7 @@ static void test_two_adis_one_container(void **s)
 static void test_group_with_different_iommu_devices(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(two_dsa_topo);
+	struct uiommu_host *h = th_host(two_dsa_topo, true);
 	struct device *m0, *m1;
 	const char *u0 = "dddddddd-0000-4000-8000-000000000000";
 	const char *u1 = "dddddddd-0000-4000-8000-000000000001";
@@ -364,9 +354,7 @@ static void test_group_with_different_iommu_devices(void **s)
 	assert_ptr_equal(mdev_get_iommu_device(m1), uiommu_device_find(h, "dsa1"));
 	/* Put both in one group (what a parent sharing a group would do). */
 	struct iommu_group *g0 = m0->group, *gone = m1->group;
-	list_del(&m1->group_node);
-	gone->nr_devices--;
-	m1->group = NULL;
+	iommu_group_remove_device(m1);
 	assert_int_equal(iommu_group_add_device(g0, m1), 0);
 
 	int cfd = vfio_open_container(h);
@@ -385,9 +373,7 @@ static void test_group_with_different_iommu_devices(void **s)
 	vfio_close(h, gfd);
 	vfio_close(h, cfd);
 	/* Give m1 its own group back so removal tears down what it built. */
-	list_del(&m1->group_node);
-	g0->nr_devices--;
-	m1->group = NULL;
+	iommu_group_remove_device(m1);
 	iommu_group_add_device(gone, m1);
 	uiommu_host_free(h);
 }
@@ -397,7 +383,7 @@ static void test_group_with_different_iommu_devices(void **s)
 static void test_virtual_device_registers(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
+	struct uiommu_host *h = th_host(NULL, true);
 	struct tenant t;
 	tenant_open(&t, h, "eeeeeeee-0000-4000-8000-000000000001");
 	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR2_REGION_INDEX };
@@ -458,7 +444,7 @@ static void test_virtual_device_registers(void **s)
 static void test_virtual_device_random_writes(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new(NULL);
+	struct uiommu_host *h = th_host(NULL, true);
 	struct tenant t;
 	tenant_open(&t, h, "ffffffff-0000-4000-8000-000000000001");
 	vbus_master(&t);

@@ -38,15 +38,6 @@
 #define UUID1 "8f3e6b6a-1c2d-4e5f-9a0b-1c2d3e4f5a61"
 #define UUID2 "8f3e6b6a-1c2d-4e5f-9a0b-1c2d3e4f5a62"
 
-static struct uiommu_host *host_new(void)
-{
-	struct uiommu_host *h = NULL;
-	char err[256];
-	if (uiommu_host_new(NULL, &h, err, sizeof(err)))
-		fail_msg("host: %s", err);
-	return h;
-}
-
 static unsigned group_of(struct uiommu_host *h, const char *name)
 {
 	struct device *d = uiommu_device_find(h, name);
@@ -131,7 +122,7 @@ static uint32_t copy(struct uiommu_host *h, int dfd, uint64_t src, uint64_t dst,
 static void test_container_ioctls(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	int cfd = vfio_open_container(h);
 	assert_true(cfd >= 0);
 	assert_int_equal(vfio_ioctl(h, cfd, VFIO_GET_API_VERSION, 0), VFIO_API_VERSION);
@@ -167,7 +158,7 @@ static void test_container_ioctls(void **s)
 static void test_group_ioctls(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	assert_int_equal(vfio_open_group(h, 4242), -ENOENT);
 	unsigned id = group_of(h, "dmatest0");
 	int gfd = vfio_open_group(h, id);
@@ -222,7 +213,7 @@ static void test_group_ioctls(void **s)
 static void test_group_not_viable(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	struct device *dsa = uiommu_device_find(h, "dsa0");
 	if (!dsa->driver)
 		skip();
@@ -244,7 +235,7 @@ static void test_group_not_viable(void **s)
 static void test_pci_assignment_dma(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	struct device *d = uiommu_device_find(h, "dmatest0");
 	struct iommu_domain *dflt = iommu_get_domain_for_dev(d);
 	int cfd, gfd;
@@ -326,7 +317,7 @@ static uint32_t dma_avail(struct uiommu_host *h, int cfd);
 static void test_map_unmap_rules(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	int cfd, gfd;
 	setup(h, group_of(h, "dmatest0"), &cfd, &gfd);
 	uint8_t *buf = pages(8);
@@ -404,7 +395,7 @@ static void test_map_unmap_rules(void **s)
 static void test_type1_v1_unmap(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	int cfd = vfio_open_container(h);
 	int gfd = vfio_open_group(h, group_of(h, "dmatest0"));
 	assert_int_equal(vfio_ioctl(h, gfd, VFIO_GROUP_SET_CONTAINER, A(&cfd)), 0);
@@ -450,7 +441,7 @@ static uint32_t dma_avail(struct uiommu_host *h, int cfd)
 static void test_get_info(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	int cfd, gfd;
 	setup(h, group_of(h, "dmatest0"), &cfd, &gfd);
 
@@ -502,7 +493,7 @@ static void test_get_info(void **s)
 static void test_groups_share_a_domain(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	int cfd, g0;
 	setup(h, group_of(h, "dmatest0"), &cfd, &g0);
 	uint8_t *buf = pages(2);
@@ -560,7 +551,7 @@ static void ext_close(struct ext *x)
 static void test_external_domain_pins(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	struct ext x;
 	ext_open(&x, h);
 	/* No IOMMU domain: no domain on the mdev, no IOVA restrictions. */
@@ -598,7 +589,7 @@ static void test_external_domain_pins(void **s)
 static void test_pin_pages_rules(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	struct ext x;
 	ext_open(&x, h);
 	uint8_t *buf = pages(2);
@@ -636,7 +627,7 @@ static void test_pin_pages_rules(void **s)
 static void test_replay_into_new_domain(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	struct ext x;
 	ext_open(&x, h);
 	uint8_t *buf = pages(2);
@@ -671,7 +662,7 @@ static void test_replay_into_new_domain(void **s)
 static void test_file_lifetimes(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	int cfd, gfd;
 	setup(h, group_of(h, "dmatest0"), &cfd, &gfd);
 	uint8_t *buf = pages(1);
@@ -706,7 +697,7 @@ static void test_file_lifetimes(void **s)
 static void test_random_ioctls(void **s)
 {
 	(void)s;
-	struct uiommu_host *h = host_new();
+	struct uiommu_host *h = th_host(NULL, true);
 	struct device *m;
 	assert_int_equal(uiommu_mdev_create(h, "swcopy-v1", UUID2, &m), 0);
 	int cfd, gfd;

@@ -76,7 +76,7 @@ static int xlate_ats(struct pci_dma_ctx *c, struct pci_dev *d, struct vtd_unit *
 	} else if (!pci_atc_lookup(d->atc, req->pasid, req->priv, req->addr, &h) ||
 		   (h.perm & req->perm) != req->perm) {
 		struct vtd_xlate t;
-		if (vtd_ats_translate(u, &c->l1, req, &t, f))
+		if (vtd_ats_translate(u, &c->l1, req, key, &t, f))
 			return -1;
 		h.out_base = t.perm ? t.out - (req->addr & ((1ull << t.size_shift) - 1)) : 0;
 		h.perm = t.perm;

@@ -258,11 +258,9 @@ static int resolve(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *
 	return 0;
 }
 
-static void fault_init(struct vtd_fault *f, const struct vtd_req *req)
+/* The request's fields of a fault record, leaving its cause alone. */
+static void fault_request(struct vtd_fault *f, const struct vtd_req *req)
 {
-	f->reason = 0;
-	f->qualified = false;
-	f->fpd = false;
 	f->sid = req->sid;
 	f->pasid = req->pasid;
 	f->pasid_present = req->pasid != VTD_PASID_NONE;
@@ -271,6 +269,14 @@ static void fault_init(struct vtd_fault *f, const struct vtd_req *req)
 	f->write = req->perm & VTD_PERM_W;
 	f->at = 0; /* untranslated request */
 	f->addr = req->addr;
+}
+
+static void fault_init(struct vtd_fault *f, const struct vtd_req *req)
+{
+	f->reason = 0;
+	f->qualified = false;
+	f->fpd = false;
+	fault_request(f, req);
 }
 
 static inline void l1_fill(struct vtd_l1 *l1, struct vtd_unit *u, const struct vtd_req *req,
@@ -470,14 +476,8 @@ int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_r
 	if (l1 && !(no_pasid && in_window(req->addr))) {
 		int rc = fast(u, l1, req, key, gen, x, f, true);
 		if (rc <= 0) {
-			if (rc < 0) {
-				uint8_t reason = f->reason;
-				bool qualified = f->qualified, fpd = f->fpd;
-				fault_init(f, req);
-				f->reason = reason;
-				f->qualified = qualified;
-				f->fpd = fpd;
-			}
+			if (rc < 0)
+				fault_request(f, req);
 			return rc;
 		}
 	}
@@ -495,12 +495,7 @@ int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_r
 	f->pasid_present = !no_pasid; /* the context fetch needs it (RTA.2) */
 	if (unlikely(resolve(u, l1, req, gen, &r, f, false))) {
 		/* The request's fields only matter once there is a fault. */
-		uint8_t reason = f->reason;
-		bool qualified = f->qualified, fpd = f->fpd;
-		fault_init(f, req);
-		f->reason = reason;
-		f->qualified = qualified;
-		f->fpd = fpd;
+		fault_request(f, req);
 		return -1;
 	}
 	if (r.from_iotlb && l1)
@@ -518,7 +513,7 @@ int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_r
 }
 
 int vtd_ats_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
-		      struct vtd_xlate *x, struct vtd_fault *f)
+		      uint64_t key, struct vtd_xlate *x, struct vtd_fault *f)
 {
 	uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
 	stat_inc(&u->st.ats_translations);
@@ -532,7 +527,7 @@ int vtd_ats_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_re
 		struct vtd_fault scratch;
 		/* The caller's device TLB and its front cache take the
 		 * answer; the engine's L1 is not filled twice. */
-		if (fast(u, l1, req, vtd_l1_key(req), gen, x, &scratch, false) == 0)
+		if (fast(u, l1, req, key, gen, x, &scratch, false) == 0)
 			return 0;
 	}
 	fault_init(f, req);

@@ -401,8 +401,9 @@ static inline int vtd_translate(struct vtd_unit *u, struct vtd_l1 *l1, const str
 	}
 	return vtd_translate_slow(u, l1, req, key, x, f);
 }
+/* A translation request from a device TLB; `key` is vtd_l1_key(req). */
 int vtd_ats_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
-		      struct vtd_xlate *x, struct vtd_fault *f);
+		      uint64_t key, struct vtd_xlate *x, struct vtd_fault *f);
 bool vtd_in_interrupt_window(uint64_t addr);
 
 /* fault.c */
