@@ -12,6 +12,7 @@
 #include "iommu/iommu.h"
 #include "vfio/vfio.h"
 #include "drivers/drivers.h"
+#include "files/file.h"
 
 const char *uiommu_default_topology(void)
 {
@@ -87,7 +88,7 @@ int uiommu_host_new(const struct uiommu_host_opts *opts, struct uiommu_host **ou
 	if (opts->checker)
 		for (unsigned i = 0; i < h->m->nr_units; i++)
 			h->m->units[i]->cfg.checker = h->m->units[i]->checker = true;
-	if ((rc = add_pci_devices(h)) || (rc = iommu_groups_build(h))) {
+	if ((rc = files_host_init(h)) || (rc = add_pci_devices(h)) || (rc = iommu_groups_build(h))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -120,6 +121,7 @@ void uiommu_host_free(struct uiommu_host *h)
 	if (!h)
 		return;
 	/* What a client left open goes first, as on process exit. */
+	files_host_fini(h);
 	vfio_host_fini(h);
 	if (h->drivers_bound)
 		host_unbind_drivers(h);

@@ -20,6 +20,7 @@ struct intel_driver;
 struct device;
 struct vfio_host;
 struct swmdev;
+struct files_host;
 
 /* Recent DMA remapping faults, as the IOMMU driver reported them. */
 #define HOST_FAULT_LOG 64
@@ -34,6 +35,7 @@ struct host_fault {
 
 struct uiommu_host {
 	struct hw_machine *m;
+	struct files_host *files;     /* device nodes and open files (src/files) */
 	pthread_mutex_t lock;
 	struct list_node devices;     /* struct device, PCI in BDF order, then mdevs */
 	struct list_node groups;
