@@ -90,7 +90,8 @@ static void unarmed_fault_is_passed_on(void **state)
 	pid_t pid = fork();
 	if (pid == 0) {
 		fixup_set_fallback(exit_42);
-		*(volatile int *)(uintptr_t)16 = 1;
+		volatile uintptr_t bad = 16; /* opaque to the compiler's bounds checks */
+		*(volatile int *)bad = 1;
 		_exit(0);
 	}
 	int st;
