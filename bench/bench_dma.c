@@ -51,7 +51,7 @@ static double ratio(bool huge, double *dma_gbps)
 				      IOMMU_READ | IOMMU_WRITE))
 				exit(1);
 	}
-	pci_cfg_write(dev->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	hw_pci_cfg_write(dev->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
 	struct pci_dma_ctx *c;
 	pci_dma_ctx_new(h->m, &c);
 	pci_dma_ctx_online(c);

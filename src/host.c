@@ -26,7 +26,7 @@ const char *uiommu_version(void)
 
 static int add_pci_devices(struct uiommu_host *h)
 {
-	struct pci_dev *p;
+	struct hw_pci_function *p;
 	list_for_each_entry(p, &h->m->devices, node) {
 		struct device *d = calloc(1, sizeof(*d));
 		if (!d)

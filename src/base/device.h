@@ -10,7 +10,7 @@
 #include "../util/list.h"
 
 struct uiommu_host;
-struct pci_dev;
+struct hw_pci_function;
 struct iommu_group;
 struct dev_iommu;
 
@@ -24,7 +24,7 @@ struct device {
 	struct uiommu_host *host;
 	enum device_bus bus;
 	char name[48];
-	struct pci_dev *pdev;         /* DEVICE_BUS_PCI: the function */
+	struct hw_pci_function *pdev;         /* DEVICE_BUS_PCI: the function */
 	struct iommu_group *group;
 	struct list_node group_node;
 	struct list_node node;        /* host->devices */

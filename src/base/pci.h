@@ -9,18 +9,18 @@
 
 #include <stdbool.h>
 
-struct pci_dev;
+struct hw_pci_function;
 
 /* PASID must be enabled before ATS (PCIe 6.20: changing it while ATS is
  * on is undefined): -EBUSY then; -EINVAL without the capability; -EIO if a
  * port above cannot carry the PASID TLP prefix. */
-int pci_enable_pasid(struct pci_dev *p, bool priv);
-void pci_disable_pasid(struct pci_dev *p);
-unsigned pci_max_pasids(const struct pci_dev *p);
-int pci_enable_ats(struct pci_dev *p);
-void pci_disable_ats(struct pci_dev *p);
-unsigned pci_ats_queue_depth(const struct pci_dev *p);
-int pci_enable_pri(struct pci_dev *p, unsigned requests);
-void pci_disable_pri(struct pci_dev *p);
+int pci_enable_pasid(struct hw_pci_function *p, bool priv);
+void pci_disable_pasid(struct hw_pci_function *p);
+unsigned pci_max_pasids(const struct hw_pci_function *p);
+int pci_enable_ats(struct hw_pci_function *p);
+void pci_disable_ats(struct hw_pci_function *p);
+unsigned pci_ats_queue_depth(const struct hw_pci_function *p);
+int pci_enable_pri(struct hw_pci_function *p, unsigned requests);
+void pci_disable_pri(struct hw_pci_function *p);
 
 #endif

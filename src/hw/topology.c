@@ -237,9 +237,9 @@ static int load_unit(struct loader *l, json_object *o)
 
 /* ---- devices ---- */
 
-static int load_device(struct loader *l, json_object *o, struct pci_bus *bus);
+static int load_device(struct loader *l, json_object *o, struct hw_pci_bus *bus);
 
-static int load_children(struct loader *l, json_object *o, struct pci_dev *bridge)
+static int load_children(struct loader *l, json_object *o, struct hw_pci_function *bridge)
 {
 	json_object *ch = NULL;
 	unsigned busnr = 0x100;
@@ -272,8 +272,8 @@ static int load_children(struct loader *l, json_object *o, struct pci_dev *bridg
 	}
 	if (busnr == 0 || l->m->bus_by_num[busnr])
 		return fail(l, "bus %02x is already in use", busnr);
-	struct pci_bus *sub;
-	rc = hw_bus_add(l->m, (uint8_t)busnr, bridge, &sub);
+	struct hw_pci_bus *sub;
+	rc = hw_pci_bus_add(l->m, (uint8_t)busnr, bridge, &sub);
 	if (rc)
 		return fail(l, "cannot add bus %02x: %s", busnr, strerror(-rc));
 	if (!ch)
@@ -288,7 +288,7 @@ static int load_children(struct loader *l, json_object *o, struct pci_dev *bridg
 	return 0;
 }
 
-static int load_device(struct loader *l, json_object *o, struct pci_bus *bus)
+static int load_device(struct loader *l, json_object *o, struct hw_pci_bus *bus)
 {
 	static const char *const keys[] = { "bdf", "type", "name", "model", "acs", "pasid_bits",
 					    "pasid_exec", "pasid_priv", "ats", "pri",
@@ -319,8 +319,8 @@ static int load_device(struct loader *l, json_object *o, struct pci_bus *bus)
 		pop(l, p);
 		return rc;
 	}
-	enum pci_dev_kind kind;
-	if (pci_kind_parse(type, &kind)) {
+	enum hw_pci_kind kind;
+	if (hw_pci_kind_parse(type, &kind)) {
 		size_t p = push(l, ".type");
 		rc = fail(l, "unknown type \"%s\" (host_bridge, rc_endpoint, endpoint, root_port, "
 			     "switch_upstream, switch_downstream, pcie_pci_bridge, pci_endpoint)",
@@ -338,8 +338,8 @@ static int load_device(struct loader *l, json_object *o, struct pci_bus *bus)
 	if (name && (strlen(name) == 0 || strlen(name) >= 32))
 		return fail(l, "name must be 1 to 31 characters");
 
-	struct pci_dev *d;
-	rc = hw_dev_add(l->m, bus, PCI_RID_DEVFN(rid), kind, name, &d);
+	struct hw_pci_function *d;
+	rc = hw_pci_function_add(l->m, bus, PCI_RID_DEVFN(rid), kind, name, &d);
 	if (rc == -EEXIST)
 		return fail(l, "%s or its name is already taken", bdf);
 	if (rc)
@@ -362,23 +362,23 @@ static int load_device(struct loader *l, json_object *o, struct pci_bus *bus)
 		return fail(l, "pasid_exec/pasid_priv need pasid_bits");
 	if (pri && !ats)
 		return fail(l, "pri needs ats (page requests follow failed translation requests)");
-	if (!tlp_prefix && !pci_kind_is_bridge(kind))
+	if (!tlp_prefix && !hw_pci_kind_is_bridge(kind))
 		return fail(l, "tlp_prefix applies to ports and bridges");
 	d->no_tlp_prefix = !tlp_prefix;
 	/* ACS controls come up enabled, as the kernel enables them at boot. */
 	if (acs) {
 		uint16_t caps = PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF;
-		pci_add_acs_cap(d, caps);
-		pci_cfg_set16(d, d->ecap_acs + PCI_ACS_CTRL, caps);
+		hw_pci_add_acs_cap(d, caps);
+		hw_pci_cfg_set16(d, d->ecap_acs + PCI_ACS_CTRL, caps);
 	}
 	if (ats)
-		pci_add_ats_cap(d, 0);
+		hw_pci_add_ats_cap(d, 0);
 	if (pri)
-		pci_add_pri_cap(d, pri_requests);
+		hw_pci_add_pri_cap(d, pri_requests);
 	if (pasid_bits)
-		pci_add_pasid_cap(d, pasid_bits, exec, priv);
+		hw_pci_add_pasid_cap(d, pasid_bits, exec, priv);
 	if (siov)
-		pci_add_dvsec(d, PCI_VENDOR_ID_INTEL, PCI_DVSEC_ID_INTEL_SIOV, 0x14);
+		hw_pci_add_dvsec(d, PCI_VENDOR_ID_INTEL, PCI_DVSEC_ID_INTEL_SIOV, 0x14);
 
 	json_object *al;
 	if (json_object_object_get_ex(o, "dma_alias", &al)) {
@@ -423,7 +423,7 @@ static int load_device(struct loader *l, json_object *o, struct pci_bus *bus)
 	json_object *tmp;
 	bool has_children = json_object_object_get_ex(o, "children", &tmp);
 	bool has_bus = json_object_object_get_ex(o, "bus", &tmp);
-	if (pci_kind_is_bridge(kind))
+	if (hw_pci_kind_is_bridge(kind))
 		return load_children(l, o, d);
 	if (has_children || has_bus)
 		return fail(l, "only bridges and ports have a secondary bus");
@@ -433,10 +433,10 @@ static int load_device(struct loader *l, json_object *o, struct pci_bus *bus)
 static int resolve_scopes(struct loader *l)
 {
 	for (unsigned i = 0; i < l->nr_scopes; i++) {
-		struct pci_dev *d = hw_dev_by_name(l->m, l->scopes[i].ref);
+		struct hw_pci_function *d = hw_pci_function_by_name(l->m, l->scopes[i].ref);
 		uint16_t rid;
 		if (!d && !pci_bdf_parse(l->scopes[i].ref, &rid))
-			d = hw_dev_by_rid(l->m, rid);
+			d = hw_pci_function_by_rid(l->m, rid);
 		snprintf(l->path, sizeof(l->path), "%s", l->scopes[i].path);
 		if (!d)
 			return fail(l, "no device \"%s\"", l->scopes[i].ref);
@@ -515,8 +515,8 @@ int hw_machine_from_json(const char *text, const char *source, struct hw_machine
 		snprintf(err, errlen, "%s: cannot create the machine: %s", source, strerror(-rc));
 		goto out;
 	}
-	struct pci_bus *root_bus;
-	if ((rc = hw_bus_add(l->m, 0, NULL, &root_bus)))
+	struct hw_pci_bus *root_bus;
+	if ((rc = hw_pci_bus_add(l->m, 0, NULL, &root_bus)))
 		goto out;
 
 	json_object *units = NULL, *devices = NULL;

@@ -13,21 +13,21 @@
  * what peer-to-peer isolation needs (Linux REQ_ACS_FLAGS). */
 #define REQ_ACS_FLAGS (PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF)
 
-static bool acs_flags_enabled(const struct pci_dev *d, uint16_t flags)
+static bool acs_flags_enabled(const struct hw_pci_function *d, uint16_t flags)
 {
 	if (!d->ecap_acs)
 		return false;
 	/* Features the function does not implement are not required of it. */
-	uint16_t cap = pci_cfg_get16(d, d->ecap_acs + PCI_ACS_CAP);
+	uint16_t cap = hw_pci_cfg_get16(d, d->ecap_acs + PCI_ACS_CAP);
 	flags &= cap | PCI_ACS_EC;
-	return (pci_acs_ctrl(d) & flags) == flags;
+	return (hw_pci_acs_ctrl(d) & flags) == flags;
 }
 
-bool pci_acs_isolated(const struct pci_dev *d)
+bool pci_acs_isolated(const struct hw_pci_function *d)
 {
-	if (!pci_is_pcie(d))
+	if (!hw_pci_is_pcie(d))
 		return false;
-	switch (pci_pcie_type(d)) {
+	switch (hw_pci_pcie_type(d)) {
 	case PCI_EXP_TYPE_PCI_BRIDGE:
 		/* Below a PCIe-to-PCI bridge there is no ACS at all. */
 		return false;
@@ -45,9 +45,9 @@ bool pci_acs_isolated(const struct pci_dev *d)
 }
 
 /* Every function from `start` up to the root bus isolates with ACS. */
-static bool acs_path_isolated(const struct pci_dev *start)
+static bool acs_path_isolated(const struct hw_pci_function *start)
 {
-	const struct pci_dev *d = start;
+	const struct hw_pci_function *d = start;
 	for (;;) {
 		if (!pci_acs_isolated(d))
 			return false;
@@ -57,12 +57,12 @@ static bool acs_path_isolated(const struct pci_dev *start)
 	}
 }
 
-static struct device *dev_of(const struct pci_dev *p)
+static struct device *dev_of(const struct hw_pci_function *p)
 {
 	return p ? p->driver_data : NULL;
 }
 
-static struct iommu_group *group_of(const struct pci_dev *p)
+static struct iommu_group *group_of(const struct hw_pci_function *p)
 {
 	struct device *d = dev_of(p);
 	return d ? d->group : NULL;
@@ -71,23 +71,24 @@ static struct iommu_group *group_of(const struct pci_dev *p)
 /* Linux pci_for_each_dma_alias: the function, its quirk aliases, then
  * bridges above that take over the requester ID. Returns the group of the
  * first alias already grouped, and in *top the last function visited. */
-static struct iommu_group *dma_alias_group(struct hw_machine *m, struct pci_dev *pdev,
-					   struct pci_dev **top)
+static struct iommu_group *dma_alias_group(struct hw_machine *m, struct hw_pci_function *pdev,
+					   struct hw_pci_function **top)
 {
 	*top = pdev;
 	struct iommu_group *g = group_of(pdev);
 	if (g)
 		return g;
 	for (unsigned i = 0; i < pdev->nr_aliases; i++) {
-		struct pci_dev *a = hw_dev_by_rid(m, PCI_RID(pdev->bus->number, pdev->aliases[i]));
+		struct hw_pci_function *a = hw_pci_function_by_rid(
+			m, PCI_RID(pdev->bus->number, pdev->aliases[i]));
 		if ((g = group_of(a)))
 			return g;
 	}
-	for (struct pci_bus *b = pdev->bus; b->self; b = b->parent) {
-		struct pci_dev *br = b->self;
-		if (!pci_is_pcie(br))
+	for (struct hw_pci_bus *b = pdev->bus; b->self; b = b->parent) {
+		struct hw_pci_function *br = b->self;
+		if (!hw_pci_is_pcie(br))
 			continue;
-		enum pci_exp_type t = pci_pcie_type(br);
+		enum pci_exp_type t = hw_pci_pcie_type(br);
 		if (t == PCI_EXP_TYPE_PCI_BRIDGE || t == PCI_EXP_TYPE_PCIE_BRIDGE) {
 			*top = br;
 			if ((g = group_of(br)))
@@ -97,7 +98,7 @@ static struct iommu_group *dma_alias_group(struct hw_machine *m, struct pci_dev 
 	return NULL;
 }
 
-static bool are_dma_aliases(const struct pci_dev *a, const struct pci_dev *b)
+static bool are_dma_aliases(const struct hw_pci_function *a, const struct hw_pci_function *b)
 {
 	for (unsigned i = 0; i < a->nr_aliases; i++)
 		if (a->aliases[i] == b->devfn)
@@ -108,12 +109,13 @@ static bool are_dma_aliases(const struct pci_dev *a, const struct pci_dev *b)
 	return false;
 }
 
-static struct iommu_group *function_alias_group(struct hw_machine *m, struct pci_dev *pdev,
+static struct iommu_group *function_alias_group(struct hw_machine *m, struct hw_pci_function *pdev,
 						uint8_t seen[32]);
 
 /* Linux get_pci_alias_group: a group of a function that aliases us or
  * that we alias, transitively; `seen` stops cycles. */
-static struct iommu_group *alias_group(struct hw_machine *m, struct pci_dev *pdev, uint8_t seen[32])
+static struct iommu_group *alias_group(struct hw_machine *m, struct hw_pci_function *pdev,
+				       uint8_t seen[32])
 {
 	if (seen[pdev->devfn / 8] & (1u << (pdev->devfn % 8)))
 		return NULL;
@@ -121,7 +123,7 @@ static struct iommu_group *alias_group(struct hw_machine *m, struct pci_dev *pde
 	struct iommu_group *g = group_of(pdev);
 	if (g)
 		return g;
-	struct pci_dev *t;
+	struct hw_pci_function *t;
 	list_for_each_entry(t, &pdev->bus->devices, bus_node) {
 		if (t == pdev || !are_dma_aliases(pdev, t))
 			continue;
@@ -133,12 +135,12 @@ static struct iommu_group *alias_group(struct hw_machine *m, struct pci_dev *pde
 
 /* Linux get_pci_function_alias_group: functions of one slot that are not
  * isolated from each other by ACS share a group. */
-static struct iommu_group *function_alias_group(struct hw_machine *m, struct pci_dev *pdev,
+static struct iommu_group *function_alias_group(struct hw_machine *m, struct hw_pci_function *pdev,
 						uint8_t seen[32])
 {
 	if (!pdev->multifunction || pci_acs_isolated(pdev))
 		return NULL;
-	struct pci_dev *t;
+	struct hw_pci_function *t;
 	list_for_each_entry(t, &pdev->bus->devices, bus_node) {
 		if (t == pdev || PCI_SLOT(t->devfn) != PCI_SLOT(pdev->devfn) || pci_acs_isolated(t))
 			continue;
@@ -149,16 +151,16 @@ static struct iommu_group *function_alias_group(struct hw_machine *m, struct pci
 	return NULL;
 }
 
-static struct iommu_group *pci_device_group(struct uiommu_host *h, struct pci_dev *pdev)
+static struct iommu_group *pci_device_group(struct uiommu_host *h, struct hw_pci_function *pdev)
 {
 	struct hw_machine *m = h->m;
-	struct pci_dev *p;
+	struct hw_pci_function *p;
 	struct iommu_group *g = dma_alias_group(m, pdev, &p);
 	if (g)
 		return g;
 
 	/* Upstream to the first point isolated by ACS all the way up. */
-	for (struct pci_bus *b = p->bus; b->self; b = b->parent) {
+	for (struct hw_pci_bus *b = p->bus; b->self; b = b->parent) {
 		if (acs_path_isolated(b->self))
 			break;
 		p = b->self;

@@ -15,7 +15,7 @@
 
 struct uiommu_host;
 struct device;
-struct pci_dev;
+struct hw_pci_function;
 
 struct iommu_group {
 	unsigned id;
@@ -34,6 +34,6 @@ void iommu_group_remove_device(struct device *dev);
 struct iommu_group *iommu_group_alloc(struct uiommu_host *h);
 
 /* The ACS test Linux applies (pci_acs_enabled with REQ_ACS_FLAGS). */
-bool pci_acs_isolated(const struct pci_dev *d);
+bool pci_acs_isolated(const struct hw_pci_function *d);
 
 #endif

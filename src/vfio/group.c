@@ -26,7 +26,7 @@ static const struct vfio_device_ops *ops_for(struct device *dev)
 {
 	if (dev->bus == DEVICE_BUS_MDEV)
 		return to_mdev_device(dev)->parent->ops->vfio_ops;
-	if (dev->bus == DEVICE_BUS_PCI && !pci_kind_is_bridge(dev->pdev->kind))
+	if (dev->bus == DEVICE_BUS_PCI && !hw_pci_kind_is_bridge(dev->pdev->kind))
 		return &vfio_pci_ops;
 	return NULL;
 }
@@ -37,7 +37,7 @@ bool vfio_group_viable(struct vfio_group *g)
 	list_for_each_entry(dev, &g->iommu_group->devices, group_node) {
 		/* Bridges may stay with their port driver (Linux allows
 		 * pcieport); any other kernel driver makes the group unsafe. */
-		if (dev->bus == DEVICE_BUS_PCI && pci_kind_is_bridge(dev->pdev->kind))
+		if (dev->bus == DEVICE_BUS_PCI && hw_pci_kind_is_bridge(dev->pdev->kind))
 			continue;
 		if (dev->driver)
 			return false;

@@ -19,7 +19,7 @@
 #include "../base/device.h"
 #include "../hw/pci/pci.h"
 
-static struct pci_dev *pdev(struct vfio_device *vd)
+static struct hw_pci_function *pdev(struct vfio_device *vd)
 {
 	return vd->dev->pdev;
 }
@@ -52,10 +52,10 @@ int vfio_pci_region(const uint64_t bar_size[6], uint64_t cfg_size, uint32_t inde
 
 static int region(struct vfio_device *vd, uint32_t index, uint64_t *size, uint32_t *flags)
 {
-	struct pci_dev *d = pdev(vd);
+	struct hw_pci_function *d = pdev(vd);
 	return vfio_pci_region(d->bar_size,
-			       pci_is_pcie(d) ? PCI_CFG_SPACE_EXP_SIZE : PCI_CFG_SPACE_SIZE, index,
-			       size, flags);
+			       hw_pci_is_pcie(d) ? PCI_CFG_SPACE_EXP_SIZE : PCI_CFG_SPACE_SIZE,
+			       index, size, flags);
 }
 
 unsigned vfio_pci_access_size(uint64_t off, size_t left)
@@ -67,7 +67,7 @@ unsigned vfio_pci_access_size(uint64_t off, size_t left)
 }
 
 /* Is config offset `off` inside a capability the kernel owns? */
-static bool kernel_owned_cfg(struct pci_dev *d, unsigned off)
+static bool kernel_owned_cfg(struct hw_pci_function *d, unsigned off)
 {
 	static const unsigned len[] = { PCI_PASID_SIZEOF, PCI_ATS_SIZEOF, PCI_PRI_SIZEOF };
 	uint16_t at[] = { d->ecap_pasid, d->ecap_ats, d->ecap_pri };
@@ -77,7 +77,8 @@ static bool kernel_owned_cfg(struct pci_dev *d, unsigned off)
 	return false;
 }
 
-static ssize_t cfg_rw(struct pci_dev *d, uint8_t *buf, size_t count, uint64_t off, bool write)
+static ssize_t cfg_rw(struct hw_pci_function *d, uint8_t *buf, size_t count, uint64_t off,
+		      bool write)
 {
 	size_t done = 0;
 	while (done < count) {
@@ -89,9 +90,9 @@ static ssize_t cfg_rw(struct pci_dev *d, uint8_t *buf, size_t count, uint64_t of
 			uint32_t v = 0;
 			memcpy(&v, buf + done, s);
 			if (!kernel_owned_cfg(d, o))
-				pci_cfg_write(d, o, s, v);
+				hw_pci_cfg_write(d, o, s, v);
 		} else {
-			uint32_t v = pci_cfg_read(d, o, s);
+			uint32_t v = hw_pci_cfg_read(d, o, s);
 			memcpy(buf + done, &v, s);
 		}
 		done += s;
@@ -99,8 +100,8 @@ static ssize_t cfg_rw(struct pci_dev *d, uint8_t *buf, size_t count, uint64_t of
 	return (ssize_t)done;
 }
 
-static ssize_t bar_rw(struct pci_dev *d, unsigned bar, uint8_t *buf, size_t count, uint64_t off,
-		      bool write)
+static ssize_t bar_rw(struct hw_pci_function *d, unsigned bar, uint8_t *buf, size_t count,
+		      uint64_t off, bool write)
 {
 	size_t done = 0;
 	while (done < count) {
@@ -109,9 +110,9 @@ static ssize_t bar_rw(struct pci_dev *d, unsigned bar, uint8_t *buf, size_t coun
 		int rc;
 		if (write) {
 			memcpy(&v, buf + done, s);
-			rc = pci_bar_write(d, bar, off + done, s, v);
+			rc = hw_pci_bar_write(d, bar, off + done, s, v);
 		} else {
-			rc = pci_bar_read(d, bar, off + done, s, &v);
+			rc = hw_pci_bar_read(d, bar, off + done, s, &v);
 			if (!rc)
 				memcpy(buf + done, &v, s);
 		}
@@ -139,10 +140,10 @@ static ssize_t wr(struct vfio_device *vd, uint32_t index, const void *buf, size_
 
 static int reset(struct vfio_device *vd)
 {
-	struct pci_dev *d = pdev(vd);
+	struct hw_pci_function *d = pdev(vd);
 	uint8_t saved[PCI_CFG_SPACE_EXP_SIZE];
 	memcpy(saved, d->cfg, sizeof(saved));
-	pci_dev_reset(d);
+	hw_pci_function_reset(d);
 	/* pci_restore_state(): writable config state comes back (bus
 	 * mastering, and the kernel's PASID/ATS/PRI enables). */
 	for (unsigned off = 0; off < PCI_CFG_SPACE_EXP_SIZE; off++)
@@ -155,10 +156,10 @@ static int reset(struct vfio_device *vd)
  * it for the next user (vfio_pci_core_disable). */
 static void close_dev(struct vfio_device *vd)
 {
-	struct pci_dev *d = pdev(vd);
+	struct hw_pci_function *d = pdev(vd);
 	reset(vd);
-	uint16_t cmd = (uint16_t)pci_cfg_read(d, PCI_COMMAND, 2);
-	pci_cfg_write(d, PCI_COMMAND, 2, cmd & (uint16_t)~PCI_COMMAND_MASTER);
+	uint16_t cmd = (uint16_t)hw_pci_cfg_read(d, PCI_COMMAND, 2);
+	hw_pci_cfg_write(d, PCI_COMMAND, 2, cmd & (uint16_t)~PCI_COMMAND_MASTER);
 }
 
 const struct vfio_device_ops vfio_pci_ops = {

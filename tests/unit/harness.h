@@ -52,7 +52,7 @@ void th_init(struct th *t, const char *json);
 void th_init_opts(struct th *t, const char *json, bool enable);
 void th_fini(struct th *t);
 void *th_page(struct th *t);
-struct pci_dev *th_dev(struct th *t, uint16_t sid);
+struct hw_pci_function *th_dev(struct th *t, uint16_t sid);
 /* Give the function bus mastering (and PASID, priv if asked). */
 void th_dev_enable(struct th *t, uint16_t sid, bool pasid);
 

@@ -115,8 +115,8 @@ static void test_forgotten_devtlb_flush(void **s)
 	struct reports rep = { 0 };
 	vtd_set_checker(t.u, on_stale, &rep);
 	th_dev_enable(&t, SID_DSA, true);
-	struct pci_dev *d = th_dev(&t, SID_DSA);
-	pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
+	struct hw_pci_function *d = th_dev(&t, SID_DSA);
+	hw_pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
 	th_context_setup(&t, SID_DSA, VTD_SM_CTX_DTE);
 	struct th_pt pt;
 	th_pt_init(&t, &pt, 4, false);
@@ -153,8 +153,8 @@ static void test_real_driver_never_caught(void **s)
 
 	struct device *dsa = uiommu_device_find(h, "dsa0");
 	struct device *dt = uiommu_device_find(h, "dmatest0");
-	pci_cfg_write(dsa->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
-	pci_cfg_write(dt->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	hw_pci_cfg_write(dsa->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	hw_pci_cfg_write(dt->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
 	uint8_t *buf = aligned_alloc(4096, 4 * 4096);
 	assert_non_null(buf);
 	memset(buf, 0, 4 * 4096);

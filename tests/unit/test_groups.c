@@ -149,9 +149,9 @@ static void test_acs_control(void **s)
 {
 	(void)s;
 	struct uiommu_host *h = host(NULL);
-	struct pci_dev *rp = host_find_device(h, "rp1")->pdev;
+	struct hw_pci_function *rp = host_find_device(h, "rp1")->pdev;
 	assert_true(pci_acs_isolated(rp));
-	pci_cfg_write(rp, rp->ecap_acs + PCI_ACS_CTRL, 2, PCI_ACS_SV);
+	hw_pci_cfg_write(rp, rp->ecap_acs + PCI_ACS_CTRL, 2, PCI_ACS_SV);
 	assert_false(pci_acs_isolated(rp));
 	uiommu_host_free(h);
 }

@@ -22,7 +22,7 @@ struct dev_side {
 
 static struct dev_side *g_side;
 
-static void prg_response(struct pci_dev *d, uint32_t pasid, bool pasid_valid, unsigned prgi,
+static void prg_response(struct hw_pci_function *d, uint32_t pasid, bool pasid_valid, unsigned prgi,
 			 unsigned code)
 {
 	(void)d;
@@ -33,7 +33,7 @@ static void prg_response(struct pci_dev *d, uint32_t pasid, bool pasid_valid, un
 	g_side->last_pasid = pasid;
 }
 
-static const struct pci_dev_ops test_ops = { .prg_response = prg_response };
+static const struct hw_pci_function_ops test_ops = { .prg_response = prg_response };
 
 struct fixer {
 	uint8_t *page;
@@ -82,7 +82,7 @@ static void rig_init(struct rig *r)
 	r->dsa = uiommu_device_find(r->h, "dsa0");
 	r->dsa->pdev->ops = &test_ops;
 	g_side = &r->side;
-	pci_cfg_write(r->dsa->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	hw_pci_cfg_write(r->dsa->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
 	r->d = iommu_paging_domain_alloc(r->dsa);
 	assert_non_null(r->d);
 	r->pasid = iommu_alloc_global_pasid(r->dsa);
@@ -109,7 +109,7 @@ static void test_page_request_resolved(void **s)
 	assert_false(iommu_dev_feature_enabled(r.dsa, IOMMU_DEV_FEAT_IOPF));
 	assert_true(iommu_dev_has_feature(r.dsa, IOMMU_DEV_FEAT_IOPF));
 	assert_int_equal(iommu_dev_enable_feature(r.dsa, IOMMU_DEV_FEAT_IOPF), 0);
-	assert_true(pci_pri_enabled(r.dsa->pdev));
+	assert_true(hw_pci_pri_enabled(r.dsa->pdev));
 	struct fixer fx = { .page = r.page, .map = true };
 	iommu_set_iopf_handler(r.d, iopf_handler, &fx);
 
@@ -136,7 +136,7 @@ static void test_page_request_resolved(void **s)
 	assert_int_equal(pci_dma_read(NULL, r.dsa->pdev, &a, 0x5010, &v, 1, &res), 0);
 	assert_int_equal(v, 0x77);
 	assert_int_equal(iommu_dev_disable_feature(r.dsa, IOMMU_DEV_FEAT_IOPF), 0);
-	assert_false(pci_pri_enabled(r.dsa->pdev));
+	assert_false(hw_pci_pri_enabled(r.dsa->pdev));
 	rig_fini(&r);
 }
 
@@ -180,9 +180,9 @@ static void test_page_request_without_iopf(void **s)
 	rig_init(&r);
 	/* PRI enabled at the function by hand, as a driver that forgot the
 	 * IOMMU side would. */
-	struct pci_dev *p = r.dsa->pdev;
-	pci_cfg_write(p, p->ecap_pri + PCI_PRI_ALLOC_REQ, 4, 8);
-	pci_cfg_write(p, p->ecap_pri + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
+	struct hw_pci_function *p = r.dsa->pdev;
+	hw_pci_cfg_write(p, p->ecap_pri + PCI_PRI_ALLOC_REQ, 4, 8);
+	hw_pci_cfg_write(p, p->ecap_pri + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
 	unsigned long before = r.h->nr_faults;
 	assert_int_equal(pci_pri_page_request(p, r.pasid, false, 0x5000, true, false, false, 1, true),
 			 -EIO);

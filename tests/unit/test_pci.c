@@ -31,18 +31,19 @@ static void test_write_mask(void **s)
 	(void)s;
 	struct th t;
 	th_init_opts(&t, NULL, false);
-	struct pci_dev *d = th_dev(&t, SID_DSA);
-	uint32_t id = pci_cfg_read(d, PCI_VENDOR_ID, 4);
-	pci_cfg_write(d, PCI_VENDOR_ID, 4, 0xdeadbeef);
-	assert_int_equal(pci_cfg_read(d, PCI_VENDOR_ID, 4), id);
-	pci_cfg_write(d, PCI_COMMAND, 2, 0xffff);
-	assert_int_equal(pci_cfg_read(d, PCI_COMMAND, 2), PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	assert_true(pci_bus_master(d));
+	struct hw_pci_function *d = th_dev(&t, SID_DSA);
+	uint32_t id = hw_pci_cfg_read(d, PCI_VENDOR_ID, 4);
+	hw_pci_cfg_write(d, PCI_VENDOR_ID, 4, 0xdeadbeef);
+	assert_int_equal(hw_pci_cfg_read(d, PCI_VENDOR_ID, 4), id);
+	hw_pci_cfg_write(d, PCI_COMMAND, 2, 0xffff);
+	assert_int_equal(hw_pci_cfg_read(d, PCI_COMMAND, 2),
+			 PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_true(hw_pci_bus_master(d));
 	/* Bad accesses are refused, reads of them give all ones. */
-	assert_int_equal(pci_cfg_write(d, 0x3, 2, 0), -EINVAL);
-	assert_int_equal(pci_cfg_write(d, 0x1000, 4, 0), -EINVAL);
-	assert_int_equal(pci_cfg_write(d, 0, 3, 0), -EINVAL);
-	assert_int_equal(pci_cfg_read(d, 0xffe, 4), 0xffffffffu);
+	assert_int_equal(hw_pci_cfg_write(d, 0x3, 2, 0), -EINVAL);
+	assert_int_equal(hw_pci_cfg_write(d, 0x1000, 4, 0), -EINVAL);
+	assert_int_equal(hw_pci_cfg_write(d, 0, 3, 0), -EINVAL);
+	assert_int_equal(hw_pci_cfg_read(d, 0xffe, 4), 0xffffffffu);
 	th_fini(&t);
 }
 
@@ -51,51 +52,51 @@ static void test_capabilities(void **s)
 	(void)s;
 	struct th t;
 	th_init_opts(&t, NULL, false);
-	struct pci_dev *d = th_dev(&t, SID_DSA);
+	struct hw_pci_function *d = th_dev(&t, SID_DSA);
 	/* The standard list holds the PCIe capability, an endpoint. */
-	unsigned p = pci_cfg_read(d, PCI_CAPABILITY_LIST, 1);
-	assert_true(pci_cfg_read(d, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
-	assert_int_equal(pci_cfg_read(d, p, 1), PCI_CAP_ID_EXP);
-	assert_int_equal(pci_pcie_type(d), PCI_EXP_TYPE_ENDPOINT);
+	unsigned p = hw_pci_cfg_read(d, PCI_CAPABILITY_LIST, 1);
+	assert_true(hw_pci_cfg_read(d, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+	assert_int_equal(hw_pci_cfg_read(d, p, 1), PCI_CAP_ID_EXP);
+	assert_int_equal(hw_pci_pcie_type(d), PCI_EXP_TYPE_ENDPOINT);
 	/* The extended list reaches each capability. */
-	assert_int_equal(pci_find_ext_cap(d, PCI_EXT_CAP_ID_ATS), d->ecap_ats);
-	assert_int_equal(pci_find_ext_cap(d, PCI_EXT_CAP_ID_PRI), d->ecap_pri);
-	assert_int_equal(pci_find_ext_cap(d, PCI_EXT_CAP_ID_PASID), d->ecap_pasid);
-	assert_int_equal(pci_find_ext_cap(d, PCI_EXT_CAP_ID_DVSEC), d->ecap_dvsec);
-	assert_int_equal(pci_find_ext_cap(d, PCI_EXT_CAP_ID_ACS), 0);
-	uint32_t dv = pci_cfg_read(d, d->ecap_dvsec + PCI_DVSEC_HEADER1, 4);
+	assert_int_equal(hw_pci_find_ext_cap(d, PCI_EXT_CAP_ID_ATS), d->ecap_ats);
+	assert_int_equal(hw_pci_find_ext_cap(d, PCI_EXT_CAP_ID_PRI), d->ecap_pri);
+	assert_int_equal(hw_pci_find_ext_cap(d, PCI_EXT_CAP_ID_PASID), d->ecap_pasid);
+	assert_int_equal(hw_pci_find_ext_cap(d, PCI_EXT_CAP_ID_DVSEC), d->ecap_dvsec);
+	assert_int_equal(hw_pci_find_ext_cap(d, PCI_EXT_CAP_ID_ACS), 0);
+	uint32_t dv = hw_pci_cfg_read(d, d->ecap_dvsec + PCI_DVSEC_HEADER1, 4);
 	assert_int_equal(dv & 0xffff, PCI_VENDOR_ID_INTEL);
-	assert_int_equal(pci_cfg_read(d, d->ecap_dvsec + PCI_DVSEC_HEADER2, 2),
+	assert_int_equal(hw_pci_cfg_read(d, d->ecap_dvsec + PCI_DVSEC_HEADER2, 2),
 			 PCI_DVSEC_ID_INTEL_SIOV);
 
 	/* PASID: width 20, privileged mode supported; enable bits stick. */
-	uint16_t cap = (uint16_t)pci_cfg_read(d, d->ecap_pasid + PCI_PASID_CAP, 2);
+	uint16_t cap = (uint16_t)hw_pci_cfg_read(d, d->ecap_pasid + PCI_PASID_CAP, 2);
 	assert_int_equal(PCI_PASID_CAP_WIDTH(cap), 20);
 	assert_true(cap & PCI_PASID_CAP_PRIV);
 	assert_false(cap & PCI_PASID_CAP_EXEC);
-	assert_false(pci_pasid_enabled(d));
-	pci_cfg_write(d, d->ecap_pasid + PCI_PASID_CTRL, 2, 0xffff);
-	assert_true(pci_pasid_enabled(d));
-	assert_true(pci_pasid_priv_enabled(d));
+	assert_false(hw_pci_pasid_enabled(d));
+	hw_pci_cfg_write(d, d->ecap_pasid + PCI_PASID_CTRL, 2, 0xffff);
+	assert_true(hw_pci_pasid_enabled(d));
+	assert_true(hw_pci_pasid_priv_enabled(d));
 	/* Exec is not supported, so its enable bit is not writable. */
-	assert_false(pci_cfg_read(d, d->ecap_pasid + PCI_PASID_CTRL, 2) & PCI_PASID_CTRL_EXEC);
+	assert_false(hw_pci_cfg_read(d, d->ecap_pasid + PCI_PASID_CTRL, 2) & PCI_PASID_CTRL_EXEC);
 
-	pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
-	assert_true(pci_ats_enabled(d));
-	pci_cfg_write(d, d->ecap_pri + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
-	assert_true(pci_pri_enabled(d));
-	assert_int_equal(pci_cfg_read(d, d->ecap_pri + PCI_PRI_MAX_REQ, 4), 32);
+	hw_pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
+	assert_true(hw_pci_ats_enabled(d));
+	hw_pci_cfg_write(d, d->ecap_pri + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
+	assert_true(hw_pci_pri_enabled(d));
+	assert_int_equal(hw_pci_cfg_read(d, d->ecap_pri + PCI_PRI_MAX_REQ, 4), 32);
 
 	/* The root port has ACS, enabled at boot for isolation. */
-	struct pci_dev *rp = th_dev(&t, 0x0008);
-	assert_int_equal(pci_find_ext_cap(rp, PCI_EXT_CAP_ID_ACS), rp->ecap_acs);
-	assert_int_equal(pci_acs_ctrl(rp), PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF);
-	assert_int_equal(pci_cfg_read(rp, PCI_SECONDARY_BUS, 1), 1);
+	struct hw_pci_function *rp = th_dev(&t, 0x0008);
+	assert_int_equal(hw_pci_find_ext_cap(rp, PCI_EXT_CAP_ID_ACS), rp->ecap_acs);
+	assert_int_equal(hw_pci_acs_ctrl(rp), PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF);
+	assert_int_equal(hw_pci_cfg_read(rp, PCI_SECONDARY_BUS, 1), 1);
 
 	/* A conventional PCI function has no PCIe capability at all. */
-	struct pci_dev *legacy = th_dev(&t, 0x0300);
-	assert_false(pci_is_pcie(legacy));
-	assert_int_equal(pci_find_ext_cap(legacy, PCI_EXT_CAP_ID_PASID), 0);
+	struct hw_pci_function *legacy = th_dev(&t, 0x0300);
+	assert_false(hw_pci_is_pcie(legacy));
+	assert_int_equal(hw_pci_find_ext_cap(legacy, PCI_EXT_CAP_ID_PASID), 0);
 	th_fini(&t);
 }
 
@@ -104,14 +105,14 @@ static void test_reset(void **s)
 	(void)s;
 	struct th t;
 	th_init_opts(&t, NULL, false);
-	struct pci_dev *d = th_dev(&t, SID_DSA);
+	struct hw_pci_function *d = th_dev(&t, SID_DSA);
 	th_dev_enable(&t, SID_DSA, true);
-	pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
-	pci_dev_reset(d);
-	assert_false(pci_bus_master(d));
-	assert_false(pci_pasid_enabled(d));
-	assert_false(pci_ats_enabled(d));
-	assert_int_equal(pci_pasid_width(d), 20); /* capabilities stay */
+	hw_pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
+	hw_pci_function_reset(d);
+	assert_false(hw_pci_bus_master(d));
+	assert_false(hw_pci_pasid_enabled(d));
+	assert_false(hw_pci_ats_enabled(d));
+	assert_int_equal(hw_pci_pasid_width(d), 20); /* capabilities stay */
 	th_fini(&t);
 }
 
@@ -122,18 +123,18 @@ static void test_dma_preconditions(void **s)
 	(void)s;
 	struct th t;
 	th_init(&t, NULL);
-	struct pci_dev *d = th_dev(&t, SID_DSA);
+	struct hw_pci_function *d = th_dev(&t, SID_DSA);
 	uint8_t buf[4];
 	struct pci_dma_result r;
 	struct pci_dma_attr untagged = { .pasid = PCI_NO_PASID };
 	struct pci_dma_attr tagged = { .pasid = 5 };
 	assert_int_equal(pci_dma_read(t.dma, d, &untagged, 0x1000, buf, 4, &r), -EIO);
 	assert_int_equal(r.status, PCI_DMA_BLOCKED);
-	pci_cfg_write(d, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	hw_pci_cfg_write(d, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
 	assert_int_equal(pci_dma_read(t.dma, d, &tagged, 0x1000, buf, 4, &r), -EINVAL);
 	struct pci_dma_attr priv_no_pasid = { .pasid = PCI_NO_PASID, .priv = true };
 	assert_int_equal(pci_dma_read(t.dma, d, &priv_no_pasid, 0x1000, buf, 4, &r), -EINVAL);
-	pci_cfg_write(d, d->ecap_pasid + PCI_PASID_CTRL, 2, PCI_PASID_CTRL_ENABLE);
+	hw_pci_cfg_write(d, d->ecap_pasid + PCI_PASID_CTRL, 2, PCI_PASID_CTRL_ENABLE);
 	struct pci_dma_attr priv = { .pasid = 5, .priv = true };
 	assert_int_equal(pci_dma_read(t.dma, d, &priv, 0x1000, buf, 4, &r), -EINVAL);
 	th_expect_no_fault(&t);

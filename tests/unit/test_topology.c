@@ -41,17 +41,17 @@ static void test_default_host(void **s)
 	assert_int_equal(uiommu_host_new(NULL, &h, err, sizeof(err)), 0);
 	struct hw_machine *m = h->m;
 	assert_int_equal(m->nr_units, 1);
-	struct pci_dev *dsa = hw_dev_by_name(m, "dsa0");
+	struct hw_pci_function *dsa = hw_pci_function_by_name(m, "dsa0");
 	assert_non_null(dsa);
 	assert_int_equal(dsa->rid, 0x0100);
-	assert_int_equal(pci_pasid_width(dsa), 20);
+	assert_int_equal(hw_pci_pasid_width(dsa), 20);
 	assert_true(dsa->ecap_ats && dsa->ecap_pri && dsa->ecap_dvsec);
 	assert_ptr_equal(dsa->unit, m->units[0]);
 	assert_non_null(dsa->atc);
 	/* Behind the PCIe-to-PCI bridge every function speaks as 03:00.0. */
-	assert_int_equal(hw_dev_by_name(m, "legacy1")->dma_sid, 0x0300);
-	assert_true(hw_dev_by_name(m, "mf0")->multifunction);
-	assert_true(hw_dev_by_name(m, "mf0")->cfg[PCI_HEADER_TYPE] & PCI_HEADER_TYPE_MFD);
+	assert_int_equal(hw_pci_function_by_name(m, "legacy1")->dma_sid, 0x0300);
+	assert_true(hw_pci_function_by_name(m, "mf0")->multifunction);
+	assert_true(hw_pci_function_by_name(m, "mf0")->cfg[PCI_HEADER_TYPE] & PCI_HEADER_TYPE_MFD);
 	uiommu_host_free(h);
 }
 
@@ -78,16 +78,16 @@ static void test_custom_switch(void **s)
 	if (rc)
 		fail_msg("%s", err);
 	struct hw_machine *m = h->m;
-	struct pci_dev *ep = hw_dev_by_name(m, "ep");
+	struct hw_pci_function *ep = hw_pci_function_by_name(m, "ep");
 	assert_non_null(ep);
 	assert_int_equal(ep->rid, 0x0700);
 	assert_int_equal(ep->bus->self->bus->self->kind, PCI_KIND_SWITCH_UP);
 	assert_string_equal(ep->unit->name, "u0"); /* inherited from the root port's scope */
-	assert_string_equal(hw_dev_by_name(m, "t")->unit->name, "u1");
+	assert_string_equal(hw_pci_function_by_name(m, "t")->unit->name, "u1");
 	assert_int_equal(VTD_CAP_NFR(m->units[0]->cap), 4);
 	assert_int_equal(VTD_CAP_SAGAW(m->units[0]->cap), 4);
 	assert_int_equal(VTD_ECAP_PSS(m->units[1]->ecap), 9);
-	assert_int_equal(pci_cfg_read(ep->bus->self, PCI_SECONDARY_BUS, 1), 7);
+	assert_int_equal(hw_pci_cfg_read(ep->bus->self, PCI_SECONDARY_BUS, 1), 7);
 	uiommu_host_free(h);
 }
 

@@ -145,11 +145,11 @@ static struct th *dsa_start(void)
 
 static void enable_ats(struct th *t)
 {
-	struct pci_dev *d = th_dev(t, SID_DSA);
+	struct hw_pci_function *d = th_dev(t, SID_DSA);
 	assert_true(d->ecap_ats != 0);
 	assert_non_null(d->atc);
-	pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
-	assert_true(pci_ats_enabled(d));
+	hw_pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
+	assert_true(hw_pci_ats_enabled(d));
 }
 
 /* ---- stale until invalidated ---- */
@@ -182,7 +182,7 @@ static void test_stale_until_invalidated(void **s)
 		struct pci_dma_attr attr = { .pasid = PCI_NO_PASID };
 		struct pci_dma_result r;
 		uint8_t v = (uint8_t)(0x80 + i);
-		struct pci_dev *d = th_dev(t, SID_DMATEST0);
+		struct hw_pci_function *d = th_dev(t, SID_DMATEST0);
 		assert_int_equal(pci_dma_write(c, d, &attr, X + 100, &v, 1, &r), 0);
 		assert_int_equal(a[100], v);
 		pci_dma_ctx_offline(c);

@@ -11,13 +11,13 @@
 #include "hw/machine.h"
 #include "iommu/group.h"
 
-static int group_id(const struct pci_dev *p)
+static int group_id(const struct hw_pci_function *p)
 {
 	const struct device *d = p->driver_data;
 	return d && d->group ? (int)d->group->id : -1;
 }
 
-static void caps_text(const struct pci_dev *p, char *buf, size_t len)
+static void caps_text(const struct hw_pci_function *p, char *buf, size_t len)
 {
 	size_t n = 0;
 	buf[0] = 0;
@@ -25,13 +25,15 @@ static void caps_text(const struct pci_dev *p, char *buf, size_t len)
 	if (p->ecap_acs)
 		ADD("ACS ");
 	if (p->ecap_pasid)
-		ADD("PASID:%u%s%s ", pci_pasid_width(p),
-		    pci_cfg_get16(p, p->ecap_pasid + PCI_PASID_CAP) & PCI_PASID_CAP_PRIV ? "+priv" : "",
-		    pci_pasid_enabled(p) ? "(on)" : "");
+		ADD("PASID:%u%s%s ", hw_pci_pasid_width(p),
+		    hw_pci_cfg_get16(p, p->ecap_pasid + PCI_PASID_CAP) & PCI_PASID_CAP_PRIV
+			    ? "+priv"
+			    : "",
+		    hw_pci_pasid_enabled(p) ? "(on)" : "");
 	if (p->ecap_ats)
-		ADD("ATS%s ", pci_ats_enabled(p) ? "(on)" : "");
+		ADD("ATS%s ", hw_pci_ats_enabled(p) ? "(on)" : "");
 	if (p->ecap_pri)
-		ADD("PRI%s ", pci_pri_enabled(p) ? "(on)" : "");
+		ADD("PRI%s ", hw_pci_pri_enabled(p) ? "(on)" : "");
 	if (p->ecap_dvsec)
 		ADD("SIOV ");
 	if (p->multifunction)
@@ -45,9 +47,9 @@ static void caps_text(const struct pci_dev *p, char *buf, size_t len)
 		buf[n - 1] = 0;
 }
 
-static void tree(const struct pci_bus *bus, const char *prefix)
+static void tree(const struct hw_pci_bus *bus, const char *prefix)
 {
-	const struct pci_dev *p;
+	const struct hw_pci_function *p;
 	list_for_each_entry(p, &bus->devices, bus_node) {
 		bool last = p->bus_node.next == &bus->devices;
 		char caps[128], bdf[8], gid[24];
@@ -66,7 +68,7 @@ static void tree(const struct pci_bus *bus, const char *prefix)
 			if ((*s & 0xc0) != 0x80)
 				cols++;
 		printf("%s%*s %-10s %-17s %-26s %-9s %s\n", lead, 18 - cols, "", p->name,
-		       pci_kind_name(p->kind), caps, gid, p->unit ? p->unit->name : "-");
+		       hw_pci_kind_name(p->kind), caps, gid, p->unit ? p->unit->name : "-");
 		if (p->subordinate) {
 			char sub[64];
 			snprintf(sub, sizeof(sub), "%s%s", prefix, bus->self ? (last ? "  " : "│ ") : "");
@@ -148,14 +150,14 @@ static void json_out(struct uiommu_host *h)
 		       u->include_all ? "true" : "false");
 	}
 	printf("],\"devices\":[");
-	struct pci_dev *p;
+	struct hw_pci_function *p;
 	bool first = true;
 	list_for_each_entry(p, &m->devices, node) {
 		char b[8], s[8], caps[128];
 		caps_text(p, caps, sizeof(caps));
 		printf("%s{\"bdf\":\"%s\",\"name\":", first ? "" : ",", pci_bdf_str(p->rid, b));
 		json_str(stdout, p->name);
-		printf(",\"type\":\"%s\",\"parent\":", pci_kind_name(p->kind));
+		printf(",\"type\":\"%s\",\"parent\":", hw_pci_kind_name(p->kind));
 		if (p->bus->self)
 			printf("\"%s\"", pci_bdf_str(p->bus->self->rid, s));
 		else
@@ -184,8 +186,8 @@ static void json_out(struct uiommu_host *h)
 		printf(",\"requester_id\":\"%s\",\"acs\":%s,\"multifunction\":%s,\"pasid_bits\":%u,"
 		       "\"pasid_enabled\":%s,\"ats\":%s,\"pri\":%s,\"siov\":%s}",
 		       pci_bdf_str(p->dma_sid, s), p->ecap_acs ? "true" : "false",
-		       p->multifunction ? "true" : "false", pci_pasid_width(p),
-		       pci_pasid_enabled(p) ? "true" : "false", p->ecap_ats ? "true" : "false",
+		       p->multifunction ? "true" : "false", hw_pci_pasid_width(p),
+		       hw_pci_pasid_enabled(p) ? "true" : "false", p->ecap_ats ? "true" : "false",
 		       p->ecap_pri ? "true" : "false", p->ecap_dvsec ? "true" : "false");
 		first = false;
 	}

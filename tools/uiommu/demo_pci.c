@@ -23,19 +23,19 @@
 #define BAD_IOVA 0x300000ull
 #define BUF      (64u << 10)
 
-static uint64_t reg(struct pci_dev *p, unsigned off)
+static uint64_t reg(struct hw_pci_function *p, unsigned off)
 {
 	uint64_t v = 0;
-	pci_bar_read(p, 0, off, 8, &v);
+	hw_pci_bar_read(p, 0, off, 8, &v);
 	return v;
 }
 
-static void go(struct pci_dev *p, uint64_t src, uint64_t dst, uint32_t len)
+static void go(struct hw_pci_function *p, uint64_t src, uint64_t dst, uint32_t len)
 {
-	pci_bar_write(p, 0, DMATEST_REG_SRC, 8, src);
-	pci_bar_write(p, 0, DMATEST_REG_DST, 8, dst);
-	pci_bar_write(p, 0, DMATEST_REG_LEN, 4, len);
-	pci_bar_write(p, 0, DMATEST_REG_CTRL, 4, DMATEST_CTRL_GO);
+	hw_pci_bar_write(p, 0, DMATEST_REG_SRC, 8, src);
+	hw_pci_bar_write(p, 0, DMATEST_REG_DST, 8, dst);
+	hw_pci_bar_write(p, 0, DMATEST_REG_LEN, 4, len);
+	hw_pci_bar_write(p, 0, DMATEST_REG_CTRL, 4, DMATEST_CTRL_GO);
 }
 
 static int on_fault(struct iommu_domain *d, struct device *dev, uint64_t iova, int flags, void *token)
@@ -55,7 +55,7 @@ int demo_pci(struct uiommu_host *h, struct demo_out *o)
 		fprintf(stderr, "uiommu demo: this topology has no dmatest0 engine\n");
 		return 1;
 	}
-	struct pci_dev *p = dev->pdev;
+	struct hw_pci_function *p = dev->pdev;
 	char bdf[8];
 	demo_say(o, "host", "%s: dmatest engine at %s, IOMMU group %u, unit %s", dev->name,
 		 pci_bdf_str(p->rid, bdf), iommu_group_id(iommu_group_get(dev)),
@@ -79,7 +79,7 @@ int demo_pci(struct uiommu_host *h, struct demo_out *o)
 	demo_say(o, "kernel", "mapped IOVA 0x%llx -> source (read-only), 0x%llx -> destination, %u KiB each",
 		 SRC_IOVA, DST_IOVA, BUF >> 10);
 
-	pci_cfg_write(p, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	hw_pci_cfg_write(p, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	unsigned copies = BUF / 4096;
 	for (unsigned i = 0; i < copies; i++)
 		go(p, SRC_IOVA + 4096ull * i, DST_IOVA + 4096ull * i, 4096);

@@ -353,7 +353,7 @@ static bool attack(struct tenant *mallory, struct tenant *victim, struct demo_ou
 /* ---- the show ---- */
 
 static void progress(struct tenant *t, double elapsed, const struct vtd_stats *s0,
-		     struct pci_dev *p)
+		     struct hw_pci_function *p)
 {
 	struct vtd_stats s;
 	vtd_stats_get(p->unit, &s);

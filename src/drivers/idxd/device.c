@@ -25,14 +25,14 @@
 uint64_t idxd_read(struct idxd_device *idxd, unsigned off, unsigned size)
 {
 	uint64_t v = 0;
-	if (pci_bar_read(idxd->pdev, 0, off, size, &v))
+	if (hw_pci_bar_read(idxd->pdev, 0, off, size, &v))
 		return ~0ull; /* what a failed MMIO read returns */
 	return v;
 }
 
 void idxd_write(struct idxd_device *idxd, unsigned off, unsigned size, uint64_t val)
 {
-	pci_bar_write(idxd->pdev, 0, off, size, val);
+	hw_pci_bar_write(idxd->pdev, 0, off, size, val);
 }
 
 unsigned idxd_cmd(struct idxd_device *idxd, enum dsa_cmd cmd, uint32_t operand)
@@ -131,7 +131,7 @@ static int configure(struct idxd_device *idxd)
 
 int idxd_probe(struct device *dev)
 {
-	struct pci_dev *p = dev->pdev;
+	struct hw_pci_function *p = dev->pdev;
 	if (!p || !dsa_is_dsa(p))
 		return -ENODEV;
 	/* Slicing needs PASID-granular isolation: aux mode on the IOMMU
@@ -149,13 +149,14 @@ int idxd_probe(struct device *dev)
 	idxd->pdev = p;
 	pthread_mutex_init(&idxd->cmd_lock, NULL);
 	pthread_mutex_init(&idxd->wq_lock, NULL);
-	pci_cfg_write(p, PCI_COMMAND, 2,
-		      pci_cfg_read(p, PCI_COMMAND, 2) | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	hw_pci_cfg_write(p, PCI_COMMAND, 2,
+			 hw_pci_cfg_read(p, PCI_COMMAND, 2) | PCI_COMMAND_MEMORY |
+				 PCI_COMMAND_MASTER);
 	rc = configure(idxd);
 	if (!rc)
 		rc = idxd_mdev_register(idxd);
 	if (rc) {
-		pci_dev_reset(p);
+		hw_pci_function_reset(p);
 		iommu_dev_disable_feature(dev, IOMMU_DEV_FEAT_AUX);
 		pthread_mutex_destroy(&idxd->cmd_lock);
 		pthread_mutex_destroy(&idxd->wq_lock);
@@ -175,7 +176,7 @@ void idxd_remove(struct device *dev)
 	/* The mdevs go first: each disables its WQ. */
 	idxd_mdev_unregister(idxd);
 	idxd_cmd(idxd, DSA_CMD_DISABLE_DEVICE, 0);
-	pci_dev_reset(idxd->pdev);
+	hw_pci_function_reset(idxd->pdev);
 	iommu_dev_disable_feature(dev, IOMMU_DEV_FEAT_AUX);
 	pthread_mutex_destroy(&idxd->cmd_lock);
 	pthread_mutex_destroy(&idxd->wq_lock);

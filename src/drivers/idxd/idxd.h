@@ -19,7 +19,7 @@
 
 struct uiommu_host;
 struct device;
-struct pci_dev;
+struct hw_pci_function;
 struct mdev_parent;
 struct mdev_device;
 
@@ -34,7 +34,7 @@ struct idxd_wq {
 
 struct idxd_device {
 	struct device *dev;
-	struct pci_dev *pdev;
+	struct hw_pci_function *pdev;
 	pthread_mutex_t cmd_lock;     /* one command in flight (CMD/CMDSTS) */
 	pthread_mutex_t wq_lock;      /* WQ assignment */
 	unsigned nr_wqs, nr_engines, nr_groups, wq_total;

@@ -18,12 +18,12 @@
 #include <string.h>
 
 #include <uiommu/hw/dmatest.h>
+#include <uiommu/hw/pci_regs.h>
 #include <uiommu/iommu.h>
 
 #include "swmdev.h"
 #include "../../host.h"
 #include "../../base/device.h"
-#include "../../hw/pci/pci_regs.h"
 #include "../../mdev/mdev.h"
 #include "../../vfio/vfio.h"
 

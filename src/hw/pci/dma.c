@@ -59,7 +59,7 @@ void pci_dma_flush_pending(struct pci_dma_ctx *c)
 }
 
 /* ATS function: device TLB first, a translation request on a miss. */
-static int xlate_ats(struct pci_dma_ctx *c, struct pci_dev *d, struct vtd_unit *u,
+static int xlate_ats(struct pci_dma_ctx *c, struct hw_pci_function *d, struct vtd_unit *u,
 		     const struct vtd_req *req, struct vtd_xlate *x, struct vtd_fault *f)
 {
 	uint64_t key = vtd_l1_key(req), vpn = req->addr >> 12;
@@ -104,7 +104,7 @@ static int xlate_ats(struct pci_dma_ctx *c, struct pci_dev *d, struct vtd_unit *
 
 /* One translation inside a section. On failure fills *res and, for a
  * fault the unit logs, leaves it pending on the context. */
-static int xlate(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+static int xlate(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		 uint64_t addr, uint8_t perm, struct vtd_xlate *x, struct pci_dma_result *res)
 {
 	struct vtd_unit *u = d->unit;
@@ -123,7 +123,7 @@ static int xlate(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_
 		.addr = addr,
 	};
 	struct vtd_fault f;
-	int rc = (d->atc && pci_ats_enabled(d)) ? xlate_ats(c, d, u, &req, x, &f) :
+	int rc = (d->atc && hw_pci_ats_enabled(d)) ? xlate_ats(c, d, u, &req, x, &f) :
 						   vtd_translate(u, &c->l1, &req, x, &f);
 	if (likely(rc == 0))
 		return 0;
@@ -144,7 +144,8 @@ static int xlate(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_
 	return -1;
 }
 
-static int check_issue(struct pci_dev *d, const struct pci_dma_attr *a, struct pci_dma_result *res)
+static int check_issue(struct hw_pci_function *d, const struct pci_dma_attr *a,
+		       struct pci_dma_result *res)
 {
 	res->status = PCI_DMA_OK;
 	res->done = 0;
@@ -152,12 +153,12 @@ static int check_issue(struct pci_dev *d, const struct pci_dma_attr *a, struct p
 	res->fault_write = false;
 	res->reason = 0;
 	if (a->pasid != PCI_NO_PASID &&
-	    (!pci_pasid_enabled(d) || (a->priv && !pci_pasid_priv_enabled(d)) ||
-	     (a->pasid >> pci_pasid_width(d))))
+	    (!hw_pci_pasid_enabled(d) || (a->priv && !hw_pci_pasid_priv_enabled(d)) ||
+	     (a->pasid >> hw_pci_pasid_width(d))))
 		return -EINVAL;
 	if (a->pasid == PCI_NO_PASID && a->priv)
 		return -EINVAL;
-	if (!pci_bus_master(d)) {
+	if (!hw_pci_bus_master(d)) {
 		res->status = PCI_DMA_BLOCKED;
 		return -EIO;
 	}
@@ -171,7 +172,7 @@ static int fail_errno(const struct pci_dma_result *res)
 
 enum xfer_kind { XFER_READ, XFER_WRITE, XFER_COPY };
 
-static int xfer(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+static int xfer(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		enum xfer_kind k, uint64_t dst, uint64_t src, void *buf, size_t len,
 		struct pci_dma_result *res)
 {
@@ -210,7 +211,7 @@ fail:
 	return fail_errno(res);
 }
 
-static int with_ctx(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+static int with_ctx(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		    enum xfer_kind k, uint64_t dst, uint64_t src, void *buf, size_t len,
 		    struct pci_dma_result *res)
 {
@@ -225,25 +226,25 @@ static int with_ctx(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_d
 	return rc;
 }
 
-int pci_dma_read(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_read(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		 uint64_t addr, void *buf, size_t len, struct pci_dma_result *res)
 {
 	return with_ctx(c, d, a, XFER_READ, 0, addr, buf, len, res);
 }
 
-int pci_dma_write(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_write(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		  uint64_t addr, const void *buf, size_t len, struct pci_dma_result *res)
 {
 	return with_ctx(c, d, a, XFER_WRITE, addr, 0, (void *)buf, len, res);
 }
 
-int pci_dma_copy(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_copy(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		 uint64_t dst, uint64_t src, size_t len, struct pci_dma_result *res)
 {
 	return with_ctx(c, d, a, XFER_COPY, dst, src, NULL, len, res);
 }
 
-int pci_dma_map(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_map(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		uint64_t addr, size_t len, bool write, void **host, size_t *avail,
 		struct pci_dma_result *res)
 {

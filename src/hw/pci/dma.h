@@ -20,7 +20,7 @@
 #include "../vtd/vtd.h"
 
 struct hw_machine;
-struct pci_dev;
+struct hw_pci_function;
 
 #define PCI_NO_PASID VTD_PASID_NONE
 
@@ -67,12 +67,12 @@ void pci_dma_ctx_offline(struct pci_dma_ctx *c);
 /* Each returns 0, or -EFAULT / -EIO with *res saying what happened, or
  * -EINVAL for a request the function cannot issue (PASID not enabled).
  * `c` may be NULL: the machine's shared context is used, serialized. */
-int pci_dma_read(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_read(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		 uint64_t addr, void *buf, size_t len, struct pci_dma_result *res);
-int pci_dma_write(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_write(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		  uint64_t addr, const void *buf, size_t len, struct pci_dma_result *res);
 /* A device-internal memory-to-memory move: reads src, writes dst. */
-int pci_dma_copy(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_copy(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		 uint64_t dst, uint64_t src, size_t len, struct pci_dma_result *res);
 
 /*
@@ -90,7 +90,7 @@ static inline void pci_dma_end(struct pci_dma_ctx *c)
 	if (__builtin_expect(c->pending_unit != NULL, 0))
 		pci_dma_flush_pending(c);
 }
-int pci_dma_map(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_map(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		uint64_t addr, size_t len, bool write, void **host, size_t *avail,
 		struct pci_dma_result *res);
 

@@ -144,7 +144,7 @@ static unsigned do_desc(struct vtd_unit *u, const uint64_t q[4], bool dw)
 		spin_lock(&u->cache_lock);
 		vtd_bump_gen_locked(u); /* before the ATC: a racing fill must not survive */
 		spin_unlock(&u->cache_lock);
-		struct pci_dev *d = hw_dev_by_rid(u->m, sid);
+		struct hw_pci_function *d = hw_pci_function_by_rid(u->m, sid);
 		if (d && d->atc)
 			pci_atc_invalidate(d->atc, type == VTD_INV_DEVTLB, pasid, all_pasids, base, size);
 		return 0;
@@ -212,7 +212,7 @@ static unsigned do_desc(struct vtd_unit *u, const uint64_t q[4], bool dw)
 		if (bad(q[0], GENMASK_ULL(8, 6) | GENMASK_ULL(63, 52)) ||
 		    bad(q[1], GENMASK_ULL(1, 0) | GENMASK_ULL(63, 12)))
 			return VTD_IQEI_RSVD;
-		struct pci_dev *d = hw_dev_by_rid(u->m, VTD_INV_PGRP_RID(q[0]));
+		struct hw_pci_function *d = hw_pci_function_by_rid(u->m, VTD_INV_PGRP_RID(q[0]));
 		if (d)
 			pci_prg_response(d, VTD_INV_PASID(q[0]), q[0] & VTD_INV_PGRP_PP,
 					 VTD_INV_PGRP_PRGI(q[1]), VTD_INV_PGRP_RC(q[0]));

@@ -28,7 +28,7 @@
 #include "../../util/spinlock.h"
 
 struct hw_machine;
-struct pci_dev;
+struct hw_pci_function;
 
 #define VTD_MAX_UNITS 8
 #define VTD_PASID_NONE UINT32_MAX
@@ -218,7 +218,7 @@ struct vtd_unit {
 	/* For the fast walk: ss_rsvd, and all ones for a large page where the
 	 * unit has none (anything odd goes to the full walk). */
 	uint64_t ss_fast_rsvd[6][2];
-	struct pci_dev *scope[64];  /* DRHD device scope entries */
+	struct hw_pci_function *scope[64];  /* DRHD device scope entries */
 	unsigned nr_scope;
 
 	/* Translation sees these without locks. Every invalidation and

@@ -209,7 +209,8 @@ int intel_dump(struct uiommu_host *h, FILE *f, const char *device, bool json, un
 					if (!(ce[0] & VTD_SM_CTX_P))
 						continue;
 					uint16_t sid = (uint16_t)((bus << 8) | (half * 128 + i));
-					struct pci_dev *p = hw_dev_by_rid(h->m, sid);
+					struct hw_pci_function *p = hw_pci_function_by_rid(h->m,
+											   sid);
 					struct device *dev = p ? p->driver_data : NULL;
 					if (want && dev != want)
 						continue;

@@ -17,7 +17,7 @@
 
 static struct device *dev_for_sid(struct intel_iommu *iommu, uint16_t sid)
 {
-	struct pci_dev *p = hw_dev_by_rid(iommu->drv->host->m, sid);
+	struct hw_pci_function *p = hw_pci_function_by_rid(iommu->drv->host->m, sid);
 	return p ? p->driver_data : NULL;
 }
 

@@ -22,7 +22,7 @@
 
 struct uiommu_host;
 struct vtd_unit;
-struct pci_dev;
+struct hw_pci_function;
 
 #define INTEL_QI_PAGES   1               /* 128 256-bit descriptors */
 #define INTEL_QI_DESCS   ((INTEL_QI_PAGES * 4096) / 32)
@@ -72,7 +72,7 @@ struct intel_driver {
 /* Per-device driver data (dev_iommu.priv). */
 struct device_domain_info {
 	struct device *dev;
-	struct pci_dev *pdev;
+	struct hw_pci_function *pdev;
 	struct intel_iommu *iommu;
 	uint16_t rid;
 	uint16_t sids[1 + 4];             /* requester IDs to program: RID and aliases */

@@ -75,7 +75,7 @@ static void intel_remove_dev_pasid(struct device *dev, ioasid_t pasid, struct io
 static int intel_probe_device(struct device *dev)
 {
 	struct intel_driver *drv = drv_of(dev);
-	struct pci_dev *p = dev->pdev;
+	struct hw_pci_function *p = dev->pdev;
 	if (!drv || !p || !p->unit)
 		return -ENODEV;
 	struct intel_iommu *iommu = intel_iommu_for_unit(drv, p->unit);

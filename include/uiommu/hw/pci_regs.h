@@ -2,10 +2,20 @@
 /*
  * PCI / PCI Express configuration space layout (PCI Local Bus 3.0,
  * PCIe Base 5.0 chapter 7): the offsets and bits uiommu's devices expose
- * and its kernel side reads.
+ * and its kernel side reads, and how a requester ID is made of bus,
+ * device and function.
  */
-#ifndef UIOMMU_HW_PCI_REGS_H
-#define UIOMMU_HW_PCI_REGS_H
+#ifndef UIOMMU_HW_PCI_REGS_PUBLIC_H
+#define UIOMMU_HW_PCI_REGS_PUBLIC_H
+
+#include <stdint.h>
+
+#define PCI_DEVFN(slot, fn) ((uint8_t)((((slot) & 0x1f) << 3) | ((fn) & 7)))
+#define PCI_SLOT(devfn)     (((devfn) >> 3) & 0x1f)
+#define PCI_FUNC(devfn)     ((devfn) & 7)
+#define PCI_RID(bus, devfn) ((uint16_t)(((bus) << 8) | (devfn)))
+#define PCI_RID_BUS(rid)    ((uint8_t)((rid) >> 8))
+#define PCI_RID_DEVFN(rid)  ((uint8_t)((rid) & 0xff))
 
 #define PCI_CFG_SPACE_SIZE      256
 #define PCI_CFG_SPACE_EXP_SIZE  4096
