@@ -138,7 +138,7 @@ static uint64_t translate(struct rig *r, uint64_t iova)
 			       .perm = VTD_PERM_R, .addr = iova };
 	struct vtd_xlate x;
 	struct vtd_fault f;
-	if (vtd_translate(r->u, &r->ctx->l1, &req, &x, &f))
+	if (vtd_translate(r->u, &r->ctx->utlb, &req, &x, &f))
 		abort();
 	return x.out;
 }
@@ -238,7 +238,7 @@ int main(void)
 	rig_fini(&r);
 
 	/* A miss every time: a 64-entry IOTLB and 4096 pages, visited in an
-	 * order that defeats both it and the engine's front cache. */
+	 * order that defeats both it and the engine's micro-TLB. */
 	const char *tiny = "{\"units\":[{\"name\":\"dmar0\",\"iotlb_entries\":64}],"
 			   "\"devices\":[{\"bdf\":\"00:02.0\",\"type\":\"rc_endpoint\","
 			   "\"name\":\"dmatest0\",\"model\":\"dmatest\"}]}";

@@ -21,7 +21,7 @@ int hw_machine_new(struct hw_machine **out)
 		return -ENOMEM;
 	}
 	hw_mem_init(&m->mem);
-	int rc = hw_inflight_init(&m->inflight);
+	int rc = dma_rcu_init(&m->dma_rcu);
 	if (rc) {
 		free(m->dev_by_rid);
 		free(m);
@@ -65,7 +65,7 @@ void hw_machine_free(struct hw_machine *m)
 	}
 	for (unsigned i = 0; i < m->nr_units; i++)
 		vtd_unit_free(m->units[i]);
-	hw_inflight_destroy(&m->inflight);
+	dma_rcu_destroy(&m->dma_rcu);
 	pthread_mutex_destroy(&m->ctx_lock);
 	pthread_mutex_destroy(&m->default_ctx_lock);
 	free(m->dev_by_rid);
@@ -296,15 +296,15 @@ int hw_machine_finalize(struct hw_machine *m, char *err, size_t errlen)
 	return 0;
 }
 
-void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *l1, uint64_t *l2,
+void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *utlb, uint64_t *iotlb,
 			     uint64_t *walks)
 {
 	pthread_mutex_lock(&m->ctx_lock);
 	struct pci_dma_ctx *c;
 	list_for_each_entry(c, &m->dma_ctxs, node) {
-		*l1 += atomic_load_explicit(&c->l1.l1_hits[idx], memory_order_relaxed);
-		*l2 += atomic_load_explicit(&c->l1.l2_hits[idx], memory_order_relaxed);
-		*walks += atomic_load_explicit(&c->l1.walks[idx], memory_order_relaxed);
+		*utlb += atomic_load_explicit(&c->utlb.utlb_hits[idx], memory_order_relaxed);
+		*iotlb += atomic_load_explicit(&c->utlb.iotlb_hits[idx], memory_order_relaxed);
+		*walks += atomic_load_explicit(&c->utlb.walks[idx], memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&m->ctx_lock);
 }

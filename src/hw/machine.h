@@ -10,13 +10,13 @@
 #include <pthread.h>
 
 #include "mem/mem.h"
-#include "mem/inflight.h"
+#include "mem/dma_rcu.h"
 #include "pci/pci.h"
 #include "vtd/vtd.h"
 
 struct hw_machine {
 	struct hw_mem mem;
-	struct hw_inflight inflight;
+	struct dma_rcu dma_rcu;       /* DMA engines as RCU readers */
 
 	struct hw_pci_bus *root_bus;
 	struct hw_pci_bus *bus_by_num[256];
@@ -56,8 +56,8 @@ static inline struct hw_pci_function *hw_pci_function_by_rid(struct hw_machine *
 }
 struct hw_pci_function *hw_pci_function_by_name(struct hw_machine *m, const char *name);
 
-/* Sum the front-cache hit counters of live DMA contexts for unit `idx`. */
-void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *l1, uint64_t *l2,
+/* Sum the micro-TLB hit counters of live DMA contexts for unit `idx`. */
+void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *utlb, uint64_t *iotlb,
 			     uint64_t *walks);
 
 #endif

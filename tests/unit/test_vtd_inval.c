@@ -9,7 +9,7 @@
  * the old translation is still used, then issue one descriptor and see
  * which requests now observe the new state. Each check is taken right
  * after an invalidation descriptor, which also retires the engines' small
- * front cache, so what is observed is what the unit's caches (or the
+ * micro-TLB, so what is observed is what the unit's caches (or the
  * device TLB) still hold.
  */
 #include <string.h>
@@ -129,7 +129,7 @@ static int probe(struct th *t, uint16_t sid, uint32_t pasid, uint64_t iova, uint
 }
 
 /* An invalidation that matches nothing any test caches: its only effect
- * is to retire the engines' front caches. */
+ * is to retire the engines' micro-TLBs. */
 static void unrelated_inval(struct th *t)
 {
 	th_inv_cc_dev(t, 0x00f8);

@@ -104,7 +104,8 @@ int demo_pci(struct uiommu_host *h, struct demo_out *o)
 	vtd_stats_get(p->unit, &s);
 	demo_stat(o, "translations", (double)s.translations);
 	demo_stat(o, "iotlb_hit_rate",
-		  s.translations ? (double)(s.l1_hits + s.iotlb_hits) / (double)s.translations : 0);
+		  s.translations ? (double)(s.utlb_hits + s.iotlb_hits) / (double)s.translations :
+				   0);
 	demo_stat(o, "faults", (double)s.faults);
 	demo_stat(o, "bytes_copied", (double)reg(p, DMATEST_REG_BYTES));
 	demo_done(o, ok && (uint32_t)st == DMATEST_STATUS_ERROR);

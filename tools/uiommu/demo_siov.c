@@ -358,7 +358,7 @@ static void progress(struct tenant *t, double elapsed, const struct vtd_stats *s
 	struct vtd_stats s;
 	vtd_stats_get(p->unit, &s);
 	uint64_t tr = s.translations - s0->translations;
-	uint64_t hits = s.l1_hits + s.iotlb_hits - s0->l1_hits - s0->iotlb_hits;
+	uint64_t hits = s.utlb_hits + s.iotlb_hits - s0->utlb_hits - s0->iotlb_hits;
 	printf("\r  %4.1fs ", elapsed);
 	for (int i = 0; i < NR_TENANTS; i++)
 		printf(" %s %5.0f MiB", t[i].name,
@@ -446,7 +446,7 @@ int demo_siov(struct uiommu_host *h, struct demo_out *o, double seconds)
 	bool held = attack(&t[2], &t[0], o);
 
 	uint64_t tr = s1.translations - s0.translations;
-	uint64_t hits = s1.l1_hits + s1.iotlb_hits - s0.l1_hits - s0.iotlb_hits;
+	uint64_t hits = s1.utlb_hits + s1.iotlb_hits - s0.utlb_hits - s0.iotlb_hits;
 	double rate = tr ? (double)hits / (double)tr : 1.0;
 	if (!o->json) {
 		printf("\n  %-8s %6s %10s %12s %9s %6s %7s\n", "tenant", "PASID", "MiB moved",

@@ -2,8 +2,8 @@
 /*
  * The DMA entry point for device models (SPEC H-10).
  *
- * A device engine owns a DMA context: its in-flight slot and its front
- * translation cache. While online, the engine's thread may call the
+ * A device engine owns a DMA context: its DMA-RCU reader and its
+ * micro-TLB. While online, the engine's thread may call the
  * functions below; each one translates page by page through the unit that
  * covers the device (or the device TLB of an ATS function) and touches
  * memory at the translated addresses. A failure stops the transfer at the
@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../mem/inflight.h"
+#include "../mem/dma_rcu.h"
 #include "../vtd/vtd.h"
 
 struct hw_machine;
@@ -26,11 +26,12 @@ struct hw_pci_function;
 
 struct pci_dma_ctx {
 	struct hw_machine *m;
-	struct hw_inflight_slot slot;
-	struct vtd_l1 l1;
+	struct dma_rcu_reader reader;
+	struct vtd_utlb utlb;
 	struct list_node node;
-	/* A fault seen inside a section, recorded once the section ends (the
-	 * fault path takes register locks that a drain may be holding). */
+	/* A fault seen inside a read-side critical section, recorded once it
+	 * ends (the fault path takes register locks that a synchronize_dma()
+	 * may be holding). */
 	struct vtd_unit *pending_unit;
 	struct vtd_fault pending;
 };
@@ -82,11 +83,11 @@ int pci_dma_copy(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct 
  */
 static inline void pci_dma_begin(struct pci_dma_ctx *c)
 {
-	hw_section_begin(&c->slot);
+	dma_read_lock(&c->reader);
 }
 static inline void pci_dma_end(struct pci_dma_ctx *c)
 {
-	hw_section_end(&c->slot);
+	dma_read_unlock(&c->reader);
 	if (__builtin_expect(c->pending_unit != NULL, 0))
 		pci_dma_flush_pending(c);
 }

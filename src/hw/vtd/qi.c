@@ -6,7 +6,7 @@
  * which is a legal timing of real hardware.
  *
  * A wait descriptor completes only after every DMA that may still use a
- * translation removed before it has finished (hw_inflight_drain), which is
+ * translation removed before it has finished (synchronize_dma), which is
  * what lets software free page tables and pages once the status write has
  * landed.
  */
@@ -112,7 +112,7 @@ static unsigned do_desc(struct vtd_unit *u, const uint64_t q[4], bool dw)
 							VTD_INV_ADDR(q[1]), VTD_INV_ADDR_AM(q[1]));
 			changed |= vtd_iotlb_flush_class(&u->iotlb, VTD_TLB_FS, did);
 		}
-		/* The engines' front caches hold only what the IOTLB held: if
+		/* The engines' micro-TLBs hold only what the IOTLB held: if
 		 * nothing of the domain was there, they have nothing of it. */
 		if (changed)
 			vtd_bump_gen_locked(u);
@@ -161,7 +161,7 @@ static unsigned do_desc(struct vtd_unit *u, const uint64_t q[4], bool dw)
 		if (bad(q[0], rsvd) || bad(q[1], 3))
 			return VTD_IQEI_RSVD;
 		stat_inc(&u->st.inv_waits);
-		hw_inflight_drain(&u->m->inflight);
+		synchronize_dma(&u->m->dma_rcu);
 		if (q[0] & VTD_INV_WAIT_SW) {
 			if (!hw_write32(VTD_INV_WAIT_ADDR(q[1]), VTD_INV_WAIT_DATA(q[0])))
 				return VTD_IQEI_FETCH;
