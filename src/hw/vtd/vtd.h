@@ -422,6 +422,8 @@ void vtd_record_fault(struct vtd_unit *u, const struct vtd_fault *f);
 
 /* qi.c */
 void vtd_qi_process_locked(struct vtd_unit *u);
+/* inv_desc.c: run one descriptor (dw: 256-bit); 0 or its IQEI code. */
+unsigned vtd_inv_desc_execute(struct vtd_unit *u, const uint64_t q[4], bool dw);
 
 /* prq.c */
 enum vtd_prq_result {
