@@ -7,7 +7,8 @@
 static bool prefix_path_ok(const struct hw_pci_function *p)
 {
 	for (const struct hw_pci_function *b = p->bus->self; b; b = b->bus->self)
-		if (b->no_tlp_prefix)
+		if (b->cap_exp && !(hw_pci_cfg_read(b, b->cap_exp + PCI_EXP_DEVCAP2, 4) &
+				    PCI_EXP_DEVCAP2_EE_PREFIX))
 			return false;
 	return true;
 }

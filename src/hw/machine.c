@@ -66,6 +66,7 @@ void hw_machine_free(struct hw_machine *m)
 	for (unsigned i = 0; i < m->nr_units; i++)
 		vtd_unit_free(m->units[i]);
 	dma_rcu_destroy(&m->dma_rcu);
+	free(m->dmar);
 	pthread_mutex_destroy(&m->ctx_lock);
 	pthread_mutex_destroy(&m->default_ctx_lock);
 	free(m->dev_by_rid);
@@ -149,6 +150,8 @@ int hw_pci_function_add(struct hw_machine *m, struct hw_pci_bus *bus, uint8_t de
 	}
 	if (kind != PCI_KIND_PCI_ENDPOINT && kind != PCI_KIND_HOST_BRIDGE)
 		hw_pci_add_exp_cap(d, exp_type_of(kind));
+	else
+		hw_pci_add_af_cap(d); /* FLR without a PCIe capability */
 
 	/* Keep both lists in BDF order for stable output. */
 	struct hw_pci_function *it;
@@ -193,6 +196,7 @@ int hw_unit_add(struct hw_machine *m, const struct vtd_config *cfg, const char *
 	if (rc)
 		return rc;
 	u->index = m->nr_units;
+	u->reg_base = HW_VTD_REG_BASE + (uint64_t)u->index * VTD_MMIO_SIZE;
 	m->units[m->nr_units++] = u;
 	*out = u;
 	return 0;
@@ -293,7 +297,23 @@ int hw_machine_finalize(struct hw_machine *m, char *err, size_t errlen)
 			if (!d->unit)
 				d->unit = all;
 	}
-	return 0;
+	int rc = hw_acpi_build_dmar(m);
+	if (rc)
+		snprintf(err, errlen, "out of memory");
+	return rc;
+}
+
+struct hw_mem *hw_machine_mem(struct hw_machine *m)
+{
+	return &m->mem;
+}
+
+struct vtd_unit *hw_vtd_ioremap(struct hw_machine *m, uint64_t reg_base)
+{
+	for (unsigned i = 0; m && i < m->nr_units; i++)
+		if (m->units[i]->reg_base == reg_base)
+			return m->units[i];
+	return NULL;
 }
 
 void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *utlb, uint64_t *iotlb,

@@ -9,6 +9,10 @@
 
 #include <pthread.h>
 
+#include "iface/acpi.h"
+#include "iface/mem.h"
+#include "iface/pci.h"
+#include "iface/vtd.h"
 #include "mem/mem.h"
 #include "mem/dma_rcu.h"
 #include "pci/pci.h"
@@ -27,6 +31,8 @@ struct hw_machine {
 
 	struct vtd_unit *units[VTD_MAX_UNITS];
 	unsigned nr_units;
+	void *dmar;                       /* the ACPI DMAR table (acpi_dmar.c) */
+	size_t dmar_len;
 
 	pthread_mutex_t ctx_lock;         /* DMA contexts, for statistics */
 	struct list_node dma_ctxs;
@@ -47,7 +53,8 @@ int hw_unit_add(struct hw_machine *m, const struct vtd_config *cfg, const char *
 /* Device scope: a function, or a bridge and everything below it. */
 int hw_unit_scope_dev(struct vtd_unit *u, struct hw_pci_function *d);
 void hw_unit_scope_all(struct vtd_unit *u);
-/* After construction: multifunction bits, aliases, requester IDs, unit coverage. */
+/* After construction: multifunction bits, aliases, requester IDs, unit
+ * coverage, and the DMAR table that describes the units to software. */
 int hw_machine_finalize(struct hw_machine *m, char *err, size_t errlen);
 
 static inline struct hw_pci_function *hw_pci_function_by_rid(struct hw_machine *m, uint16_t rid)
@@ -59,5 +66,12 @@ struct hw_pci_function *hw_pci_function_by_name(struct hw_machine *m, const char
 /* Sum the micro-TLB hit counters of live DMA contexts for unit `idx`. */
 void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *utlb, uint64_t *iotlb,
 			     uint64_t *walks);
+
+/* acpi_dmar.c */
+int hw_acpi_build_dmar(struct hw_machine *m);
+
+/* Register base addresses of the units: one page each, where Intel
+ * platforms put them. */
+#define HW_VTD_REG_BASE 0xfed90000ull
 
 #endif

@@ -133,7 +133,7 @@ static int load_children(struct topo_loader *l, json_object *o, struct hw_pci_fu
  * enabled, as the kernel enables them at boot. */
 static void add_caps(struct hw_pci_function *d, const struct topo_device *t)
 {
-	d->no_tlp_prefix = !t->tlp_prefix;
+	hw_pci_set_tlp_prefix(d, t->tlp_prefix);
 	if (t->acs) {
 		uint16_t caps = PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF;
 		hw_pci_add_acs_cap(d, caps);
@@ -147,8 +147,7 @@ static void add_caps(struct hw_pci_function *d, const struct topo_device *t)
 		hw_pci_add_pasid_cap(d, t->pasid_bits, t->pasid_exec, t->pasid_priv);
 	if (t->siov)
 		hw_pci_add_dvsec(d, PCI_VENDOR_ID_INTEL, PCI_DVSEC_ID_INTEL_SIOV, 0x14);
-	memcpy(d->aliases, t->aliases, sizeof(d->aliases));
-	d->nr_aliases = t->nr_aliases;
+	hw_pci_set_dma_aliases(d, t->aliases, t->nr_aliases);
 }
 
 static int load_device(struct topo_loader *l, json_object *o, struct hw_pci_bus *bus)

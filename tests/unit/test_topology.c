@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <uiommu/hw/acpi_dmar.h>
+
 #include "harness.h"
 #include "hw/topology.h"
 
@@ -228,13 +230,85 @@ static void test_mutations(void **s)
 	free(buf);
 }
 
+/* The DMAR table the topology produces for software (VT-d chapter 8):
+ * a DRHD per unit at its register page, scopes as paths from the root
+ * bus, the INCLUDE_PCI_ALL unit last whatever its place in the file. */
+static void test_dmar_table(void **s)
+{
+	(void)s;
+	struct uiommu_host *h;
+	char err[256];
+	struct uiommu_host_opts o = { .topology_json =
+		"{\"units\":[{\"name\":\"all\"},"
+		"{\"name\":\"sw\",\"scope\":[\"rp\",\"00:03.0\"]},"
+		"{\"name\":\"ep\",\"scope\":[\"deep\"]}],\"devices\":["
+		"{\"bdf\":\"00:01.0\",\"type\":\"root_port\",\"name\":\"rp\",\"children\":["
+		" {\"bdf\":\"01:00.0\",\"type\":\"endpoint\"}]},"
+		"{\"bdf\":\"00:02.0\",\"type\":\"root_port\",\"children\":["
+		" {\"bdf\":\"02:00.0\",\"type\":\"switch_upstream\",\"bus\":3,\"children\":["
+		"  {\"bdf\":\"03:04.0\",\"type\":\"switch_downstream\",\"children\":["
+		"   {\"bdf\":\"04:00.5\",\"type\":\"endpoint\",\"name\":\"deep\"}]}]}]},"
+		"{\"bdf\":\"00:03.0\",\"type\":\"rc_endpoint\"}]}" };
+	assert_int_equal(uiommu_host_new(&o, &h, err, sizeof(err)), 0);
+	const uint8_t *t;
+	size_t len;
+	assert_int_equal(hw_acpi_get_table(h->m, "DMAR", (const void **)&t, &len), 0);
+	assert_int_equal(hw_acpi_get_table(h->m, "IVRS", (const void **)&t, &len), -ENOENT);
+	const struct acpi_dmar_table *dmar = (const void *)t;
+	assert_memory_equal(dmar->header.signature, "DMAR", 4);
+	assert_int_equal(dmar->header.length, len);
+	uint8_t sum = 0;
+	for (size_t i = 0; i < len; i++)
+		sum = (uint8_t)(sum + t[i]);
+	assert_int_equal(sum, 0);
+	assert_int_equal(dmar->host_address_width, 47);
+
+	/* sw: rp as a bridge scope, 00:03.0 an endpoint; ep: 04:00.5 by
+	 * its path 00:02.0 / 02:00.0 / 03:04.0 / 04:00.5; then all. */
+	static const char *const names[] = { "sw", "ep", "all" };
+	static const uint8_t want_scopes[][14] = {
+		{ ACPI_DMAR_SCOPE_BRIDGE, 8, 0, 0, 0, 0, 1, 0 },
+		{ ACPI_DMAR_SCOPE_ENDPOINT, 8, 0, 0, 0, 0, 3, 0 },
+		{ ACPI_DMAR_SCOPE_ENDPOINT, 14, 0, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 5 },
+	};
+	size_t off = sizeof(*dmar);
+	unsigned scope = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		assert_true(off + sizeof(struct acpi_dmar_drhd) <= len);
+		const struct acpi_dmar_drhd *d = (const void *)(t + off);
+		assert_int_equal(d->entry.type, ACPI_DMAR_DRHD);
+		assert_int_equal(d->flags, i == 2 ? ACPI_DMAR_INCLUDE_PCI_ALL : 0);
+		struct vtd_unit *u = hw_vtd_ioremap(h->m, d->address);
+		assert_non_null(u);
+		assert_string_equal(vtd_unit_name(u), names[i]);
+		for (size_t so = sizeof(*d); so < d->entry.length; scope++) {
+			const uint8_t *sc = t + off + so;
+			assert_true(scope < 3);
+			assert_int_equal(sc[1], want_scopes[scope][1]);
+			assert_memory_equal(sc, want_scopes[scope], sc[1]);
+			so += sc[1];
+		}
+		off += d->entry.length;
+	}
+	assert_int_equal(scope, 3);
+	assert_int_equal(off, len);
+	assert_null(hw_vtd_ioremap(h->m, 0xfed80000));
+	uiommu_host_free(h);
+
+	/* "units": [] - no remapping hardware, no table. */
+	o.topology_json = "{\"units\":[],\"devices\":[]}";
+	assert_int_equal(uiommu_host_new(&o, &h, err, sizeof(err)), 0);
+	assert_int_equal(hw_acpi_get_table(h->m, "DMAR", (const void **)&t, &len), -ENOENT);
+	uiommu_host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_host), cmocka_unit_test(test_custom_switch),
 		cmocka_unit_test(test_syntax_errors), cmocka_unit_test(test_field_errors),
 		cmocka_unit_test(test_files),        cmocka_unit_test(test_truncations),
-		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_mutations),    cmocka_unit_test(test_dmar_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,6 +51,12 @@ uint32_t hw_pci_cfg_read(const struct hw_pci_function *d, unsigned off, unsigned
 	return v;
 }
 
+/* Does a write of `size` bytes at `off` set `bit` of the byte at `at`? */
+static bool writes_bit(unsigned off, unsigned size, uint32_t val, unsigned at, uint8_t bit)
+{
+	return off <= at && at < off + size && ((val >> (8 * (at - off))) & bit);
+}
+
 int hw_pci_cfg_write(struct hw_pci_function *d, unsigned off, unsigned size, uint32_t val)
 {
 	if ((size != 1 && size != 2 && size != 4) || off + size > PCI_CFG_SPACE_EXP_SIZE ||
@@ -60,6 +66,15 @@ int hw_pci_cfg_write(struct hw_pci_function *d, unsigned off, unsigned size, uin
 		uint8_t m = d->wmask[off + i];
 		uint8_t b = (uint8_t)(val >> (8 * i));
 		d->cfg[off + i] = (uint8_t)((d->cfg[off + i] & ~m) | (b & m));
+	}
+	/* Initiate FLR (PCIe DEVCTL, or the conventional AF capability): the
+	 * bit is a command and reads back as 0. */
+	if ((d->cap_exp && writes_bit(off, size, val, d->cap_exp + PCI_EXP_DEVCTL + 1,
+				      PCI_EXP_DEVCTL_BCR_FLR >> 8) &&
+	     (hw_pci_cfg_read(d, d->cap_exp + PCI_EXP_DEVCAP, 4) & PCI_EXP_DEVCAP_FLR)) ||
+	    (d->cap_af && writes_bit(off, size, val, d->cap_af + PCI_AF_CTRL, PCI_AF_CTRL_FLR))) {
+		hw_pci_function_reset(d);
+		return 0;
 	}
 	/* A PRI reset clears the outstanding-request accounting (10.5.2.2). */
 	unsigned pri_ctrl = d->ecap_pri + PCI_PRI_CTRL;
@@ -111,6 +126,12 @@ int hw_pci_add_exp_cap(struct hw_pci_function *d, enum pci_exp_type type)
 	hw_pci_cfg_set8(d, off + 1, d->cfg[PCI_CAPABILITY_LIST]);
 	hw_pci_cfg_set16(d, off + PCI_EXP_FLAGS,
 			 (uint16_t)(2 | (type << PCI_EXP_FLAGS_TYPE_SHIFT)));
+	/* Functions reset themselves (FLR); ports do not. Every PCIe
+	 * function passes PASID prefixes unless a port is told otherwise. */
+	if (type == PCI_EXP_TYPE_ENDPOINT || type == PCI_EXP_TYPE_LEG_END ||
+	    type == PCI_EXP_TYPE_RC_END)
+		hw_pci_cfg_set32(d, off + PCI_EXP_DEVCAP, PCI_EXP_DEVCAP_FLR);
+	hw_pci_cfg_set32(d, off + PCI_EXP_DEVCAP2, PCI_EXP_DEVCAP2_EE_PREFIX);
 	d->cfg[PCI_CAPABILITY_LIST] = (uint8_t)off;
 	d->cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
 	d->cap_exp = (uint16_t)off;
@@ -222,6 +243,76 @@ int hw_pci_add_dvsec(struct hw_pci_function *d, uint16_t vendor, uint16_t id, ui
 	hw_pci_cfg_set16(d, off + PCI_DVSEC_HEADER2, id);
 	if (!d->ecap_dvsec)
 		d->ecap_dvsec = off;
+	return 0;
+}
+
+int hw_pci_add_af_cap(struct hw_pci_function *d)
+{
+	unsigned off = d->cap_next ? d->cap_next : 0x40;
+	if (d->cap_af || off + PCI_AF_SIZEOF > PCI_CFG_SPACE_SIZE)
+		return -EEXIST;
+	hw_pci_cfg_set8(d, off, PCI_CAP_ID_AF);
+	hw_pci_cfg_set8(d, off + PCI_CAP_LIST_NEXT, d->cfg[PCI_CAPABILITY_LIST]);
+	hw_pci_cfg_set8(d, off + PCI_AF_LENGTH, PCI_AF_SIZEOF);
+	hw_pci_cfg_set8(d, off + PCI_AF_CAP, PCI_AF_CAP_FLR);
+	d->cfg[PCI_CAPABILITY_LIST] = (uint8_t)off;
+	d->cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+	d->cap_af = (uint16_t)off;
+	d->cap_next = (uint8_t)ALIGN_UP(off + PCI_AF_SIZEOF, 4u);
+	return 0;
+}
+
+int hw_pci_set_bar(struct hw_pci_function *d, unsigned bar, uint64_t size)
+{
+	if (bar + 1 >= PCI_MAX_BARS || size < 16 || size > (1ull << 40) ||
+	    hw_pci_kind_is_bridge(d->kind))
+		return -EINVAL;
+	unsigned reg = PCI_BASE_ADDRESS_0 + 4 * bar;
+	/* The address bits below the size read back as zero: writing all
+	 * ones and reading back tells the size. A BAR decodes a power of two;
+	 * the model answers only within `size` of it. */
+	uint64_t decoded = 16;
+	while (decoded < size)
+		decoded <<= 1;
+	uint64_t mask = ~(decoded - 1);
+	hw_pci_cfg_set32(d, reg, PCI_BASE_ADDRESS_MEM_TYPE_64);
+	hw_pci_cfg_set32(d, reg + 4, 0);
+	for (unsigned i = 0; i < 8; i++)
+		d->wmask[reg + i] = (uint8_t)(mask >> (8 * i));
+	d->wmask[reg] &= (uint8_t)PCI_BASE_ADDRESS_MEM_MASK;
+	d->bar_size[bar] = size;
+	return 0;
+}
+
+void hw_pci_set_tlp_prefix(struct hw_pci_function *d, bool passes)
+{
+	if (!d->cap_exp)
+		return;
+	uint32_t cap2 = hw_pci_cfg_read(d, d->cap_exp + PCI_EXP_DEVCAP2, 4);
+	if (passes)
+		cap2 |= PCI_EXP_DEVCAP2_EE_PREFIX;
+	else
+		cap2 &= ~(uint32_t)PCI_EXP_DEVCAP2_EE_PREFIX;
+	hw_pci_cfg_set32(d, d->cap_exp + PCI_EXP_DEVCAP2, cap2);
+}
+
+int hw_pci_set_dma_aliases(struct hw_pci_function *d, const uint8_t *devfns, unsigned n)
+{
+	if (n > PCI_MAX_ALIASES || d->nr_aliases)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	uint16_t off = add_ext_cap(d, PCI_EXT_CAP_ID_VNDR, 1, PCI_VSEC_DMA_ALIAS_SIZEOF);
+	if (!off)
+		return -ENOSPC;
+	hw_pci_cfg_set32(d, off + PCI_VNDR_HEADER,
+			 PCI_VSEC_ID_DMA_ALIAS | (1u << 16) | (PCI_VSEC_DMA_ALIAS_SIZEOF << 20));
+	hw_pci_cfg_set8(d, off + PCI_VSEC_DMA_ALIAS_NR, (uint8_t)n);
+	for (unsigned i = 0; i < n; i++) {
+		hw_pci_cfg_set8(d, off + PCI_VSEC_DMA_ALIAS_DEVFN + i, devfns[i]);
+		d->aliases[i] = devfns[i];
+	}
+	d->nr_aliases = n;
 	return 0;
 }
 

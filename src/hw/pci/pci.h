@@ -13,6 +13,8 @@
 
 #include <uiommu/hw/pci_regs.h>
 
+#include "../iface/pci.h"
+
 #include "../../util/bdf.h"
 #include "../../util/list.h"
 
@@ -53,6 +55,10 @@ struct hw_pci_function_ops {
 			uint64_t *val);
 	int (*bar_write)(struct hw_pci_function *d, unsigned bar, uint64_t off, unsigned size,
 			 uint64_t val);
+	/* A 64-byte store to BAR `bar` at `off` (MOVDIR64B, ENQCMD,
+	 * ENQCMDS: <hw/iface/pci.h>); *accepted for the non-posted ones. */
+	int (*bar_write64b)(struct hw_pci_function *d, unsigned bar, uint64_t off,
+			    const void *data, enum hw_store64b op, uint32_t pasid, bool *accepted);
 	/* Function-level reset. */
 	void (*reset)(struct hw_pci_function *d);
 	/* A PRG response for this function arrived from the IOMMU (PCIe 10.4.2). */
@@ -77,14 +83,13 @@ struct hw_pci_function {
 	 * the bits the capability defines as RW. */
 	uint8_t cfg[PCI_CFG_SPACE_EXP_SIZE];
 	uint8_t wmask[PCI_CFG_SPACE_EXP_SIZE];
-	uint16_t cap_exp, ecap_acs, ecap_ats, ecap_pri, ecap_pasid, ecap_dvsec;
+	uint16_t cap_exp, cap_af, ecap_acs, ecap_ats, ecap_pri, ecap_pasid, ecap_dvsec;
 	uint16_t ecap_next;            /* where the next extended cap goes */
 	uint8_t cap_next;
 
 	uint64_t bar_size[PCI_MAX_BARS];
 	struct hw_pci_bus *subordinate;   /* bridges */
 	bool multifunction;
-	bool no_tlp_prefix;            /* a port that drops PASID TLP prefixes */
 
 	/* DMA aliases of a quirky function (Linux pci_add_dma_alias): devfns
 	 * on the same bus; the function issues requests with the first one. */
@@ -127,6 +132,16 @@ int hw_pci_add_ats_cap(struct hw_pci_function *d, unsigned qdep);
 int hw_pci_add_pri_cap(struct hw_pci_function *d, uint32_t max_requests);
 int hw_pci_add_pasid_cap(struct hw_pci_function *d, unsigned width, bool exec, bool priv);
 int hw_pci_add_dvsec(struct hw_pci_function *d, uint16_t vendor, uint16_t id, uint16_t len);
+/* Conventional PCI's FLR (the Advanced Features capability). */
+int hw_pci_add_af_cap(struct hw_pci_function *d);
+/* BAR `bar` as a 64-bit memory BAR of `size` bytes: its register pair
+ * sizes as PCI 6.2.5.1 says (the next power of two, at least 16). */
+int hw_pci_set_bar(struct hw_pci_function *d, unsigned bar, uint64_t size);
+/* Whether a port passes End-End TLP prefixes, i.e. PASIDs (DEVCAP2). */
+void hw_pci_set_tlp_prefix(struct hw_pci_function *d, bool passes);
+/* The requester IDs (devfns on its bus) the function also issues DMA
+ * with, the first one used; listed in the alias VSEC for software. */
+int hw_pci_set_dma_aliases(struct hw_pci_function *d, const uint8_t *devfns, unsigned n);
 uint16_t hw_pci_find_ext_cap(const struct hw_pci_function *d, uint16_t id);
 
 /* Capability state as the device sees it. */

@@ -218,6 +218,7 @@ struct vtd_unit {
 	unsigned index;
 	char name[16];
 	struct vtd_config cfg;
+	uint64_t reg_base;          /* where the DMAR table says its registers are */
 	uint64_t cap, ecap;
 	unsigned haw;               /* host address width */
 	bool include_all;           /* DRHD INCLUDE_PCI_ALL */

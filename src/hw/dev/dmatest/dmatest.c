@@ -176,7 +176,7 @@ int dmatest_init(struct hw_pci_function *d)
 	hw_pci_cfg_set16(d, PCI_VENDOR_ID, DMATEST_VENDOR_ID);
 	hw_pci_cfg_set16(d, PCI_DEVICE_ID, DMATEST_DEVICE_ID);
 	hw_pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0880); /* system peripheral, other */
-	d->bar_size[0] = DMATEST_BAR0_SIZE;
+	hw_pci_set_bar(d, 0, DMATEST_BAR0_SIZE);
 	snprintf(d->model_name, sizeof(d->model_name), "dmatest");
 	d->model = t;
 	d->ops = &dmatest_ops;

@@ -464,6 +464,25 @@ static int bar_write(struct hw_pci_function *d, unsigned bar, uint64_t off, unsi
 	return 0;
 }
 
+/* The CPU's 64-byte stores reach the portals in BAR2. */
+static int bar_write64b(struct hw_pci_function *d, unsigned bar, uint64_t off, const void *data,
+			enum hw_store64b op, uint32_t pasid, bool *accepted)
+{
+	if (bar != 2)
+		return -EINVAL;
+	enum dsa_portal_op pop;
+	switch (op) {
+	case HW_MOVDIR64B: pop = DSA_MOVDIR64B; break;
+	case HW_ENQCMD: pop = DSA_ENQCMD; break;
+	case HW_ENQCMDS: pop = DSA_ENQCMDS; break;
+	default: return -EINVAL;
+	}
+	enum dsa_submit_result res;
+	int rc = dsa_portal_submit(d, off, data, pop, pasid, &res);
+	*accepted = !rc && res == DSA_SUBMIT_ACCEPTED;
+	return rc;
+}
+
 /* ---- life cycle ---- */
 
 static void reset(struct hw_pci_function *d)
@@ -506,6 +525,7 @@ static void destroy(struct hw_pci_function *d)
 static const struct hw_pci_function_ops dsa_ops = {
 	.bar_read = bar_read,
 	.bar_write = bar_write,
+	.bar_write64b = bar_write64b,
 	.reset = reset,
 	.prg_response = dsa_prg_response,
 	.destroy = destroy,
@@ -598,8 +618,8 @@ int dsa_init(struct hw_pci_function *d, const struct dsa_options *o)
 	hw_pci_cfg_set16(d, PCI_VENDOR_ID, DSA_VENDOR_ID);
 	hw_pci_cfg_set16(d, PCI_DEVICE_ID, DSA_DEVICE_ID);
 	hw_pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0880); /* system peripheral, other */
-	d->bar_size[0] = DSA_BAR0_SIZE;
-	d->bar_size[2] = (uint64_t)o->wqs * 4 * DSA_PORTAL_SIZE;
+	hw_pci_set_bar(d, 0, DSA_BAR0_SIZE);
+	hw_pci_set_bar(d, 2, (uint64_t)o->wqs * 4 * DSA_PORTAL_SIZE);
 	snprintf(d->model_name, sizeof(d->model_name), "dsa");
 	d->model = x;
 	d->ops = &dsa_ops;
