@@ -67,6 +67,7 @@ void hw_machine_free(struct hw_machine *m)
 		vtd_unit_free(m->units[i]);
 	dma_rcu_destroy(&m->dma_rcu);
 	free(m->dmar);
+	free(m->smbios);
 	pthread_mutex_destroy(&m->ctx_lock);
 	pthread_mutex_destroy(&m->default_ctx_lock);
 	free(m->dev_by_rid);
@@ -298,6 +299,8 @@ int hw_machine_finalize(struct hw_machine *m, char *err, size_t errlen)
 				d->unit = all;
 	}
 	int rc = hw_acpi_build_dmar(m);
+	if (!rc)
+		rc = hw_smbios_build(m);
 	if (rc)
 		snprintf(err, errlen, "out of memory");
 	return rc;

@@ -9,7 +9,7 @@
 
 #include <pthread.h>
 
-#include "iface/acpi.h"
+#include "iface/firmware.h"
 #include "iface/mem.h"
 #include "iface/pci.h"
 #include "iface/vtd.h"
@@ -33,6 +33,8 @@ struct hw_machine {
 	unsigned nr_units;
 	void *dmar;                       /* the ACPI DMAR table (acpi_dmar.c) */
 	size_t dmar_len;
+	void *smbios;                     /* the SMBIOS structure table (smbios.c) */
+	size_t smbios_len;
 
 	pthread_mutex_t ctx_lock;         /* DMA contexts, for statistics */
 	struct list_node dma_ctxs;
@@ -67,8 +69,9 @@ struct hw_pci_function *hw_pci_function_by_name(struct hw_machine *m, const char
 void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *utlb, uint64_t *iotlb,
 			     uint64_t *walks);
 
-/* acpi_dmar.c */
+/* acpi_dmar.c, smbios.c: the firmware tables, built by finalize. */
 int hw_acpi_build_dmar(struct hw_machine *m);
+int hw_smbios_build(struct hw_machine *m);
 
 /* Register base addresses of the units: one page each, where Intel
  * platforms put them. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <uiommu/hw/acpi_dmar.h>
+#include <uiommu/hw/smbios.h>
 
 #include "harness.h"
 #include "hw/topology.h"
@@ -302,6 +303,64 @@ static void test_dmar_table(void **s)
 	uiommu_host_free(h);
 }
 
+/* The type 41 entries of a host's SMBIOS table: (bus, devfn, label). */
+static unsigned smbios_labels(struct uiommu_host *h, uint16_t *rid, char (*label)[32],
+			      unsigned max)
+{
+	const uint8_t *t;
+	size_t len;
+	assert_int_equal(hw_smbios_get_table(h->m, (const void **)&t, &len), 0);
+	const uint8_t *p = t, *end = t + len;
+	unsigned n = 0;
+	while (p + sizeof(struct smbios_header) <= end) {
+		struct smbios_header hd;
+		memcpy(&hd, p, sizeof(hd));
+		if (hd.type == SMBIOS_TYPE_END_OF_TABLE)
+			return n;
+		assert_int_equal(hd.type, SMBIOS_TYPE_ONBOARD_DEV_EXT);
+		struct smbios_onboard_dev_ext e;
+		memcpy(&e, p, sizeof(e));
+		const char *str = (const char *)p + hd.length;
+		assert_int_equal(e.designation, 1);
+		assert_true(n < max);
+		rid[n] = PCI_RID(e.bus, e.devfn);
+		snprintf(label[n], 32, "%s", str);
+		n++;
+		p = (const uint8_t *)str + strlen(str) + 2;
+	}
+	fail_msg("no end-of-table structure");
+	return 0;
+}
+
+/* Device names reach software as firmware labels: an SMBIOS type 41
+ * entry per function the topology names (a BDF-named one has none). */
+static void test_smbios_labels(void **s)
+{
+	(void)s;
+	struct uiommu_host *h;
+	uint16_t rid[16];
+	char label[16][32];
+	assert_int_equal(uiommu_host_new(NULL, &h, NULL, 0), 0);
+	unsigned n = smbios_labels(h, rid, label, 16);
+	assert_int_equal(n, 12); /* every function of the built-in host is named */
+	unsigned i = 0;
+	while (i < n && rid[i] != 0x0100)
+		i++;
+	assert_true(i < n);
+	assert_string_equal(label[i], "dsa0");
+	uiommu_host_free(h);
+
+	struct uiommu_host_opts o = { .topology_json =
+		"{\"devices\":[{\"bdf\":\"00:01.0\",\"type\":\"rc_endpoint\"},"
+		"{\"bdf\":\"00:02.0\",\"type\":\"rc_endpoint\",\"name\":\"named\"}]}" };
+	assert_int_equal(uiommu_host_new(&o, &h, NULL, 0), 0);
+	n = smbios_labels(h, rid, label, 16);
+	assert_int_equal(n, 1);
+	assert_int_equal(rid[0], 0x0010);
+	assert_string_equal(label[0], "named");
+	uiommu_host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_syntax_errors), cmocka_unit_test(test_field_errors),
 		cmocka_unit_test(test_files),        cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_mutations),    cmocka_unit_test(test_dmar_table),
+		cmocka_unit_test(test_smbios_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
