@@ -25,8 +25,9 @@
 
 #include "bench.h"
 #include "base/device.h"
+#include "host/host.h"
 #include "hw/dev/dsa/dsa.h"
-#include "hw/pci/pci.h"
+#include "hw/machine.h"
 
 #define BUF (16u << 20)          /* each of source and destination */
 #define CHUNK 4096u
@@ -86,9 +87,9 @@ static void setup(struct rig *r)
 	if (uiommu_host_new(&o, &r->h, err, sizeof(err)))
 		die(err);
 	r->dev = uiommu_device_find(r->h, "dsa0");
-	if (!r->dev || !dsa_is_dsa(r->dev->pdev))
+	r->p = hw_pci_function_by_name(r->h->m, "dsa0");
+	if (!r->dev || !dsa_is_dsa(r->p))
 		die("no dsa0");
-	r->p = r->dev->pdev;
 	hw_pci_cfg_write(r->p, PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
 
 	r->src = aligned_alloc(2u << 20, BUF);

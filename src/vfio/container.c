@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "vfio.h"
-#include "../host.h"
+#include "../host/host.h"
 
 int vfio_open_container(struct uiommu_host *h)
 {

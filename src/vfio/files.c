@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "vfio.h"
-#include "../host.h"
+#include "../host/host.h"
 
-int vfio_file_install(struct vfio_host *v, enum vfio_file_type t, void *obj)
+int vfio_file_install(struct vfio_core *v, enum vfio_file_type t, void *obj)
 {
 	struct vfio_file *s = v->files;
 	unsigned i;
@@ -35,7 +35,7 @@ int vfio_file_install(struct vfio_host *v, enum vfio_file_type t, void *obj)
 	return (int)i + VFIO_FD_BASE;
 }
 
-static struct vfio_file *slot(struct vfio_host *v, int fd)
+static struct vfio_file *slot(struct vfio_core *v, int fd)
 {
 	if (fd < VFIO_FD_BASE || (unsigned)(fd - VFIO_FD_BASE) >= v->nr_files)
 		return NULL;
@@ -43,7 +43,7 @@ static struct vfio_file *slot(struct vfio_host *v, int fd)
 	return s->type == VFIO_FILE_NONE || s->closing ? NULL : s;
 }
 
-void *vfio_file_lookup(struct vfio_host *v, int fd, enum vfio_file_type t)
+void *vfio_file_lookup(struct vfio_core *v, int fd, enum vfio_file_type t)
 {
 	struct vfio_file *s = slot(v, fd);
 	return s && s->type == t ? s->obj : NULL;
@@ -81,7 +81,7 @@ static void release(struct vfio_file f)
  * caller gets a copy: the table may grow (and move) while it works. */
 static bool vfio_fget(struct uiommu_host *h, int fd, struct vfio_file *out)
 {
-	struct vfio_host *v = h ? h->vfio : NULL;
+	struct vfio_core *v = h ? h->vfio : NULL;
 	if (!v)
 		return false;
 	pthread_mutex_lock(&v->lock);
@@ -96,7 +96,7 @@ static bool vfio_fget(struct uiommu_host *h, int fd, struct vfio_file *out)
 
 static void vfio_fput(struct uiommu_host *h, int fd)
 {
-	struct vfio_host *v = h->vfio;
+	struct vfio_core *v = h->vfio;
 	pthread_mutex_lock(&v->lock);
 	struct vfio_file *s = &v->files[fd - VFIO_FD_BASE];
 	if (--s->users == 0 && s->closing) {
@@ -109,7 +109,7 @@ static void vfio_fput(struct uiommu_host *h, int fd)
 
 int vfio_close(struct uiommu_host *h, int fd)
 {
-	struct vfio_host *v = h ? h->vfio : NULL;
+	struct vfio_core *v = h ? h->vfio : NULL;
 	if (!v)
 		return -EBADF;
 	pthread_mutex_lock(&v->lock);
@@ -179,9 +179,9 @@ ssize_t vfio_pwrite(struct uiommu_host *h, int fd, const void *buf, size_t count
 
 /* ---- per host ---- */
 
-int vfio_host_init(struct uiommu_host *h)
+int vfio_core_init(struct uiommu_host *h)
 {
-	struct vfio_host *v = calloc(1, sizeof(*v));
+	struct vfio_core *v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	pthread_mutex_init(&v->lock, NULL);
@@ -192,9 +192,9 @@ int vfio_host_init(struct uiommu_host *h)
 
 /* Closes whatever the user left open, devices first so that groups and
  * containers can go (the order a process exit gives). */
-void vfio_host_fini(struct uiommu_host *h)
+void vfio_core_fini(struct uiommu_host *h)
 {
-	struct vfio_host *v = h->vfio;
+	struct vfio_core *v = h->vfio;
 	if (!v)
 		return;
 	static const enum vfio_file_type order[] = { VFIO_FILE_DEVICE, VFIO_FILE_GROUP,

@@ -15,18 +15,19 @@
 #include <uiommu/iommu.h>
 
 #include "vfio.h"
-#include "../host.h"
-#include "../base/device.h"
 #include "../base/uaccess.h"
-#include "../hw/pci/pci.h"
+#include "../host/host.h"
 #include "../iommu/group.h"
 #include "../mdev/mdev.h"
+#include "../pci/pci.h"
+#include "../util/bdf.h"
 
 static const struct vfio_device_ops *ops_for(struct device *dev)
 {
-	if (dev->bus == DEVICE_BUS_MDEV)
+	if (dev_is_mdev(dev))
 		return to_mdev_device(dev)->parent->ops->vfio_ops;
-	if (dev->bus == DEVICE_BUS_PCI && !hw_pci_kind_is_bridge(dev->pdev->kind))
+	/* vfio-pci drives type 0 (non-bridge) functions only. */
+	if (dev_is_pci(dev) && !pci_is_bridge(to_pci_dev(dev)))
 		return &vfio_pci_ops;
 	return NULL;
 }
@@ -37,11 +38,11 @@ bool vfio_group_viable(struct vfio_group *g)
 	list_for_each_entry(dev, &g->iommu_group->devices, group_node) {
 		/* Bridges may stay with their port driver (Linux allows
 		 * pcieport); any other kernel driver makes the group unsafe. */
-		if (dev->bus == DEVICE_BUS_PCI && hw_pci_kind_is_bridge(dev->pdev->kind))
+		if (dev_is_pci(dev) && pci_is_bridge(to_pci_dev(dev)))
 			continue;
 		if (dev->driver)
 			return false;
-		if (dev->bus == DEVICE_BUS_MDEV && !ops_for(dev))
+		if (dev_is_mdev(dev) && !ops_for(dev))
 			return false;
 	}
 	return true;
@@ -70,15 +71,12 @@ int vfio_open_group(struct uiommu_host *h, unsigned group_id)
 {
 	if (!h || !h->vfio)
 		return -ENODEV;
-	struct vfio_host *v = h->vfio;
-	/* mdev_lock keeps the group list and the mdevs in it still. */
-	pthread_mutex_lock(&h->mdev_lock);
+	struct vfio_core *v = h->vfio;
+	/* The mdev core's lock keeps the mdevs and their groups still. */
+	mdev_core_lock(h);
 	pthread_mutex_lock(&v->lock);
 	int rc = -ENOENT;
-	struct iommu_group *ig = NULL, *it;
-	list_for_each_entry(it, &h->groups, node)
-		if (it->id == group_id)
-			ig = it;
+	struct iommu_group *ig = iommu_group_get_by_id(h, group_id);
 	if (!ig)
 		goto out;
 	struct vfio_group *g;
@@ -108,7 +106,7 @@ int vfio_open_group(struct uiommu_host *h, unsigned group_id)
 		vd->ops = ops;
 		vd->group = g;
 		list_add_tail(&vd->group_node, &g->devices);
-		if (dev->bus == DEVICE_BUS_MDEV) {
+		if (dev_is_mdev(dev)) {
 			g->mdev_group = true;
 			mdev_mark_in_use(dev, true); /* removal waits for the group */
 		}
@@ -121,7 +119,7 @@ int vfio_open_group(struct uiommu_host *h, unsigned group_id)
 	g->refs = 1;
 out:
 	pthread_mutex_unlock(&v->lock);
-	pthread_mutex_unlock(&h->mdev_lock);
+	mdev_core_unlock(h);
 	return rc;
 }
 
@@ -174,7 +172,7 @@ static long get_status(struct vfio_group *g, unsigned long arg)
 
 static long set_container(struct vfio_group *g, unsigned long arg)
 {
-	struct vfio_host *v = g->h->vfio;
+	struct vfio_core *v = g->h->vfio;
 	int32_t cfd;
 	if (copy_from_user(&cfd, arg, sizeof(cfd)))
 		return -EFAULT;
@@ -221,14 +219,14 @@ static bool name_matches(struct device *dev, const char *name)
 {
 	if (!strcmp(dev->name, name))
 		return true;
-	if (dev->bus == DEVICE_BUS_MDEV) {
+	if (dev_is_mdev(dev)) {
 		uint8_t u[16];
 		return !mdev_uuid_parse(name, u) && !memcmp(u, to_mdev_device(dev)->uuid, 16);
 	}
 	if (!strncmp(name, "0000:", 5))
 		name += 5;
 	uint16_t rid;
-	return dev->pdev && !pci_bdf_parse(name, &rid) && rid == dev->pdev->rid;
+	return dev_is_pci(dev) && !pci_bdf_parse(name, &rid) && rid == pci_dev_id(to_pci_dev(dev));
 }
 
 static long get_device_fd(struct vfio_group *g, unsigned long arg)
@@ -264,7 +262,7 @@ static long get_device_fd(struct vfio_group *g, unsigned long arg)
 
 long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg)
 {
-	struct vfio_host *v = g->h->vfio;
+	struct vfio_core *v = g->h->vfio;
 	pthread_mutex_lock(&v->lock);
 	long rc;
 	switch (cmd) {

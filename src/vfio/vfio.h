@@ -89,7 +89,7 @@ struct vfio_file {
 	unsigned users;              /* calls in progress (fget) */
 	bool closing;                /* closed; the last call releases it */
 };
-struct vfio_host {
+struct vfio_core {
 	pthread_mutex_t lock;        /* the table, groups, object lifetimes */
 	struct vfio_file *files;
 	unsigned nr_files;
@@ -98,10 +98,10 @@ struct vfio_host {
 
 /* files.c; v->lock held by the caller. */
 #define VFIO_FD_BASE 3
-int vfio_file_install(struct vfio_host *v, enum vfio_file_type t, void *obj);
-void *vfio_file_lookup(struct vfio_host *v, int fd, enum vfio_file_type t);
-int vfio_host_init(struct uiommu_host *h);
-void vfio_host_fini(struct uiommu_host *h);
+int vfio_file_install(struct vfio_core *v, enum vfio_file_type t, void *obj);
+void *vfio_file_lookup(struct vfio_core *v, int fd, enum vfio_file_type t);
+int vfio_core_init(struct uiommu_host *h);
+void vfio_core_fini(struct uiommu_host *h);
 
 /* container.c */
 void vfio_container_put(struct vfio_container *c);   /* v->lock held */

@@ -26,9 +26,8 @@
 #include <uiommu/iommu.h>
 
 #include "vfio.h"
-#include "../host.h"
-#include "../base/device.h"
 #include "../base/uaccess.h"
+#include "../host/host.h"
 #include "../iommu/group.h"
 #include "../iommu/iommu.h"
 #include "../mdev/mdev.h"

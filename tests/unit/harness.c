@@ -7,7 +7,7 @@
 #include <uiommu/iommu.h>
 
 #include "harness.h"
-#include "base/device.h"
+#include "pci/pci.h"
 #include "util/compiler.h"
 
 static void on_irq(struct vtd_unit *u, enum vtd_irq irq, void *opaque)
@@ -409,9 +409,18 @@ struct device *th_device(struct uiommu_host *h, const char *name)
 	if (!d)
 		fail_msg("no device %s", name);
 	assert_int_equal(
-		hw_pci_cfg_write(d->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY),
+		hw_pci_cfg_write(th_fn(d), PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY),
 		0);
 	return d;
+}
+
+struct hw_pci_function *th_fn(struct device *d)
+{
+	assert_true(dev_is_pci(d));
+	struct hw_pci_function *f =
+		hw_pci_function_by_rid(d->host->m, pci_dev_id(to_pci_dev(d)));
+	assert_non_null(f);
+	return f;
 }
 
 uint8_t *th_alloc_page(void)
@@ -429,8 +438,8 @@ int th_kdma(struct device *d, uint32_t pasid, uint64_t iova, void *buf, size_t l
 	struct pci_dma_result dummy;
 	if (!res)
 		res = &dummy;
-	return write ? pci_dma_write(NULL, d->pdev, &a, iova, buf, len, res) :
-		       pci_dma_read(NULL, d->pdev, &a, iova, buf, len, res);
+	return write ? pci_dma_write(NULL, th_fn(d), &a, iova, buf, len, res) :
+		       pci_dma_read(NULL, th_fn(d), &a, iova, buf, len, res);
 }
 
 void th_dma_lands(struct device *d, uint32_t pasid, uint64_t iova, uint8_t *host,

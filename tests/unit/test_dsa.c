@@ -56,7 +56,7 @@ static void rig_init_json(struct rig *r, const char *json)
 		fail_msg("host: %s", err);
 	r->dev = uiommu_device_find(r->h, "dsa0");
 	assert_non_null(r->dev);
-	r->p = r->dev->pdev;
+	r->p = th_fn(r->dev);
 	assert_true(dsa_is_dsa(r->p));
 	hw_pci_cfg_write(r->p, PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
 	r->dom = iommu_paging_domain_alloc(r->dev);
@@ -330,7 +330,7 @@ static void test_bad_accesses(void **s)
 	assert_int_equal(dsa_portal_submit(r.p, 0, &d, DSA_ENQCMD, 1u << 20, &res), -EINVAL);
 	assert_int_equal(dsa_portal_submit(r.p, 0, NULL, DSA_MOVDIR64B, 0, &res), -EINVAL);
 	struct device *dt = uiommu_device_find(r.h, "dmatest0");
-	assert_int_equal(dsa_portal_submit(dt->pdev, 0, &d, DSA_MOVDIR64B, 0, &res), -ENODEV);
+	assert_int_equal(dsa_portal_submit(th_fn(dt), 0, &d, DSA_MOVDIR64B, 0, &res), -ENODEV);
 	/* No SWERR for any of them. */
 	assert_int_equal(swerr(&r, 0), 0);
 	rig_fini(&r);

@@ -3,17 +3,25 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <uiommu/iommu.h>
 #include <uiommu/mdev.h>
 
 #include "cli.h"
-#include "host.h"
-#include "base/device.h"
+#include "host/host.h"
 #include "hw/machine.h"
 #include "iommu/group.h"
+#include "pci/pci.h"
 
-static int group_id(const struct hw_pci_function *p)
+/* The kernel's device for an emulated function: the one at its BDF. */
+static struct device *kdev(struct uiommu_host *h, const struct hw_pci_function *p)
 {
-	const struct device *d = p->driver_data;
+	char b[8];
+	return uiommu_device_find(h, pci_bdf_str(p->rid, b));
+}
+
+static int group_id(struct uiommu_host *h, const struct hw_pci_function *p)
+{
+	const struct device *d = kdev(h, p);
 	return d && d->group ? (int)d->group->id : -1;
 }
 
@@ -47,14 +55,14 @@ static void caps_text(const struct hw_pci_function *p, char *buf, size_t len)
 		buf[n - 1] = 0;
 }
 
-static void tree(const struct hw_pci_bus *bus, const char *prefix)
+static void tree(struct uiommu_host *h, const struct hw_pci_bus *bus, const char *prefix)
 {
 	const struct hw_pci_function *p;
 	list_for_each_entry(p, &bus->devices, bus_node) {
 		bool last = p->bus_node.next == &bus->devices;
 		char caps[128], bdf[8], gid[24];
 		caps_text(p, caps, sizeof(caps));
-		int g = group_id(p);
+		int g = group_id(h, p);
 		if (g >= 0)
 			snprintf(gid, sizeof(gid), "group %d", g);
 		else
@@ -72,7 +80,7 @@ static void tree(const struct hw_pci_bus *bus, const char *prefix)
 		if (p->subordinate) {
 			char sub[64];
 			snprintf(sub, sizeof(sub), "%s%s", prefix, bus->self ? (last ? "  " : "│ ") : "");
-			tree(p->subordinate, sub);
+			tree(h, p->subordinate, sub);
 		}
 	}
 }
@@ -97,42 +105,72 @@ static void units_text(struct hw_machine *m)
 	}
 }
 
+static int print_member(struct device *d, void *data)
+{
+	char b[8];
+	(void)data;
+	if (dev_is_pci(d))
+		printf(" %s(%s)", d->name, pci_name(to_pci_dev(d), b));
+	else
+		printf(" %s(mdev)", d->name);
+	return 0;
+}
+
+static int print_group(struct iommu_group *g, void *data)
+{
+	printf("iommu group %u:", g->id);
+	iommu_group_for_each_dev(g, data, print_member);
+	printf("\n");
+	return 0;
+}
+
 static void groups_text(struct uiommu_host *h)
 {
-	struct iommu_group *g;
-	list_for_each_entry(g, &h->groups, node) {
-		printf("iommu group %u:", g->id);
-		struct device *d;
-		list_for_each_entry(d, &g->devices, group_node) {
-			char b[8];
-			if (d->pdev)
-				printf(" %s(%s)", d->name, pci_bdf_str(d->pdev->rid, b));
-			else
-				printf(" %s(mdev)", d->name);
-		}
-		printf("\n");
-	}
+	iommu_for_each_group(h, NULL, print_group);
 }
 
 /* Which kernel drivers took which functions, and the mdev types their
  * parents offer (mdev_supported_types in sysfs). */
+static int print_driver(struct device *d, void *data)
+{
+	bool *any = data;
+	if (!d->driver)
+		return 0;
+	printf("%s %s", *any ? "," : "\nkernel drivers:", d->name);
+	printf(" -> %s", d->driver->name);
+	*any = true;
+	return 0;
+}
+
 static void drivers_text(struct uiommu_host *h)
 {
-	struct device *d;
 	bool any = false;
-	list_for_each_entry(d, &h->devices, node) {
-		if (!d->driver)
-			continue;
-		printf("%s %s", any ? "," : "\nkernel drivers:", d->name);
-		printf(" -> %s", d->driver);
-		any = true;
-	}
+	bus_for_each_dev(h, NULL, &any, print_driver);
 	printf("%s", any ? "  (every other function is free for VFIO)\n" : "");
 	struct uiommu_mdev_type_info t[16];
 	int n = uiommu_mdev_types(h, t, 16);
 	for (int i = 0; i < n && i < 16; i++)
 		printf("%s%s:%s  %u available  %s\n", i ? "  " : "mdev types:\n  ", t[i].parent,
 		       t[i].name, t[i].available, t[i].description);
+}
+
+static int json_member(struct device *d, void *data)
+{
+	bool *first = data;
+	char b[8];
+	printf("%s\"%s\"", *first ? "" : ",", dev_is_pci(d) ? pci_name(to_pci_dev(d), b) : d->name);
+	*first = false;
+	return 0;
+}
+
+static int json_group(struct iommu_group *g, void *data)
+{
+	bool *first = data, f2 = true;
+	printf("%s{\"id\":%u,\"devices\":[", *first ? "" : ",", g->id);
+	iommu_group_for_each_dev(g, &f2, json_member);
+	printf("]}");
+	*first = false;
+	return 0;
 }
 
 static void json_out(struct uiommu_host *h)
@@ -168,8 +206,8 @@ static void json_out(struct uiommu_host *h)
 		else
 			printf("null");
 		printf(",\"group\":");
-		if (group_id(p) >= 0)
-			printf("%d", group_id(p));
+		if (group_id(h, p) >= 0)
+			printf("%d", group_id(h, p));
 		else
 			printf("null");
 		printf(",\"unit\":");
@@ -177,10 +215,10 @@ static void json_out(struct uiommu_host *h)
 			json_str(stdout, p->unit->name);
 		else
 			printf("null");
-		struct device *dv = p->driver_data;
+		struct device *dv = kdev(h, p);
 		printf(",\"driver\":");
 		if (dv && dv->driver)
-			json_str(stdout, dv->driver);
+			json_str(stdout, dv->driver->name);
 		else
 			printf("null");
 		printf(",\"requester_id\":\"%s\",\"acs\":%s,\"multifunction\":%s,\"pasid_bits\":%u,"
@@ -192,23 +230,8 @@ static void json_out(struct uiommu_host *h)
 		first = false;
 	}
 	printf("],\"groups\":[");
-	struct iommu_group *g;
-	first = true;
-	list_for_each_entry(g, &h->groups, node) {
-		printf("%s{\"id\":%u,\"devices\":[", first ? "" : ",", g->id);
-		struct device *d;
-		bool f2 = true;
-		list_for_each_entry(d, &g->devices, group_node) {
-			char b[8];
-			if (d->pdev)
-				printf("%s\"%s\"", f2 ? "" : ",", pci_bdf_str(d->pdev->rid, b));
-			else
-				printf("%s\"%s\"", f2 ? "" : ",", d->name);
-			f2 = false;
-		}
-		printf("]}");
-		first = false;
-	}
+	bool firstg = true;
+	iommu_for_each_group(h, &firstg, json_group);
 	printf("],\"mdev_types\":[");
 	struct uiommu_mdev_type_info t[16];
 	int n = uiommu_mdev_types(h, t, 16);
@@ -253,7 +276,7 @@ int cmd_topology(struct cli *c, int argc, char **argv)
 	} else {
 		units_text(h->m);
 		printf("\n");
-		tree(h->m->root_bus, "");
+		tree(h, h->m->root_bus, "");
 		printf("\n");
 		groups_text(h);
 		drivers_text(h);

@@ -14,9 +14,8 @@
 
 #include "cli.h"
 #include "demo.h"
-#include "host.h"
-#include "base/device.h"
 #include "hw/machine.h"
+#include "iommu/iommu.h"
 
 #define SRC_IOVA 0x100000ull
 #define DST_IOVA 0x200000ull
@@ -51,11 +50,11 @@ static int on_fault(struct iommu_domain *d, struct device *dev, uint64_t iova, i
 int demo_pci(struct uiommu_host *h, struct demo_out *o)
 {
 	struct device *dev = uiommu_device_find(h, "dmatest0");
-	if (!dev || !dev->pdev || !dev->pdev->model) {
+	struct hw_pci_function *p = cli_hw_function(h, dev);
+	if (!p || !p->model) {
 		fprintf(stderr, "uiommu demo: this topology has no dmatest0 engine\n");
 		return 1;
 	}
-	struct hw_pci_function *p = dev->pdev;
 	char bdf[8];
 	demo_say(o, "host", "%s: dmatest engine at %s, IOMMU group %u, unit %s", dev->name,
 		 pci_bdf_str(p->rid, bdf), iommu_group_id(iommu_group_get(dev)),
@@ -94,11 +93,11 @@ int demo_pci(struct uiommu_host *h, struct demo_out *o)
 		 (st >> 32) == DMATEST_ERR_WRITE ? "write blocked by the IOMMU" : "other",
 		 (unsigned long long)reg(p, DMATEST_REG_FAULT));
 
-	if (h->nr_faults) {
-		struct host_fault *f = &h->fault_log[(h->fault_head - 1) % HOST_FAULT_LOG];
+	struct iommu_fault_record f;
+	if (iommu_fault_last(h, &f)) {
 		demo_say(o, "iommu", "fault record: source %s, %s of 0x%llx, reason 0x%02x (%s)",
-			 pci_bdf_str(p->dma_sid, bdf), f->write ? "write" : "read",
-			 (unsigned long long)f->addr, f->reason, vtd_fault_reason_str(f->reason));
+			 pci_bdf_str(p->dma_sid, bdf), f.write ? "write" : "read",
+			 (unsigned long long)f.addr, f.reason, vtd_fault_reason_str(f.reason));
 	}
 	struct vtd_stats s;
 	vtd_stats_get(p->unit, &s);

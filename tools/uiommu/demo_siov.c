@@ -370,7 +370,8 @@ static void progress(struct tenant *t, double elapsed, const struct vtd_stats *s
 int demo_siov(struct uiommu_host *h, struct demo_out *o, double seconds)
 {
 	struct device *dsa = uiommu_device_find(h, "dsa0");
-	if (!dsa || !dsa->driver) {
+	struct hw_pci_function *dsa_fn = cli_hw_function(h, dsa);
+	if (!dsa || !dsa->driver || !dsa_fn) {
 		fprintf(stderr, "uiommu demo: this host has no DSA (dsa0) bound to idxd; "
 				"the siov scenario needs one (see docs/topology.md)\n");
 		return 1;
@@ -387,7 +388,7 @@ int demo_siov(struct uiommu_host *h, struct demo_out *o, double seconds)
 	}
 	char bdf[8];
 	demo_say(o, "host", "dsa0 at %s, driven by %s: aux mode %s, mdev type %s \"%s\", %u available",
-		 pci_bdf_str(dsa->pdev->rid, bdf), dsa->driver,
+		 pci_bdf_str(dsa_fn->rid, bdf), dsa->driver->name,
 		 iommu_dev_feature_enabled(dsa, IOMMU_DEV_FEAT_AUX) ? "on" : "off", ty->name,
 		 ty->description, ty->available);
 
@@ -413,7 +414,7 @@ int demo_siov(struct uiommu_host *h, struct demo_out *o, double seconds)
 	demo_say(o, "host", "three tenants run MEMMOVE and CRC-32C descriptors for %.1f s, "
 			    "each result checked by the CPU", seconds);
 	struct vtd_stats s0, s1;
-	vtd_stats_get(dsa->pdev->unit, &s0);
+	vtd_stats_get(dsa_fn->unit, &s0);
 	atomic_store(&stop, 0);
 	double t0 = now_s();
 	for (int i = 0; i < NR_TENANTS; i++)
@@ -422,17 +423,17 @@ int demo_siov(struct uiommu_host *h, struct demo_out *o, double seconds)
 	while (now_s() - t0 < seconds) {
 		usleep(100000);
 		if (live)
-			progress(t, now_s() - t0, &s0, dsa->pdev);
+			progress(t, now_s() - t0, &s0, dsa_fn);
 	}
 	atomic_store(&stop, 1);
 	for (int i = 0; i < NR_TENANTS; i++)
 		pthread_join(t[i].thread, NULL);
 	double elapsed = now_s() - t0;
 	if (live) {
-		progress(t, elapsed, &s0, dsa->pdev);
+		progress(t, elapsed, &s0, dsa_fn);
 		printf("\n");
 	}
-	vtd_stats_get(dsa->pdev->unit, &s1);
+	vtd_stats_get(dsa_fn->unit, &s1);
 	uint64_t bad = 0;
 	for (int i = 0; i < NR_TENANTS; i++) {
 		bad += t[i].bad;

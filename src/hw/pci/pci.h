@@ -106,7 +106,6 @@ struct hw_pci_function {
 
 	const struct hw_pci_function_ops *ops;
 	void *model;                   /* device model state */
-	void *driver_data;             /* kernel-side owner; hw never reads it */
 
 	struct list_node bus_node;
 	struct list_node node;         /* hw_machine.devices, in BDF order */
