@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Host assembly, the roof: a host is brought up bottom-up from its
- * topology - the machine, the kernel's PCI view, the IOMMU core, the
- * IOMMU drivers, the mdev core, the device drivers, VFIO, the file
- * layer - and taken down top-down. Each step is one layer's init; no
- * layer brings up another.
+ * topology - the machine, the file layer (the VFS the others register
+ * device nodes with), the kernel's PCI view, the IOMMU core, the IOMMU
+ * drivers, the mdev core, VFIO, the device drivers - and taken down
+ * top-down, after what clients left open is closed. Each step is one
+ * layer's init; no layer brings up another.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +55,9 @@ static int kernel_up(struct uiommu_host *h, const struct uiommu_host_opts *opts,
 		     size_t errlen)
 {
 	int rc;
+	/* The file layer first: the layers above register their device
+	 * nodes with it as they come up. (mm: pins and accounting, come up
+	 * next.) */
 	if ((rc = files_host_init(h)) || (rc = pci_scan_host_bridge(h, h->m)) ||
 	    (rc = iommu_core_init(h, opts->default_identity))) {
 		snprintf(err, errlen, "out of memory");
@@ -65,19 +69,17 @@ static int kernel_up(struct uiommu_host *h, const struct uiommu_host_opts *opts,
 		snprintf(err, errlen, "IOMMU driver: %s", strerror(-rc));
 		return rc;
 	}
-	if ((rc = mdev_core_init(h))) {
+	if ((rc = mdev_core_init(h)) || (rc = vfio_core_init(h))) {
 		snprintf(err, errlen, "out of memory");
 		return rc;
 	}
+	/* Device drivers use VFIO's device interface (the mdev parents are
+	 * VFIO device drivers), so they come up after it. */
 	if (!opts->bare && !opts->no_drivers && (rc = device_drivers_init(h))) {
 		snprintf(err, errlen, "drivers: %s", strerror(-rc));
 		return rc;
 	}
-	if ((rc = vfio_core_init(h))) {
-		snprintf(err, errlen, "out of memory");
-		return rc;
-	}
-	/* Later layers (mm, iommufd, shim) come up here. */
+	/* (iommufd, then the shim, come up here.) */
 	return 0;
 }
 
@@ -122,10 +124,14 @@ void uiommu_host_free(struct uiommu_host *h)
 {
 	if (!h)
 		return;
-	/* Top-down. What a client left open goes first, as on process exit. */
+	/* What clients left open goes first, as on process exit: their
+	 * descriptors and mappings (the file layer), their VFIO handles. */
 	files_host_fini(h);
-	vfio_core_fini(h);
+	vfio_close_all(h);
+	/* Then the layers, top-down. (shim, iommufd, then mm after the PCI
+	 * view, go down in their places.) */
 	device_drivers_fini(h);
+	vfio_core_fini(h);
 	mdev_core_fini(h);
 	intel_iommu_exit(h);
 	iommu_core_fini(h);

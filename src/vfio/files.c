@@ -192,7 +192,7 @@ int vfio_core_init(struct uiommu_host *h)
 
 /* Closes whatever the user left open, devices first so that groups and
  * containers can go (the order a process exit gives). */
-void vfio_core_fini(struct uiommu_host *h)
+void vfio_close_all(struct uiommu_host *h)
 {
 	struct vfio_core *v = h->vfio;
 	if (!v)
@@ -211,6 +211,14 @@ void vfio_core_fini(struct uiommu_host *h)
 		}
 	}
 	pthread_mutex_unlock(&v->lock);
+}
+
+void vfio_core_fini(struct uiommu_host *h)
+{
+	struct vfio_core *v = h->vfio;
+	if (!v)
+		return;
+	vfio_close_all(h);
 	free(v->files);
 	pthread_mutex_destroy(&v->lock);
 	free(v);

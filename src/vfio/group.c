@@ -32,20 +32,19 @@ static const struct vfio_device_ops *ops_for(struct device *dev)
 	return NULL;
 }
 
+/* Bridges may stay with their port driver (Linux allows pcieport); any
+ * other kernel driver makes the group unsafe. */
+static int unsafe_member(struct device *dev, void *data)
+{
+	(void)data;
+	if (dev_is_pci(dev) && pci_is_bridge(to_pci_dev(dev)))
+		return 0;
+	return dev->driver || (dev_is_mdev(dev) && !ops_for(dev));
+}
+
 bool vfio_group_viable(struct vfio_group *g)
 {
-	struct device *dev;
-	list_for_each_entry(dev, &g->iommu_group->devices, group_node) {
-		/* Bridges may stay with their port driver (Linux allows
-		 * pcieport); any other kernel driver makes the group unsafe. */
-		if (dev_is_pci(dev) && pci_is_bridge(to_pci_dev(dev)))
-			continue;
-		if (dev->driver)
-			return false;
-		if (dev_is_mdev(dev) && !ops_for(dev))
-			return false;
-	}
-	return true;
+	return !iommu_group_for_each_dev(g->iommu_group, NULL, unsafe_member);
 }
 
 static void mdev_mark_in_use(struct device *dev, bool in_use)
@@ -65,6 +64,27 @@ static void group_free(struct vfio_group *g)
 	}
 	list_del(&g->node);
 	free(g);
+}
+
+/* A VFIO device for each member a VFIO driver serves. */
+static int add_vfio_device(struct device *dev, void *data)
+{
+	struct vfio_group *g = data;
+	const struct vfio_device_ops *ops = ops_for(dev);
+	if (!ops)
+		return 0;
+	struct vfio_device *vd = calloc(1, sizeof(*vd));
+	if (!vd)
+		return -ENOMEM;
+	vd->dev = dev;
+	vd->ops = ops;
+	vd->group = g;
+	list_add_tail(&vd->group_node, &g->devices);
+	if (dev_is_mdev(dev)) {
+		g->mdev_group = true;
+		mdev_mark_in_use(dev, true); /* removal waits for the group */
+	}
+	return 0;
 }
 
 int vfio_open_group(struct uiommu_host *h, unsigned group_id)
@@ -92,24 +112,9 @@ int vfio_open_group(struct uiommu_host *h, unsigned group_id)
 	g->iommu_group = ig;
 	list_init(&g->devices);
 	list_add_tail(&g->node, &v->groups);
-	struct device *dev;
-	list_for_each_entry(dev, &ig->devices, group_node) {
-		const struct vfio_device_ops *ops = ops_for(dev);
-		if (!ops)
-			continue;
-		struct vfio_device *vd = calloc(1, sizeof(*vd));
-		if (!vd) {
-			group_free(g);
-			goto out;
-		}
-		vd->dev = dev;
-		vd->ops = ops;
-		vd->group = g;
-		list_add_tail(&vd->group_node, &g->devices);
-		if (dev_is_mdev(dev)) {
-			g->mdev_group = true;
-			mdev_mark_in_use(dev, true); /* removal waits for the group */
-		}
+	if (iommu_group_for_each_dev(ig, g, add_vfio_device)) {
+		group_free(g);
+		goto out;
 	}
 	rc = vfio_file_install(v, VFIO_FILE_GROUP, g);
 	if (rc < 0) {

@@ -69,7 +69,7 @@ struct vfio_group {
 	unsigned opened_devices;
 	struct list_node devices;    /* vfio_device.group_node */
 	struct list_node container_node;
-	struct list_node node;       /* vfio_host.groups */
+	struct list_node node;       /* vfio_core.groups */
 };
 
 struct vfio_container {
@@ -80,7 +80,7 @@ struct vfio_container {
 	struct vfio_iommu *iommu;    /* after VFIO_SET_IOMMU */
 };
 
-/* Per-host VFIO state: the handle table standing in for file
+/* VFIO's state on a host: the handle table standing in for file
  * descriptors, and the open groups. */
 enum vfio_file_type { VFIO_FILE_NONE, VFIO_FILE_CONTAINER, VFIO_FILE_GROUP, VFIO_FILE_DEVICE };
 struct vfio_file {
@@ -101,6 +101,9 @@ struct vfio_core {
 int vfio_file_install(struct vfio_core *v, enum vfio_file_type t, void *obj);
 void *vfio_file_lookup(struct vfio_core *v, int fd, enum vfio_file_type t);
 int vfio_core_init(struct uiommu_host *h);
+/* What users left open goes, as on process exit: before the drivers of
+ * the devices behind it go. */
+void vfio_close_all(struct uiommu_host *h);
 void vfio_core_fini(struct uiommu_host *h);
 
 /* container.c */
@@ -116,7 +119,7 @@ long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg
 long vfio_device_ioctl(struct vfio_device *d, unsigned long cmd, unsigned long arg);
 ssize_t vfio_device_rw(struct vfio_device *d, void *buf, size_t count, uint64_t off, bool write);
 
-/* vfio_iommu_type1.c */
+/* vfio_iommu_type1.c and type1_*.c (type1.h) */
 struct vfio_iommu *vfio_iommu_type1_open(struct uiommu_host *h, unsigned long type, int *err);
 void vfio_iommu_type1_release(struct vfio_iommu *iommu);
 int vfio_iommu_type1_attach_group(struct vfio_iommu *iommu, struct vfio_group *g);

@@ -32,12 +32,11 @@ static void caps_text(const struct hw_pci_function *p, char *buf, size_t len)
 #define ADD(...) n += (size_t)snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__)
 	if (p->ecap_acs)
 		ADD("ACS ");
-	if (p->ecap_pasid)
-		ADD("PASID:%u%s%s ", hw_pci_pasid_width(p),
-		    hw_pci_cfg_get16(p, p->ecap_pasid + PCI_PASID_CAP) & PCI_PASID_CAP_PRIV
-			    ? "+priv"
-			    : "",
+	if (p->ecap_pasid) {
+		bool priv = hw_pci_cfg_get16(p, p->ecap_pasid + PCI_PASID_CAP) & PCI_PASID_CAP_PRIV;
+		ADD("PASID:%u%s%s ", hw_pci_pasid_width(p), priv ? "+priv" : "",
 		    hw_pci_pasid_enabled(p) ? "(on)" : "");
+	}
 	if (p->ecap_ats)
 		ADD("ATS%s ", hw_pci_ats_enabled(p) ? "(on)" : "");
 	if (p->ecap_pri)
