@@ -118,12 +118,24 @@ static bool group_has_aux(struct iommu_group *g)
 
 /* ---- attaching groups and devices ---- */
 
+/* A domain is made by one driver and serves only devices it serves. */
+static bool domain_fits(struct iommu_domain *domain, struct iommu_group *g)
+{
+	if (domain->host != g->host)
+		return false; /* another machine's domain: its flushes never reach here */
+	struct device *dev;
+	list_for_each_entry(dev, &g->devices, group_node)
+		if (dev->iommu && domain->owner && dev->iommu->ops != domain->owner)
+			return false;
+	return true;
+}
+
 int iommu_attach_group(struct iommu_domain *domain, struct iommu_group *group)
 {
 	if (!domain || !iommu_group_translated(group))
 		return -ENODEV;
-	if (domain->host != group->host)
-		return -EINVAL; /* another machine's domain: its flushes never reach here */
+	if (!domain_fits(domain, group))
+		return -EINVAL;
 	if (domain->type == IOMMU_DOMAIN_NESTED ? false : !domain->ops->attach_dev)
 		return -ENODEV;
 	pthread_mutex_lock(&group->lock);
@@ -180,7 +192,7 @@ int iommu_group_replace_domain(struct iommu_group *group, struct iommu_domain *d
 {
 	if (!iommu_group_translated(group) || !domain)
 		return -ENODEV;
-	if (domain->host != group->host)
+	if (!domain_fits(domain, group))
 		return -EINVAL;
 	pthread_mutex_lock(&group->lock);
 	int rc = group->owner_cnt ? iommu_group_set_domain_locked(group, domain) : -EPERM;
@@ -236,7 +248,7 @@ int iommu_attach_group_owned(struct iommu_domain *domain, struct iommu_group *gr
 {
 	if (!iommu_group_translated(group) || !domain)
 		return -ENODEV;
-	if (domain->host != group->host)
+	if (!domain_fits(domain, group))
 		return -EINVAL;
 	pthread_mutex_lock(&group->lock);
 	int rc = !group->owner_cnt ? -EPERM :
