@@ -19,6 +19,7 @@ const struct bus_type platform_bus_type = { .name = "platform" };
 void device_initialize(struct device *dev, struct uiommu_host *h, const struct bus_type *bus,
 		       const char *name)
 {
+	memset(dev, 0, sizeof(*dev));
 	dev->host = h;
 	dev->bus = bus;
 	snprintf(dev->name, sizeof(dev->name), "%s", name ? name : "");

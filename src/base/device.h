@@ -45,7 +45,7 @@ struct device {
 	bool added;
 };
 
-/* Fill in a device before device_add(). */
+/* Fill in a device before device_add() (its struct device is cleared). */
 void device_initialize(struct device *dev, struct uiommu_host *h, const struct bus_type *bus,
 		       const char *name);
 /* List the device on its host and tell the notifiers (0, or the first
