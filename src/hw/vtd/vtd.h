@@ -218,7 +218,6 @@ struct vtd_unit {
 	unsigned index;
 	char name[16];
 	struct vtd_config cfg;
-	uint64_t reg_base;          /* where the DMAR table says its registers are */
 	uint64_t cap, ecap;
 	unsigned haw;               /* host address width */
 	bool include_all;           /* DRHD INCLUDE_PCI_ALL */
@@ -275,6 +274,8 @@ struct vtd_unit {
 		/* Folded in from retired micro-TLBs. */
 		atomic_ullong utlb_hits, iotlb_hits, fast_walks;
 	} st;
+
+	uint64_t reg_base;          /* where the DMAR table says its registers are */
 };
 
 /* unit.c */
