@@ -67,7 +67,9 @@ struct pci_dev {
 	struct list_node node;         /* pci_host_bridge.devices, in BDF order */
 };
 
-/* The kernel's PCI state of a host: segment 0 behind one host bridge. */
+/* The kernel's PCI state of a host: segment 0 behind one host bridge.
+ * Buses and functions are found once, at bring-up, and stay until the
+ * host goes: lookups take no lock. */
 struct pci_host_bridge {
 	struct uiommu_host *host;
 	struct hw_machine *m;          /* the ECAM window and BARs (hw/iface/pci.h) */

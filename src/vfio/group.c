@@ -26,8 +26,10 @@ static const struct vfio_device_ops *ops_for(struct device *dev)
 {
 	if (dev_is_mdev(dev))
 		return to_mdev_device(dev)->parent->ops->vfio_ops;
-	/* vfio-pci drives type 0 (non-bridge) functions only. */
-	if (dev_is_pci(dev) && !pci_is_bridge(to_pci_dev(dev)))
+	/* vfio-pci takes any function its ID table matches, and drives type
+	 * 0 (non-bridge) functions only, as Linux's refuses other headers. */
+	if (dev_is_pci(dev) && pci_match_id(vfio_pci_ids, to_pci_dev(dev)) &&
+	    !pci_is_bridge(to_pci_dev(dev)))
 		return &vfio_pci_ops;
 	return NULL;
 }

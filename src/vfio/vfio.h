@@ -20,6 +20,7 @@
 
 #include <uiommu/vfio.h>
 
+#include "../pci/pci.h"
 #include "../util/list.h"
 
 struct uiommu_host;
@@ -143,6 +144,7 @@ void vfio_unpin_pages(struct vfio_device *vdev, uint64_t iova, int npage);
  * vfio-pci layout shared by devices that present themselves as PCI
  * functions (mdevs): regions BAR0-5, ROM, config, VGA; IRQ indexes. */
 extern const struct vfio_device_ops vfio_pci_ops;
+extern const struct pci_device_id vfio_pci_ids[];
 void vfio_pci_info(struct vfio_device *vd, uint32_t *flags, uint32_t *nr_regions,
 		   uint32_t *nr_irqs);
 /* Region `index` of a device with these BAR and config sizes (0: a hole). */

@@ -181,6 +181,13 @@ static void close_dev(struct vfio_device *vd)
 	pci_clear_master(pdev(vd));
 }
 
+/* Any vendor, any device: which functions go to VFIO is the user's
+ * choice (driver_override in Linux), not vfio-pci's. */
+const struct pci_device_id vfio_pci_ids[] = {
+	{ PCI_ANY_ID, PCI_ANY_ID },
+	{ 0 },
+};
+
 const struct vfio_device_ops vfio_pci_ops = {
 	.name = "vfio-pci",
 	.close = close_dev,
