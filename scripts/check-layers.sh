@@ -7,10 +7,14 @@
 #     (public register layouts are <uiommu/hw/*.h>);
 #  2. every include goes to the same floor or one below it, never up -
 #     so no call can run upwards but through a registered callback;
-#  3. the graph of floors has no cycle (tsort finds none).
-# Usage: check-layers.sh [source root]; exits non-zero and says why.
+#  3. the graph of floors has no cycle (tsort finds none);
+#  4. given a build directory, on the objects: no function calls one
+#     defined on a floor above its own (nm), whatever header declared it.
+# Usage: check-layers.sh [source root [build dir]]; exits non-zero and
+# says why.
 set -eu
 root=$(cd "${1:-$(dirname "$0")/..}" && pwd)
+build=${2:-}
 cd "$root"
 
 # A file's floor, by where it lives.
@@ -88,6 +92,43 @@ if ! sort -u "$edges" | tsort >/dev/null 2>"$edges.err"; then
 	errors=$((errors + 1))
 fi
 rm -f "$edges.err"
+
+# A library object's floor, from the name Meson gives it (its path under
+# src/ with '/' as '_').
+obj_floor() {
+	case $1 in
+	util_*) echo util ;; hw_* | default_topology*) echo hw ;;
+	host_assembly*) echo assembly ;; host_*) echo host ;; base_*) echo base ;;
+	files_*) echo files ;; pci_*) echo pci ;; iommu_intel_*) echo iommu-intel ;;
+	iommu_*) echo iommu ;; mdev_*) echo mdev ;; vfio_*) echo vfio ;;
+	drivers_*) echo drivers ;; *) echo other ;;
+	esac
+}
+
+if [ -n "$build" ] && [ -d "$build/src/libuiommu.a.p" ]; then
+	syms=$(mktemp)
+	for o in "$build"/src/libuiommu.a.p/*.o; do
+		f=$(obj_floor "$(basename "$o")")
+		nm "$o" | awk -v f="$f" -v o="$(basename "$o")" \
+			'NF == 3 && $2 ~ /^[TDBR]$/ { print "D", $3, f, o }
+			 NF == 2 && $1 == "U" { print "U", $2, f, o }'
+	done >"$syms"
+	up=$(awk '
+		BEGIN { n = split("util hw host base files pci iommu iommu-intel mdev vfio drivers assembly", fl, " ")
+			for (i = 1; i <= n; i++) rank[fl[i]] = i }
+		NR == FNR { if ($1 == "D") { floor[$2] = $3; where[$2] = $4 }; next }
+		$1 == "U" && ($2 in floor) && ($3 in rank) && (floor[$2] in rank) &&
+			rank[floor[$2]] > rank[$3] {
+			print $4 " (" $3 ") calls " $2 ", defined in " where[$2] " (" floor[$2] ")"
+		}' "$syms" "$syms")
+	rm -f "$syms"
+	if [ -n "$up" ]; then
+		echo "$up"
+		errors=$((errors + $(echo "$up" | wc -l)))
+	else
+		echo "check-layers: no call from a floor to one above it ($build)"
+	fi
+fi
 
 if [ "$errors" -ne 0 ]; then
 	echo "check-layers: $errors problem(s)"
