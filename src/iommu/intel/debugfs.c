@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <uiommu/iommu.h>
+
 #include "intel.h"
 #include "debugfs.h"
-#include "../../host.h"
-#include "../../base/device.h"
-#include "../../hw/machine.h"
+#include "../../hw/iface/mem.h"
+#include "../../pci/pci.h"
+#include "../../util/bdf.h"
 #include "../../util/compiler.h"
 
 static const char *pgtt_name(unsigned pgtt)
@@ -170,7 +172,7 @@ int intel_dump(struct uiommu_host *h, FILE *f, const char *device, bool json, un
 		return 0;
 	}
 	struct device *want = NULL;
-	if (device && !(want = host_find_device(h, device)))
+	if (device && !(want = uiommu_device_find(h, device)))
 		return -ENOENT;
 	if (json)
 		fprintf(f, "{\"units\":[");
@@ -209,8 +211,8 @@ int intel_dump(struct uiommu_host *h, FILE *f, const char *device, bool json, un
 					if (!(ce[0] & VTD_SM_CTX_P))
 						continue;
 					uint16_t sid = (uint16_t)((bus << 8) | (half * 128 + i));
-					struct pci_dev *p = hw_dev_by_rid(h->m, sid);
-					struct device *dev = p ? p->driver_data : NULL;
+					struct pci_dev *p = pci_get_by_rid(h, sid);
+					struct device *dev = p ? &p->dev : NULL;
 					if (want && dev != want)
 						continue;
 					context(f, json, dev, sid, ce, max_leaves, &first_dev);
