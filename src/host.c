@@ -13,6 +13,7 @@
 #include "vfio/vfio.h"
 #include "drivers/drivers.h"
 #include "files/file.h"
+#include "iommufd/iommufd_host.h"
 
 const char *uiommu_default_topology(void)
 {
@@ -102,6 +103,11 @@ int uiommu_host_new(const struct uiommu_host_opts *opts, struct uiommu_host **ou
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* /dev/iommu, with or without an IOMMU (binds fail without one). */
+	if ((rc = iommufd_host_init(h))) {
+		snprintf(err, errlen, "/dev/iommu: %s", strerror(-rc));
+		goto fail;
+	}
 	if (h->iommu_ready && !opts->no_drivers) {
 		h->drivers_bound = true;
 		if ((rc = host_bind_drivers(h))) {
@@ -121,6 +127,7 @@ void uiommu_host_free(struct uiommu_host *h)
 	if (!h)
 		return;
 	/* What a client left open goes first, as on process exit. */
+	iommufd_host_fini(h);
 	files_host_fini(h);
 	vfio_host_fini(h);
 	if (h->drivers_bound)

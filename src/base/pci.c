@@ -33,6 +33,13 @@ void pci_disable_pasid(struct pci_dev *p)
 		pci_cfg_write(p, p->ecap_pasid + PCI_PASID_CTRL, 2, 0);
 }
 
+int pci_pasid_status(const struct pci_dev *p)
+{
+	if (!p->ecap_pasid)
+		return -EINVAL;
+	return pci_cfg_get16(p, p->ecap_pasid + PCI_PASID_CTRL);
+}
+
 unsigned pci_max_pasids(const struct pci_dev *p)
 {
 	unsigned w = pci_pasid_width(p);

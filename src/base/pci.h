@@ -17,6 +17,9 @@ struct pci_dev;
 int pci_enable_pasid(struct pci_dev *p, bool priv);
 void pci_disable_pasid(struct pci_dev *p);
 unsigned pci_max_pasids(const struct pci_dev *p);
+/* The PASID control register (PCI_PASID_CTRL_*), -EINVAL without the
+ * capability. */
+int pci_pasid_status(const struct pci_dev *p);
 int pci_enable_ats(struct pci_dev *p);
 void pci_disable_ats(struct pci_dev *p);
 unsigned pci_ats_queue_depth(const struct pci_dev *p);
