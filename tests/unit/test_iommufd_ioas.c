@@ -410,10 +410,11 @@ static void reserved_overflow(void **state)
 	uint32_t ioas;
 	assert_int_equal(ioas_alloc(t.fd, &ioas), 0);
 	assert_int_equal(add_reserved(&t, ioas, 6, 0xffffffffffff8001ull), 0);
-	uint8_t *buf = buf_alloc(8 * PG);
+	/* A huge-page aligned address asks for 32 KiB alignment, which the
+	 * hole at the top cannot give without wrapping. */
 	uint64_t iova = 0;
-	assert_int_equal(ioas_map(t.fd, ioas, buf, 0x5000, &iova, MAP_RW), -ENOSPC);
-	munmap(buf, 8 * PG);
+	assert_int_equal(ioas_map(t.fd, ioas, (void *)(1ul << 31), 0x5000, &iova, MAP_RW),
+			 -ENOSPC);
 	ifd_close(&t);
 }
 
