@@ -507,6 +507,7 @@ static struct iommufd_hw_pagetable *auto_get_domain(struct iommufd_device *idev,
 {
 	bool immediate_attach = fn == do_attach;
 	struct iommufd_hw_pagetable *destroy = NULL;
+	*err = 0;
 	pthread_mutex_lock(&ioas->mutex);
 	struct iommufd_hwpt_paging *hwpt_paging;
 	list_for_each_entry(hwpt_paging, &ioas->hwpt_list, hwpt_item) {
@@ -527,6 +528,7 @@ static struct iommufd_hw_pagetable *auto_get_domain(struct iommufd_device *idev,
 						NULL, err);
 	if (!hwpt_paging)
 		goto out;
+	*err = 0;
 	struct iommufd_hw_pagetable *hwpt = &hwpt_paging->common;
 	if (!immediate_attach) {
 		destroy = fn(idev, pasid, hwpt, err);

@@ -189,18 +189,19 @@ static void pages_remove_holder(struct iopt_pages *pages, uint64_t first, uint64
 
 /* ---- areas in domains ---- */
 
-static uint64_t area_phys(const struct iopt_area *area)
+/* pages: the area's, which may not be published in area->pages yet. */
+static uint64_t area_phys(const struct iopt_area *area, const struct iopt_pages *pages)
 {
-	return area->pages->phys + iopt_area_start_byte(area, iopt_area_iova(area));
+	return pages->phys + iopt_area_start_byte(area, iopt_area_iova(area));
 }
 
 /* Map the whole area into a domain; one call unless large pages are off
  * for this IOAS, when it goes page by page so any page can be unmapped
  * alone later (VFIO type1 compatibility). */
-static int area_map(struct iopt_area *area, struct iommu_domain *domain)
+static int area_map(struct iopt_area *area, struct iopt_pages *pages, struct iommu_domain *domain)
 {
 	uint64_t iova = iopt_area_iova(area), len = iopt_area_length(area);
-	uint64_t phys = area_phys(area);
+	uint64_t phys = area_phys(area, pages);
 	if (!area->iopt->disable_large_pages)
 		return iommu_map(domain, iova, phys, len, area->iommu_prot);
 	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
@@ -230,7 +231,7 @@ int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain)
 	if (first)
 		rc = pages_add_holder(pages, area->first_index, area->last_index);
 	if (!rc) {
-		rc = area_map(area, domain);
+		rc = area_map(area, pages, domain);
 		if (rc && first)
 			pages_remove_holder(pages, area->first_index, area->last_index);
 		else if (first)
@@ -266,7 +267,7 @@ int iopt_area_fill_domains(struct iopt_area *area, struct iopt_pages *pages)
 		goto out;
 	unsigned i;
 	for (i = 0; i < iopt->next_domain_id; i++) {
-		rc = area_map(area, xa_load(&iopt->domains, i));
+		rc = area_map(area, pages, xa_load(&iopt->domains, i));
 		if (rc)
 			break;
 	}
