@@ -4,10 +4,10 @@
  * M-7), as library calls that mirror the system calls: open a container or
  * a group, ioctl() with Linux's command numbers and the structs of
  * <linux/vfio.h> (argsz rules and errno values as Linux), pread/pwrite at
- * VFIO_PCI_INDEX_TO_OFFSET(region) + offset, close. File descriptors here
- * are handles of the host, not kernel fds: a container handle is what
- * VFIO_GROUP_SET_CONTAINER takes, and VFIO_GROUP_GET_DEVICE_FD returns a
- * device handle. Every call returns -errno on failure.
+ * VFIO_PCI_INDEX_TO_OFFSET(region) + offset, close. The descriptors are
+ * real ones of the process, files of <uiommu/files.h>: these calls are
+ * uiommu_open/ioctl/pread/pwrite/close on them. Every call returns -errno
+ * on failure.
  */
 #ifndef UIOMMU_VFIO_PUBLIC_H
 #define UIOMMU_VFIO_PUBLIC_H

@@ -6,6 +6,7 @@
  * cdev per device) and drop them as they go.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,18 +27,16 @@ static struct devnode *lookup(struct files_host *fh, const char *path)
 	return NULL;
 }
 
-int devnode_register(struct uiommu_host *h, const char *path, const struct file_operations *fops,
-		     void *node_data)
+static int node_add(struct files_host *fh, const char *path, const struct file_operations *fops,
+		    const struct devnode_dir_ops *dir_ops, void *node_data)
 {
-	struct files_host *fh = files_of(h);
-	if (!fh || !path || path[0] != '/' || !fops)
-		return -EINVAL;
 	struct devnode *n = calloc(1, sizeof(*n));
 	if (!n || !(n->path = strdup(path))) {
 		free(n);
 		return -ENOMEM;
 	}
 	n->fops = fops;
+	n->dir_ops = dir_ops;
 	n->node_data = node_data;
 	pthread_mutex_lock(&fh->lock);
 	int rc = 0;
@@ -59,6 +58,26 @@ int devnode_register(struct uiommu_host *h, const char *path, const struct file_
 	return rc;
 }
 
+int devnode_register(struct uiommu_host *h, const char *path, const struct file_operations *fops,
+		     void *node_data)
+{
+	struct files_host *fh = files_of(h);
+	size_t len = path ? strlen(path) : 0;
+	if (!fh || !len || path[0] != '/' || path[len - 1] == '/' || !fops)
+		return -EINVAL;
+	return node_add(fh, path, fops, NULL, node_data);
+}
+
+int devnode_register_dir(struct uiommu_host *h, const char *dir, const struct devnode_dir_ops *ops,
+			 void *dir_data)
+{
+	struct files_host *fh = files_of(h);
+	size_t len = dir ? strlen(dir) : 0;
+	if (!fh || len < 2 || dir[0] != '/' || dir[len - 1] != '/' || !ops || !ops->lookup)
+		return -EINVAL;
+	return node_add(fh, dir, NULL, ops, dir_data);
+}
+
 void devnode_unregister(struct uiommu_host *h, const char *path)
 {
 	struct files_host *fh = files_of(h);
@@ -75,30 +94,95 @@ void devnode_unregister(struct uiommu_host *h, const char *path)
 	}
 }
 
+/* The directory node `path` is directly under, or NULL. fh->lock held. */
+static struct devnode *dir_of(struct files_host *fh, const char *path, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash || !slash[1])
+		return NULL;
+	struct devnode *n;
+	list_for_each_entry(n, &fh->nodes, node) {
+		size_t len = strlen(n->path);
+		if (n->dir_ops && len == (size_t)(slash - path) + 1 && !strncmp(n->path, path, len)) {
+			*name = slash + 1;
+			return n;
+		}
+	}
+	return NULL;
+}
+
+/* What opening `path` means: fops and open data, or -ENOENT. */
+static int resolve(struct files_host *fh, const char *path, const struct file_operations **fops,
+		   void **data)
+{
+	pthread_mutex_lock(&fh->lock);
+	struct devnode *n = lookup(fh, path);
+	int rc = -ENOENT;
+	if (n && n->fops) {
+		*fops = n->fops;
+		*data = n->node_data;
+		rc = 0;
+	} else if (!n) {
+		const char *name;
+		struct devnode *d = dir_of(fh, path, &name);
+		/* The directory's lookup runs under the lock, so the
+		 * provider cannot be unregistered meanwhile; it must not
+		 * call back into the file layer. */
+		if (d)
+			rc = d->dir_ops->lookup(d->node_data, name, fops, data);
+	}
+	pthread_mutex_unlock(&fh->lock);
+	return rc;
+}
+
 int uiommu_open(struct uiommu_host *h, const char *path, int flags)
 {
 	struct files_host *fh = files_of(h);
 	if (!fh || !path)
 		return -EINVAL;
-	pthread_mutex_lock(&fh->lock);
-	struct devnode *n = lookup(fh, path);
-	const struct file_operations *fops = n ? n->fops : NULL;
-	void *data = n ? n->node_data : NULL;
-	pthread_mutex_unlock(&fh->lock);
-	if (!fops)
-		return -ENOENT;
-	return file_open_node(h, path, fops, data, flags);
+	const struct file_operations *fops;
+	void *data;
+	int rc = resolve(fh, path, &fops, &data);
+	return rc ? rc : file_open_node(h, path, fops, data, flags);
 }
 
 bool uiommu_node_exists(struct uiommu_host *h, const char *path)
 {
 	struct files_host *fh = files_of(h);
-	if (!fh || !path)
-		return false;
-	pthread_mutex_lock(&fh->lock);
-	bool found = lookup(fh, path) != NULL;
-	pthread_mutex_unlock(&fh->lock);
-	return found;
+	const struct file_operations *fops;
+	void *data;
+	return fh && path && resolve(fh, path, &fops, &data) == 0;
+}
+
+struct name_list {
+	char **v;
+	size_t n, cap;
+	const char *dir;
+};
+
+static int name_list_add(const char *name, void *arg)
+{
+	struct name_list *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	size_t len = strlen(l->dir) + strlen(name) + 1;
+	char *p = malloc(len);
+	if (!p)
+		return -ENOMEM;
+	snprintf(p, len, "%s%s", l->dir, name);
+	l->v[l->n++] = p;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int uiommu_for_each_node(struct uiommu_host *h, int (*fn)(const char *path, void *arg), void *arg)
@@ -106,29 +190,31 @@ int uiommu_for_each_node(struct uiommu_host *h, int (*fn)(const char *path, void
 	struct files_host *fh = files_of(h);
 	if (!fh || !fn)
 		return -EINVAL;
-	/* A snapshot, so `fn` may open nodes (or a layer add them). */
-	pthread_mutex_lock(&fh->lock);
-	size_t n = list_count(&fh->nodes), i = 0;
-	char **paths = calloc(n ? n : 1, sizeof(*paths));
-	struct devnode *d;
-	if (paths)
-		list_for_each_entry(d, &fh->nodes, node)
-			if (!(paths[i++] = strdup(d->path)))
-				break;
-	pthread_mutex_unlock(&fh->lock);
-	if (!paths || i < n || (n && !paths[n - 1])) {
-		for (size_t k = 0; paths && k < n; k++)
-			free(paths[k]);
-		free(paths);
-		return -ENOMEM;
-	}
+	/* A sorted snapshot, so `fn` may open nodes (or a layer add them). */
+	struct name_list l = { .dir = "" };
 	int rc = 0;
-	for (i = 0; i < n; i++) {
-		if (!rc)
-			rc = fn(paths[i], arg);
-		free(paths[i]);
+	pthread_mutex_lock(&fh->lock);
+	struct devnode *d;
+	list_for_each_entry(d, &fh->nodes, node) {
+		if (d->fops) {
+			rc = name_list_add(d->path, &l);
+		} else if (d->dir_ops->iterate) {
+			l.dir = d->path;
+			rc = d->dir_ops->iterate(d->node_data, name_list_add, &l);
+			l.dir = "";
+		}
+		if (rc)
+			break;
 	}
-	free(paths);
+	pthread_mutex_unlock(&fh->lock);
+	if (!rc && l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_str);
+	for (size_t i = 0; i < l.n; i++) {
+		if (!rc)
+			rc = fn(l.v[i], arg);
+		free(l.v[i]);
+	}
+	free(l.v);
 	return rc;
 }
 

@@ -100,6 +100,21 @@ int devnode_register(struct uiommu_host *h, const char *path, const struct file_
 		     void *node_data);
 void devnode_unregister(struct uiommu_host *h, const char *path);
 
+/* A directory of nodes that come and go with the objects behind them
+ * (a node per IOMMU group under /dev/vfio/): looked up by name when
+ * opened, listed on demand. Registered nodes win over a directory's. */
+struct devnode_dir_ops {
+	/* The node `name` (one path component): its fops and open data, or
+	 * -ENOENT. */
+	int (*lookup)(void *dir_data, const char *name, const struct file_operations **fops,
+		      void **node_data);
+	/* emit() each current name; stop at and return a non-zero. */
+	int (*iterate)(void *dir_data, int (*emit)(const char *name, void *arg), void *arg);
+};
+/* `dir` ends with '/'. */
+int devnode_register_dir(struct uiommu_host *h, const char *dir, const struct devnode_dir_ops *ops,
+			 void *dir_data);
+
 /* A new anonymous file and a descriptor for it in this process. `flags`:
  * O_RDWR/O_RDONLY/O_WRONLY, O_CLOEXEC, O_NONBLOCK. Returns the descriptor
  * or -errno; on success the file owns `priv` (release gets it). */

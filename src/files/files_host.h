@@ -6,8 +6,9 @@
 #include "file.h"
 
 struct devnode {
-	char *path;
+	char *path;                 /* ends with '/' for a directory */
 	const struct file_operations *fops;
+	const struct devnode_dir_ops *dir_ops;
 	void *node_data;
 	struct list_node node;      /* files_host.nodes, sorted by path */
 };

@@ -12,26 +12,16 @@
 #include "vfio.h"
 #include "../host.h"
 
-int vfio_open_container(struct uiommu_host *h)
+struct vfio_container *vfio_container_new(struct uiommu_host *h)
 {
-	if (!h || !h->vfio)
-		return -ENODEV;
 	struct vfio_container *c = calloc(1, sizeof(*c));
 	if (!c)
-		return -ENOMEM;
+		return NULL;
 	c->h = h;
 	pthread_mutex_init(&c->lock, NULL);
 	list_init(&c->groups);
-	pthread_mutex_lock(&h->vfio->lock);
-	int fd = vfio_file_install(h->vfio, VFIO_FILE_CONTAINER, c);
-	if (fd >= 0)
-		c->refs = 1;
-	pthread_mutex_unlock(&h->vfio->lock);
-	if (fd < 0) {
-		pthread_mutex_destroy(&c->lock);
-		free(c);
-	}
-	return fd;
+	c->refs = 1; /* its file's */
+	return c;
 }
 
 /* The last reference: the fd is closed and no group is set into it, so

@@ -1,180 +1,242 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The VFIO "file descriptors": a per-host table of handles to containers,
- * groups and devices, with the kernel's fget/fput discipline - a call in
- * progress holds its file, and a close only releases the object once the
- * last call on it has returned. The dispatch of ioctl/pread/pwrite/close
- * by file type lives here too.
+ * VFIO's files (SPEC M-4, U-16): /dev/vfio/vfio opens a container,
+ * /dev/vfio/<group> a group (a node exists for every IOMMU group while it
+ * does), VFIO_GROUP_GET_DEVICE_FD hands out a device file. All are real
+ * descriptors of the file layer; their release runs with the last
+ * reference (fd, dup, call in progress), as the kernel's file references
+ * order it. The vfio_*() calls of <uiommu/vfio.h> are the system calls on
+ * them, kept for callers of the library.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vfio.h"
 #include "../host.h"
+#include "../files/file.h"
+#include "../iommu/group.h"
 
-int vfio_file_install(struct vfio_host *v, enum vfio_file_type t, void *obj)
+/* ---- container ---- */
+
+static int container_open(struct file *f, void *node_data)
 {
-	struct vfio_file *s = v->files;
-	unsigned i;
-	for (i = 0; i < v->nr_files; i++)
-		if (s[i].type == VFIO_FILE_NONE)
+	(void)node_data;
+	struct vfio_container *c = vfio_container_new(f->host);
+	if (!c)
+		return -ENOMEM;
+	f->private_data = c;
+	return 0;
+}
+
+static long container_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	return vfio_container_ioctl(f->private_data, cmd, arg);
+}
+
+static void container_release(struct file *f)
+{
+	struct vfio_host *v = f->host->vfio;
+	pthread_mutex_lock(&v->lock);
+	vfio_container_put(f->private_data);
+	pthread_mutex_unlock(&v->lock);
+}
+
+const struct file_operations vfio_container_fops = {
+	.open = container_open,
+	.ioctl = container_ioctl,
+	.release = container_release,
+};
+
+struct vfio_container *vfio_container_from_file(struct file *f)
+{
+	return f && f->f_op == &vfio_container_fops ? f->private_data : NULL;
+}
+
+/* ---- group ---- */
+
+static int group_open(struct file *f, void *node_data)
+{
+	struct vfio_group *g;
+	int rc = vfio_group_open(f->host, (unsigned)(uintptr_t)node_data, &g);
+	if (!rc)
+		f->private_data = g;
+	return rc;
+}
+
+static long group_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	return vfio_group_ioctl(f->private_data, cmd, arg);
+}
+
+static void group_release(struct file *f)
+{
+	struct vfio_host *v = f->host->vfio;
+	pthread_mutex_lock(&v->lock);
+	vfio_group_put(f->private_data);
+	pthread_mutex_unlock(&v->lock);
+}
+
+static const struct file_operations vfio_group_fops = {
+	.open = group_open,
+	.ioctl = group_ioctl,
+	.release = group_release,
+};
+
+/* /dev/vfio/<id>: a node for each IOMMU group of the host, mdev groups
+ * included, for as long as the group exists. */
+static int group_lookup(void *dir_data, const char *name, const struct file_operations **fops,
+			void **node_data)
+{
+	struct uiommu_host *h = dir_data;
+	char *end;
+	unsigned long id = strtoul(name, &end, 10);
+	if (!*name || *end || (name[0] == '0' && name[1]) || id > UINT32_MAX)
+		return -ENOENT;
+	pthread_mutex_lock(&h->mdev_lock);
+	bool found = false;
+	struct iommu_group *ig;
+	list_for_each_entry(ig, &h->groups, node)
+		found |= ig->id == id;
+	pthread_mutex_unlock(&h->mdev_lock);
+	if (!found)
+		return -ENOENT;
+	*fops = &vfio_group_fops;
+	*node_data = (void *)(uintptr_t)id;
+	return 0;
+}
+
+static int group_iterate(void *dir_data, int (*emit)(const char *name, void *arg), void *arg)
+{
+	struct uiommu_host *h = dir_data;
+	int rc = 0;
+	pthread_mutex_lock(&h->mdev_lock);
+	struct iommu_group *ig;
+	list_for_each_entry(ig, &h->groups, node) {
+		char name[16];
+		snprintf(name, sizeof(name), "%u", ig->id);
+		if ((rc = emit(name, arg)))
 			break;
-	if (i == v->nr_files) {
-		unsigned n = v->nr_files ? v->nr_files * 2 : 16;
-		if (n > 1u << 20)
-			return -EMFILE;
-		s = realloc(s, n * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		memset(s + v->nr_files, 0, (n - v->nr_files) * sizeof(*s));
-		v->files = s;
-		v->nr_files = n;
 	}
-	s[i] = (struct vfio_file){ .type = t, .obj = obj };
-	return (int)i + VFIO_FD_BASE;
+	pthread_mutex_unlock(&h->mdev_lock);
+	return rc;
 }
 
-static struct vfio_file *slot(struct vfio_host *v, int fd)
+static const struct devnode_dir_ops vfio_group_dir = {
+	.lookup = group_lookup,
+	.iterate = group_iterate,
+};
+
+/* ---- device ---- */
+
+static long device_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
-	if (fd < VFIO_FD_BASE || (unsigned)(fd - VFIO_FD_BASE) >= v->nr_files)
-		return NULL;
-	struct vfio_file *s = &v->files[fd - VFIO_FD_BASE];
-	return s->type == VFIO_FILE_NONE || s->closing ? NULL : s;
+	return vfio_device_ioctl(f->private_data, cmd, arg);
 }
 
-void *vfio_file_lookup(struct vfio_host *v, int fd, enum vfio_file_type t)
+static ssize_t device_read(struct file *f, void *buf, size_t count, int64_t *pos)
 {
-	struct vfio_file *s = slot(v, fd);
-	return s && s->type == t ? s->obj : NULL;
+	ssize_t n = vfio_device_rw(f->private_data, buf, count, (uint64_t)*pos, false);
+	if (n > 0)
+		*pos += n;
+	return n;
 }
 
-/* ---- release of each file type (v->lock held) ---- */
-
-static void device_file_release(struct vfio_device *vd)
+static ssize_t device_write(struct file *f, const void *buf, size_t count, int64_t *pos)
 {
+	ssize_t n = vfio_device_rw(f->private_data, (void *)buf, count, (uint64_t)*pos, true);
+	if (n > 0)
+		*pos += n;
+	return n;
+}
+
+static void device_release(struct file *f)
+{
+	struct vfio_device *vd = f->private_data;
+	struct vfio_host *v = f->host->vfio;
+	pthread_mutex_lock(&v->lock);
 	struct vfio_group *g = vd->group;
 	if (--vd->open_count == 0 && vd->ops->close)
 		vd->ops->close(vd);
 	g->opened_devices--;
 	vfio_group_put(g);
-}
-
-static void release(struct vfio_file f)
-{
-	switch (f.type) {
-	case VFIO_FILE_CONTAINER:
-		vfio_container_put(f.obj);
-		break;
-	case VFIO_FILE_GROUP:
-		vfio_group_put(f.obj);
-		break;
-	case VFIO_FILE_DEVICE:
-		device_file_release(f.obj);
-		break;
-	default:
-		break;
-	}
-}
-
-/* fget: the file stays until vfio_fput even if closed meanwhile. The
- * caller gets a copy: the table may grow (and move) while it works. */
-static bool vfio_fget(struct uiommu_host *h, int fd, struct vfio_file *out)
-{
-	struct vfio_host *v = h ? h->vfio : NULL;
-	if (!v)
-		return false;
-	pthread_mutex_lock(&v->lock);
-	struct vfio_file *s = slot(v, fd);
-	if (s) {
-		s->users++;
-		*out = *s;
-	}
-	pthread_mutex_unlock(&v->lock);
-	return s != NULL;
-}
-
-static void vfio_fput(struct uiommu_host *h, int fd)
-{
-	struct vfio_host *v = h->vfio;
-	pthread_mutex_lock(&v->lock);
-	struct vfio_file *s = &v->files[fd - VFIO_FD_BASE];
-	if (--s->users == 0 && s->closing) {
-		struct vfio_file f = *s;
-		memset(s, 0, sizeof(*s));
-		release(f);
-	}
 	pthread_mutex_unlock(&v->lock);
 }
 
-int vfio_close(struct uiommu_host *h, int fd)
+static const struct file_operations vfio_device_fops = {
+	.ioctl = device_ioctl,
+	.read = device_read,
+	.write = device_write,
+	.release = device_release,
+};
+
+struct vfio_device *vfio_device_from_file(struct file *f)
 {
-	struct vfio_host *v = h ? h->vfio : NULL;
-	if (!v)
-		return -EBADF;
-	pthread_mutex_lock(&v->lock);
-	struct vfio_file *s = slot(v, fd);
-	int rc = -EBADF;
-	if (s) {
-		rc = 0;
-		if (s->users) {
-			s->closing = true;     /* the last caller releases it */
-		} else {
-			struct vfio_file f = *s;
-			memset(s, 0, sizeof(*s));
-			release(f);
-		}
-	}
-	pthread_mutex_unlock(&v->lock);
-	return rc;
+	return f && f->f_op == &vfio_device_fops ? f->private_data : NULL;
 }
 
-/* ---- dispatch ---- */
+/* A descriptor for a device the group has opened (open_count and the
+ * group reference taken); undone here if no file can be made. Called
+ * without v->lock: installing a descriptor may release a stale file. */
+int vfio_device_file(struct vfio_device *vd)
+{
+	struct uiommu_host *h = vd->group->h;
+	int fd = anon_file_getfd(h, "[vfio-device]", &vfio_device_fops, vd, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		struct vfio_host *v = h->vfio;
+		pthread_mutex_lock(&v->lock);
+		struct vfio_group *g = vd->group;
+		if (--vd->open_count == 0 && vd->ops->close)
+			vd->ops->close(vd);
+		g->opened_devices--;
+		vfio_group_put(g);
+		pthread_mutex_unlock(&v->lock);
+	}
+	return fd;
+}
+
+/* ---- the library's system calls ---- */
+
+int vfio_open_container(struct uiommu_host *h)
+{
+	if (!h || !h->vfio)
+		return -ENODEV;
+	return uiommu_open(h, "/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+}
+
+int vfio_open_group(struct uiommu_host *h, unsigned group_id)
+{
+	if (!h || !h->vfio)
+		return -ENODEV;
+	char path[32];
+	snprintf(path, sizeof(path), "/dev/vfio/%u", group_id);
+	return uiommu_open(h, path, O_RDWR | O_CLOEXEC);
+}
 
 long vfio_ioctl(struct uiommu_host *h, int fd, unsigned long cmd, unsigned long arg)
 {
-	struct vfio_file f;
-	if (!vfio_fget(h, fd, &f))
-		return -EBADF;
-	long rc;
-	switch (f.type) {
-	case VFIO_FILE_CONTAINER:
-		rc = vfio_container_ioctl(f.obj, cmd, arg);
-		break;
-	case VFIO_FILE_GROUP:
-		rc = vfio_group_ioctl(f.obj, cmd, arg);
-		break;
-	case VFIO_FILE_DEVICE:
-		rc = vfio_device_ioctl(f.obj, cmd, arg);
-		break;
-	default:
-		rc = -EBADF;
-	}
-	vfio_fput(h, fd);
-	return rc;
-}
-
-static ssize_t rw(struct uiommu_host *h, int fd, void *buf, size_t count, uint64_t off,
-		  bool write)
-{
-	struct vfio_file f;
-	if (!vfio_fget(h, fd, &f))
-		return -EBADF;
-	/* Containers and groups have no read/write. */
-	ssize_t rc = f.type == VFIO_FILE_DEVICE ? vfio_device_rw(f.obj, buf, count, off, write)
-						: -EINVAL;
-	vfio_fput(h, fd);
-	return rc;
+	(void)h;
+	return uiommu_ioctl(fd, cmd, arg);
 }
 
 ssize_t vfio_pread(struct uiommu_host *h, int fd, void *buf, size_t count, uint64_t off)
 {
-	return rw(h, fd, buf, count, off, false);
+	(void)h;
+	return off > INT64_MAX ? -EINVAL : uiommu_pread(fd, buf, count, (int64_t)off);
 }
 
 ssize_t vfio_pwrite(struct uiommu_host *h, int fd, const void *buf, size_t count, uint64_t off)
 {
-	return rw(h, fd, (void *)buf, count, off, true);
+	(void)h;
+	return off > INT64_MAX ? -EINVAL : uiommu_pwrite(fd, buf, count, (int64_t)off);
+}
+
+int vfio_close(struct uiommu_host *h, int fd)
+{
+	(void)h;
+	return uiommu_close(fd);
 }
 
 /* ---- per host ---- */
@@ -187,31 +249,23 @@ int vfio_host_init(struct uiommu_host *h)
 	pthread_mutex_init(&v->lock, NULL);
 	list_init(&v->groups);
 	h->vfio = v;
-	return 0;
+	int rc = devnode_register(h, "/dev/vfio/vfio", &vfio_container_fops, NULL);
+	if (!rc)
+		rc = devnode_register_dir(h, "/dev/vfio/", &vfio_group_dir, h);
+	if (rc)
+		vfio_host_fini(h);
+	return rc;
 }
 
-/* Closes whatever the user left open, devices first so that groups and
- * containers can go (the order a process exit gives). */
+/* The file layer has closed every descriptor by now (files_host_fini
+ * runs first, as process exit closes files before anything else). */
 void vfio_host_fini(struct uiommu_host *h)
 {
 	struct vfio_host *v = h->vfio;
 	if (!v)
 		return;
-	static const enum vfio_file_type order[] = { VFIO_FILE_DEVICE, VFIO_FILE_GROUP,
-						     VFIO_FILE_CONTAINER };
-	pthread_mutex_lock(&v->lock);
-	for (unsigned o = 0; o < 3; o++) {
-		for (unsigned i = 0; i < v->nr_files; i++) {
-			struct vfio_file *s = &v->files[i];
-			if (s->type != order[o])
-				continue;
-			struct vfio_file f = *s;
-			memset(s, 0, sizeof(*s));
-			release(f);
-		}
-	}
-	pthread_mutex_unlock(&v->lock);
-	free(v->files);
+	devnode_unregister(h, "/dev/vfio/");
+	devnode_unregister(h, "/dev/vfio/vfio");
 	pthread_mutex_destroy(&v->lock);
 	free(v);
 	h->vfio = NULL;

@@ -9,6 +9,7 @@
  * how it is isolated (patch 8 of the 2018 series).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 #include "../host.h"
 #include "../base/device.h"
 #include "../base/uaccess.h"
+#include "../files/file.h"
 #include "../hw/pci/pci.h"
 #include "../iommu/group.h"
 #include "../mdev/mdev.h"
@@ -66,10 +68,10 @@ static void group_free(struct vfio_group *g)
 	free(g);
 }
 
-int vfio_open_group(struct uiommu_host *h, unsigned group_id)
+/* Open the VFIO side of IOMMU group `group_id` for its node's file;
+ * -EBUSY if it is open already (one user per group, as Linux). */
+int vfio_group_open(struct uiommu_host *h, unsigned group_id, struct vfio_group **out)
 {
-	if (!h || !h->vfio)
-		return -ENODEV;
 	struct vfio_host *v = h->vfio;
 	/* mdev_lock keeps the group list and the mdevs in it still. */
 	pthread_mutex_lock(&h->mdev_lock);
@@ -113,12 +115,9 @@ int vfio_open_group(struct uiommu_host *h, unsigned group_id)
 			mdev_mark_in_use(dev, true); /* removal waits for the group */
 		}
 	}
-	rc = vfio_file_install(v, VFIO_FILE_GROUP, g);
-	if (rc < 0) {
-		group_free(g);
-		goto out;
-	}
-	g->refs = 1;
+	g->refs = 1; /* its file's */
+	*out = g;
+	rc = 0;
 out:
 	pthread_mutex_unlock(&v->lock);
 	pthread_mutex_unlock(&h->mdev_lock);
@@ -172,19 +171,16 @@ static long get_status(struct vfio_group *g, unsigned long arg)
 	return copy_to_user(arg, &st, minsz) ? -EFAULT : 0;
 }
 
-static long set_container(struct vfio_group *g, unsigned long arg)
+/* `cf` is the file the user named, held by the caller (fget). */
+static long set_container(struct vfio_group *g, struct file *cf)
 {
-	struct vfio_host *v = g->h->vfio;
-	int32_t cfd;
-	if (copy_from_user(&cfd, arg, sizeof(cfd)))
-		return -EFAULT;
 	if (g->container)
 		return -EINVAL;
+	struct vfio_container *c = vfio_container_from_file(cf);
+	if (!c)
+		return -EBADFD; /* a file, but not a container (Linux 6.x) */
 	if (!vfio_group_viable(g))
 		return -EPERM;
-	struct vfio_container *c = vfio_file_lookup(v, cfd, VFIO_FILE_CONTAINER);
-	if (!c)
-		return -EBADF;
 	if (!g->mdev_group) {
 		/* The kernel's DMA API users are gone from the group once it
 		 * has an owner; -EBUSY while something else still holds it. */
@@ -231,7 +227,9 @@ static bool name_matches(struct device *dev, const char *name)
 	return dev->pdev && !pci_bdf_parse(name, &rid) && rid == dev->pdev->rid;
 }
 
-static long get_device_fd(struct vfio_group *g, unsigned long arg)
+/* Opens the device for a new file (v->lock held); the file itself is made
+ * by the caller once the lock is dropped. */
+static long get_device(struct vfio_group *g, unsigned long arg, struct vfio_device **out)
 {
 	char name[256];
 	long n = strncpy_from_user(name, arg, sizeof(name));
@@ -250,21 +248,29 @@ static long get_device_fd(struct vfio_group *g, unsigned long arg)
 		if (rc)
 			return rc;
 	}
-	int fd = vfio_file_install(g->h->vfio, VFIO_FILE_DEVICE, found);
-	if (fd < 0) {
-		if (found->open_count == 0 && found->ops->close)
-			found->ops->close(found);
-		return fd;
-	}
 	found->open_count++;
 	g->opened_devices++;
-	g->refs++; /* the device fd holds its group */
-	return fd;
+	g->refs++; /* the device file holds its group */
+	*out = found;
+	return 0;
 }
 
 long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg)
 {
 	struct vfio_host *v = g->h->vfio;
+	struct file *cf = NULL;
+	struct vfio_device *vd = NULL;
+	if (cmd == VFIO_GROUP_SET_CONTAINER) {
+		/* Looked up (and put) outside v->lock: dropping the last
+		 * reference of a file may release a container or group. */
+		int32_t cfd;
+		if (copy_from_user(&cfd, arg, sizeof(cfd)))
+			return -EFAULT;
+		/* Any open file that is not a container is -EBADFD; only a
+		 * number that is no descriptor at all is -EBADF. */
+		if (!(cf = fget(cfd)))
+			return fcntl(cfd, F_GETFD) < 0 ? -EBADF : -EBADFD;
+	}
 	pthread_mutex_lock(&v->lock);
 	long rc;
 	switch (cmd) {
@@ -272,17 +278,20 @@ long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg
 		rc = get_status(g, arg);
 		break;
 	case VFIO_GROUP_SET_CONTAINER:
-		rc = set_container(g, arg);
+		rc = set_container(g, cf);
 		break;
 	case VFIO_GROUP_UNSET_CONTAINER:
 		rc = unset_container(g);
 		break;
 	case VFIO_GROUP_GET_DEVICE_FD:
-		rc = get_device_fd(g, arg);
+		rc = get_device(g, arg, &vd);
 		break;
 	default:
 		rc = -ENOTTY;
 	}
 	pthread_mutex_unlock(&v->lock);
+	fput(cf);
+	if (vd)
+		rc = vfio_device_file(vd);
 	return rc;
 }

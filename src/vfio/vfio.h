@@ -65,7 +65,7 @@ struct vfio_group {
 	struct iommu_group *iommu_group;
 	struct vfio_container *container;
 	bool mdev_group;             /* else a PCI group: DMA ownership claimed while set */
-	unsigned refs;               /* the fd + open device fds */
+	unsigned refs;               /* its file + open device files (v->lock) */
 	unsigned opened_devices;
 	struct list_node devices;    /* vfio_device.group_node */
 	struct list_node container_node;
@@ -75,39 +75,32 @@ struct vfio_group {
 struct vfio_container {
 	struct uiommu_host *h;
 	pthread_mutex_t lock;
-	unsigned refs;               /* the fd + groups set into it */
+	unsigned refs;               /* its file + groups set into it (v->lock) */
 	struct list_node groups;     /* vfio_group.container_node */
 	struct vfio_iommu *iommu;    /* after VFIO_SET_IOMMU */
 };
 
-/* Per-host VFIO state: the handle table standing in for file
- * descriptors, and the open groups. */
-enum vfio_file_type { VFIO_FILE_NONE, VFIO_FILE_CONTAINER, VFIO_FILE_GROUP, VFIO_FILE_DEVICE };
-struct vfio_file {
-	enum vfio_file_type type;
-	void *obj;
-	unsigned users;              /* calls in progress (fget) */
-	bool closing;                /* closed; the last call releases it */
-};
+/* Per-host VFIO state: the open groups. */
 struct vfio_host {
-	pthread_mutex_t lock;        /* the table, groups, object lifetimes */
-	struct vfio_file *files;
-	unsigned nr_files;
+	pthread_mutex_t lock;        /* groups, object lifetimes (refs) */
 	struct list_node groups;
 };
 
-/* files.c; v->lock held by the caller. */
-#define VFIO_FD_BASE 3
-int vfio_file_install(struct vfio_host *v, enum vfio_file_type t, void *obj);
-void *vfio_file_lookup(struct vfio_host *v, int fd, enum vfio_file_type t);
+/* files.c: VFIO's files on the file layer. */
+struct file;
 int vfio_host_init(struct uiommu_host *h);
 void vfio_host_fini(struct uiommu_host *h);
+struct vfio_container *vfio_container_from_file(struct file *f);
+int vfio_device_file(struct vfio_device *vd);
+struct vfio_device *vfio_device_from_file(struct file *f);
 
 /* container.c */
+struct vfio_container *vfio_container_new(struct uiommu_host *h);
 void vfio_container_put(struct vfio_container *c);   /* v->lock held */
 long vfio_container_ioctl(struct vfio_container *c, unsigned long cmd, unsigned long arg);
 
 /* group.c */
+int vfio_group_open(struct uiommu_host *h, unsigned group_id, struct vfio_group **out);
 void vfio_group_put(struct vfio_group *g);           /* v->lock held */
 bool vfio_group_viable(struct vfio_group *g);
 long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg);

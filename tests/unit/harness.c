@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "harness.h"
 #include "base/device.h"
 #include "util/compiler.h"
+#include "util/fixup.h"
 
 static void on_irq(struct vtd_unit *u, enum vtd_irq irq, void *opaque)
 {
@@ -458,4 +461,29 @@ uint8_t th_dma_faults(struct device *d, uint32_t pasid, uint64_t iova)
 			 pasid, (unsigned long long)iova, rc, r.status);
 	assert_true(r.status == PCI_DMA_FAULT || r.status == PCI_DMA_ATS_NOACCESS);
 	return r.status == PCI_DMA_FAULT ? r.reason : 0;
+}
+
+/*
+ * cmocka installs its crash handler with signal() around every test
+ * function, which would take SIGSEGV from the library's fault fixups
+ * (util/fixup.h) - a test that hands a bad pointer to an ioctl would
+ * crash instead of getting -EFAULT. The test executables export this
+ * signal() (meson: --export-dynamic-symbol), so cmocka's handler becomes
+ * the fixups' fallback for faults nobody armed a fixup for.
+ */
+static void (*cmocka_fault_handler)(int);
+
+void (*signal(int sig, void (*handler)(int)))(int)
+{
+	static void (*(*real)(int, void (*)(int)))(int);
+	if (sig == SIGSEGV || sig == SIGBUS) {
+		fixup_install();
+		void (*old)(int) = cmocka_fault_handler ? cmocka_fault_handler : SIG_DFL;
+		cmocka_fault_handler = handler == SIG_DFL || handler == SIG_IGN ? NULL : handler;
+		fixup_set_fallback(cmocka_fault_handler);
+		return old;
+	}
+	if (!real)
+		real = (void (*(*)(int, void (*)(int)))(int))dlsym(RTLD_NEXT, "signal");
+	return real(sig, handler);
 }

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -419,11 +420,70 @@ static void nodes_are_listed_sorted(void **state)
 	(void)state;
 	struct uiommu_host *h = new_host();
 	struct node_state s = { .memfd = -1 };
-	devnode_register(h, "/dev/vfio/vfio", &t_fops, &s);
-	devnode_register(h, "/dev/iommu", &t_fops, &s);
-	char seen[128] = "";
+	devnode_register(h, "/test/z", &t_fops, &s);
+	devnode_register(h, "/test/a", &t_fops, &s);
+	char seen[1024] = "";
 	assert_int_equal(uiommu_for_each_node(h, count_node, seen), 0);
-	assert_string_equal(seen, "/dev/iommu;/dev/vfio/vfio;");
+	/* Sorted among the host's own nodes. */
+	assert_non_null(strstr(seen, "/dev/vfio/vfio;/test/a;/test/z;"));
+	uiommu_host_free(h);
+}
+
+struct dir_state {
+	struct node_state s;
+	int names;                 /* nodes 0 .. names-1 exist */
+};
+
+static int dir_lookup(void *dir_data, const char *name, const struct file_operations **fops,
+		      void **node_data)
+{
+	struct dir_state *d = dir_data;
+	char *end;
+	long i = strtol(name, &end, 10);
+	if (*end || end == name || i < 0 || i >= d->names)
+		return -ENOENT;
+	*fops = &t_fops;
+	*node_data = &d->s;
+	return 0;
+}
+
+static int dir_iterate(void *dir_data, int (*emit)(const char *name, void *arg), void *arg)
+{
+	struct dir_state *d = dir_data;
+	for (int i = 0; i < d->names; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "%d", i);
+		int rc = emit(name, arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static const struct devnode_dir_ops t_dir_ops = { .lookup = dir_lookup, .iterate = dir_iterate };
+
+/* Nodes that come and go with their objects, beside registered ones. */
+static void directory_nodes(void **state)
+{
+	(void)state;
+	struct uiommu_host *h = new_host();
+	struct dir_state d = { .s = { .memfd = -1 }, .names = 2 };
+	assert_int_equal(devnode_register_dir(h, "/dev/t/", &t_dir_ops, &d), 0);
+	assert_int_equal(devnode_register_dir(h, "/dev/t", &t_dir_ops, &d), -EINVAL);
+	assert_int_equal(devnode_register(h, "/dev/t/vfio", &t_fops, &d.s), 0);
+	assert_true(uiommu_node_exists(h, "/dev/t/1"));
+	assert_false(uiommu_node_exists(h, "/dev/t/2"));
+	assert_false(uiommu_node_exists(h, "/dev/t/"));
+	assert_false(uiommu_node_exists(h, "/dev/t/x/1"));
+	int fd = uiommu_open(h, "/dev/t/1", O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(uiommu_ioctl(fd, T_IOCTL_ECHO, 1), 2);
+	assert_int_equal(uiommu_close(fd), 0);
+	d.names = 3; /* an object appears: its node with it */
+	assert_true(uiommu_node_exists(h, "/dev/t/2"));
+	char seen[1024] = "";
+	assert_int_equal(uiommu_for_each_node(h, count_node, seen), 0);
+	assert_non_null(strstr(seen, "/dev/t/0;/dev/t/1;/dev/t/2;/dev/t/vfio;"));
 	uiommu_host_free(h);
 }
 
@@ -439,6 +499,7 @@ int main(void)
 		cmocka_unit_test(mmap_holds_the_file),
 		cmocka_unit_test(host_teardown_closes),
 		cmocka_unit_test(nodes_are_listed_sorted),
+		cmocka_unit_test(directory_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@
  *   - file lifetimes: a group keeps its container, a device its group.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +29,12 @@
 #include "iommu/group.h"
 #include "mdev/mdev.h"
 #include "vfio/vfio.h"
+#include "files/file.h"
 #include <uiommu/hw/dmatest.h>
 #include <uiommu/iommu.h>
 #include <uiommu/mdev.h>
 #include <uiommu/vfio.h>
+#include <uiommu/files.h>
 
 #define A(p) ((unsigned long)(uintptr_t)(p))
 #define CFG_OFF UIOMMU_VFIO_REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX)
@@ -177,8 +181,12 @@ static void test_group_ioctls(void **s)
 	int bad = 12345;
 	assert_int_equal(vfio_ioctl(h, gfd, VFIO_GROUP_SET_CONTAINER, A(&bad)), -EBADF);
 	assert_int_equal(vfio_ioctl(h, gfd, VFIO_GROUP_SET_CONTAINER, 16), -EFAULT);
-	/* A group fd is not a container. */
-	assert_int_equal(vfio_ioctl(h, gfd, VFIO_GROUP_SET_CONTAINER, A(&gfd)), -EBADF);
+	/* A group fd is not a container, nor is any other open file
+	 * (Linux 6.x: -EBADFD). */
+	assert_int_equal(vfio_ioctl(h, gfd, VFIO_GROUP_SET_CONTAINER, A(&gfd)), -EBADFD);
+	int devnull = open("/dev/null", O_RDWR);
+	assert_int_equal(vfio_ioctl(h, gfd, VFIO_GROUP_SET_CONTAINER, A(&devnull)), -EBADFD);
+	close(devnull);
 	int cfd = vfio_open_container(h);
 	assert_int_equal(vfio_ioctl(h, gfd, VFIO_GROUP_SET_CONTAINER, A(&cfd)), 0);
 	assert_int_equal(vfio_ioctl(h, gfd, VFIO_GROUP_SET_CONTAINER, A(&cfd)), -EINVAL);
@@ -597,7 +605,9 @@ static void test_pin_pages_rules(void **s)
 	struct mdev_device *m = to_mdev_device(x.mdev);
 	(void)m;
 	/* Find the vfio_device behind the fd the way the parent sees it. */
-	struct vfio_device *vd = vfio_file_lookup(h->vfio, x.dfd, VFIO_FILE_DEVICE);
+	struct file *df = fget(x.dfd); /* the test keeps the fd open: vd stays */
+	struct vfio_device *vd = vfio_device_from_file(df);
+	fput(df);
 	assert_non_null(vd);
 	uint64_t hva[2];
 	assert_int_equal(vfio_pin_pages(vd, 0x10000, 2, IOMMU_READ, hva), 2);
@@ -689,6 +699,56 @@ static void test_file_lifetimes(void **s)
 	uiommu_host_free(h);
 }
 
+static int list_node(const char *path, void *arg)
+{
+	strcat(arg, path);
+	strcat(arg, ";");
+	return 0;
+}
+
+/* VFIO's files are real descriptors (SPEC U-16): close-on-exec as Linux
+ * sets it, dup shares the file (the group stays open through the dup),
+ * and /dev/vfio lists a node per group, mdev groups as they come. */
+static void test_files_are_descriptors(void **s)
+{
+	(void)s;
+	struct uiommu_host *h = th_host(NULL, true);
+	int cfd, gfd;
+	unsigned g = group_of(h, "dmatest0");
+	setup(h, g, &cfd, &gfd);
+	int dfd = vfio_ioctl(h, gfd, VFIO_GROUP_GET_DEVICE_FD, A("0000:00:02.0"));
+	assert_true(dfd >= 0);
+	assert_true(fcntl(dfd, F_GETFD) & FD_CLOEXEC);
+	assert_true(fcntl(cfd, F_GETFD) >= 0);
+	int gdup = uiommu_dup(gfd, 0, 0);
+	assert_int_equal(vfio_close(h, gfd), 0);
+	assert_int_equal(vfio_open_group(h, g), -EBUSY); /* the dup holds it */
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	assert_int_equal(vfio_ioctl(h, gdup, VFIO_GROUP_GET_STATUS, A(&st)), 0);
+	assert_true(st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
+	assert_int_equal(vfio_close(h, dfd), 0);
+	assert_int_equal(vfio_close(h, gdup), 0);
+	assert_int_equal(vfio_close(h, cfd), 0);
+
+	char before[2048] = "", after[2048] = "";
+	assert_int_equal(uiommu_for_each_node(h, list_node, before), 0);
+	assert_non_null(strstr(before, "/dev/vfio/vfio;"));
+	char path[32];
+	snprintf(path, sizeof(path), "/dev/vfio/%u;", g);
+	assert_non_null(strstr(before, path));
+	struct device *m;
+	assert_int_equal(uiommu_mdev_create(h, "swcopy-v1", UUID1, &m), 0);
+	unsigned mg = iommu_group_id(iommu_group_get(m));
+	snprintf(path, sizeof(path), "/dev/vfio/%u;", mg);
+	assert_null(strstr(before, path));
+	assert_int_equal(uiommu_for_each_node(h, list_node, after), 0);
+	assert_non_null(strstr(after, path));
+	assert_int_equal(uiommu_mdev_remove(h, UUID1), 0);
+	assert_false(uiommu_node_exists(h, "/dev/vfio/12345"));
+	assert_false(uiommu_node_exists(h, "/dev/vfio/01"));
+	uiommu_host_free(h);
+}
+
 /* ---- hostile input ---- */
 
 /* Random commands with random arguments on every kind of fd, from a
@@ -761,6 +821,7 @@ int main(void)
 		cmocka_unit_test(test_pin_pages_rules),
 		cmocka_unit_test(test_replay_into_new_domain),
 		cmocka_unit_test(test_file_lifetimes),
+		cmocka_unit_test(test_files_are_descriptors),
 		cmocka_unit_test(test_random_ioctls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
