@@ -54,6 +54,7 @@ int iommufd_vfio_compat_ioas_create(struct iommufd_ctx *ictx)
 	struct iommufd_ioas *ioas = iommufd_ioas_alloc(ictx, &rc);
 	if (!ioas)
 		return rc;
+	rc = 0;
 	pthread_mutex_lock(&ictx->obj_lock);
 	if (ictx->no_iommu_mode) {
 		rc = -EINVAL;
