@@ -129,6 +129,9 @@ struct iommufd_hwpt_paging *iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 	hwpt->domain = iommu_paging_domain_alloc_flags(idev->dev, domain_flags(flags), &rc);
 	if (!hwpt->domain)
 		goto out_abort;
+	/* The driver of the device it was made for owns it (Linux sets it
+	 * the same way): nested HWPTs and PASID attach check it. */
+	hwpt->domain->owner = di->ops;
 	/* Coherency is fixed before anything is mapped; a device that can
 	 * enforce it gets HWPTs that do. */
 	hwpt_paging->enforce_cache_coherency = idev->enforce_cache_coherency;
@@ -215,6 +218,8 @@ static struct iommufd_hwpt_nested *viommu_alloc_hwpt_nested(struct iommufd_viomm
 	int rc = -EOPNOTSUPP;
 	hwpt->domain = viommu->ops->alloc_domain_nested(viommu, flags & ~IOMMU_HWPT_FAULT_ID_VALID,
 							user_data, &rc);
+	if (hwpt->domain)
+		hwpt->domain->owner = viommu->hwpt->common.domain->owner;
 	if (!hwpt->domain || hwpt->domain->type != IOMMU_DOMAIN_NESTED) {
 		if (hwpt->domain) {
 			rc = -EOPNOTSUPP;
