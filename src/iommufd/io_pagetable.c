@@ -366,6 +366,18 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 
 /* ---- unmapping ---- */
 
+static int unmap_check(struct io_pagetable *iopt, uint64_t start, uint64_t last)
+{
+	for (struct iopt_area *area = iopt_area_iter_first(iopt, start, last); area;
+	     area = iopt_area_iter_next(area, start, last)) {
+		if (!area->pages || area->num_locks)
+			return -EBUSY;
+		if (iopt_area_iova(area) < start || iopt_area_last_iova(area) > last)
+			return -ENOENT;
+	}
+	return 0;
+}
+
 /*
  * Unmap every area inside [start, last]; an area only partly inside is
  * ENOENT, one an object locks (a HW queue) EBUSY. Accesses holding pages
@@ -381,6 +393,11 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start, uint
 again:
 	pthread_rwlock_rdlock(&iopt->domains_rwsem);
 	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	/* All or nothing (U-2; Linux unmaps the areas before the one that
+	 * fails): every area met must be free to go before any goes. */
+	rc = unmap_check(iopt, start, last);
+	if (rc)
+		goto out_unlock;
 	struct iopt_area *area;
 	while ((area = iopt_area_iter_first(iopt, start, last))) {
 		uint64_t area_first = iopt_area_iova(area), area_last = iopt_area_last_iova(area);
@@ -421,6 +438,7 @@ again:
 			break;
 		start = area_last + 1;
 	}
+out_unlock:
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 	pthread_rwlock_unlock(&iopt->domains_rwsem);
 out:
