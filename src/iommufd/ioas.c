@@ -38,6 +38,9 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	int rc;
 	if (cmd->flags)
 		return -EOPNOTSUPP;
+	/* A new address space: where the RLIMIT_MEMLOCK and CAP_IPC_LOCK
+	 * its maps are charged under are read again (mm/account.c). */
+	mm_account_refresh();
 	struct iommufd_ioas *ioas = iommufd_ioas_alloc(ucmd->ictx, &rc);
 	if (!ioas)
 		return rc;
@@ -350,6 +353,7 @@ int iommufd_option_rlimit_mode(struct iommu_option *cmd, struct iommufd_ctx *ict
 		return -EOPNOTSUPP;
 	if (!mm_capable(CAP_SYS_RESOURCE))
 		return -EPERM;
+	mm_account_refresh();
 	int rc = 0;
 	/* Only before anything exists, so nothing is charged the old way. */
 	pthread_mutex_lock(&ictx->obj_lock);

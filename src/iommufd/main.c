@@ -424,8 +424,10 @@ static int iommufd_fops_open(struct file *f, void *node_data)
 	xa_init(&ictx->groups);
 	ictx->file = f;
 	ictx->host = node_data;
-	/* Pins are charged to the user unless asked otherwise (RLIMIT_MODE). */
+	/* Pins are charged to the user unless asked otherwise (RLIMIT_MODE),
+	 * against the limit and capabilities the opener has now. */
 	ictx->account_mode = MM_ACCOUNT_USER;
+	mm_account_refresh();
 	f->private_data = ictx;
 	return 0;
 }

@@ -8,10 +8,13 @@
  * USER-mode charges (Linux adds up every process of the user).
  *
  * Linux reads the limit and the capability at every charge. Each is a
- * system call, several times the cost of a whole map, so this reads them
- * when a charge would pass the limit last read: a raised limit or a
- * capability is seen exactly when it matters, a limit lowered below what
- * is charged is seen at the next charge that passes the old one.
+ * system call, several times the cost of a whole map, so this keeps a
+ * snapshot of both, taken when a context opens, an IOAS is made or the
+ * accounting mode is set (mm_account_refresh), and again whenever a charge
+ * would pass the limit of a snapshot without the capability (a raised
+ * limit is seen when it matters). A capability dropped, or a limit
+ * lowered, between an IOAS's creation and a map is seen at the next
+ * refresh.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,8 +29,9 @@
 static pthread_mutex_t account_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Under account_lock. */
 static uint64_t charged[MM_ACCOUNT_MODE_NUM];
-static uint64_t limit_pages;      /* RLIMIT_MEMLOCK when last read */
-static bool limit_read;
+static uint64_t limit_pages;      /* RLIMIT_MEMLOCK, in the snapshot */
+static bool capable_ipc_lock;     /* CAP_IPC_LOCK, in the snapshot */
+static bool snapshot_taken;
 
 bool mm_capable(int cap)
 {
@@ -40,14 +44,23 @@ bool mm_capable(int cap)
 	return data[cap / 32].effective & (1u << (cap % 32));
 }
 
-static void read_limit(void)
+/* Caller holds account_lock. */
+static void snapshot(void)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
 		limit_pages = UINT64_MAX;
 	else
 		limit_pages = (uint64_t)rl.rlim_cur >> MM_PAGE_SHIFT;
-	limit_read = true;
+	capable_ipc_lock = mm_capable(CAP_IPC_LOCK);
+	snapshot_taken = true;
+}
+
+void mm_account_refresh(void)
+{
+	pthread_mutex_lock(&account_lock);
+	snapshot();
+	pthread_mutex_unlock(&account_lock);
 }
 
 int mm_account(enum mm_account_mode *mode, uint64_t npages, bool inc)
@@ -60,16 +73,20 @@ int mm_account(enum mm_account_mode *mode, uint64_t npages, bool inc)
 		charged[*mode] -= npages <= charged[*mode] ? npages : charged[*mode];
 		goto out;
 	}
+	if (!snapshot_taken)
+		snapshot();
 	uint64_t want = charged[*mode] + npages;
-	if (want < npages || !limit_read || want > limit_pages) {
-		read_limit();
-		if (want < npages || want > limit_pages) {
-			if (mm_capable(CAP_IPC_LOCK))
-				*mode = MM_ACCOUNT_NONE;
-			else
-				rc = -ENOMEM;
-			goto out;
-		}
+	bool over = want < npages || want > limit_pages;
+	if (over && !capable_ipc_lock) {
+		snapshot();
+		over = want < npages || want > limit_pages;
+	}
+	if (over) {
+		if (capable_ipc_lock)
+			*mode = MM_ACCOUNT_NONE;
+		else
+			rc = -ENOMEM;
+		goto out;
 	}
 	charged[*mode] = want;
 out:

@@ -27,7 +27,7 @@ static struct range_refs pins = { 0 }; /* under pin_lock; keys are physical addr
  * checks the same, at a system call per call - several times the cost of
  * a whole single-page map here.)
  */
-__attribute__((no_sanitize("address", "undefined"))) static void touch(uint64_t addr,
+__attribute__((noinline, no_sanitize("address", "undefined"))) static void touch(uint64_t addr,
 									uint64_t len, bool write)
 {
 	for (uint64_t off = 0; off < len; off += MM_PAGE_SIZE) {

@@ -62,6 +62,8 @@ enum mm_account_mode {
  * charged (the caller must release what it charged before in the old
  * mode). Releases never fail. */
 int mm_account(enum mm_account_mode *mode, uint64_t npages, bool inc);
+/* Read RLIMIT_MEMLOCK and CAP_IPC_LOCK again (see account.c). */
+void mm_account_refresh(void);
 /* Pages charged now in a mode. */
 uint64_t mm_account_charged(enum mm_account_mode mode);
 /* Does the calling thread hold the capability (linux/capability.h)? */

@@ -30,9 +30,9 @@ RB_GENERATE_STATIC(rr_tree, rr_extent, rb, cmp)
 #define TREE(rr) ((struct rr_tree *)&(rr)->root)
 _Static_assert(sizeof(struct rr_tree) == sizeof(struct rr_extent *), "head is the root");
 
-/* Extents in flight within one operation: two splits and a gap before
- * the merges settle. */
-#define RR_SLACK 4
+/* Extents in flight within one operation, beyond the bound: a split
+ * before the merges settle. */
+#define RR_SLACK 2
 
 void range_refs_init(struct range_refs *rr)
 {

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The tree is libbsd's red-black tree (sys/tree.h). RB_AUGMENT keeps
- * subtree_last right: it recomputes from the node up to the root, because
- * the generated insert augments only the new node's parent and rotations
- * augment nodes before their parents are relinked; the last call on each
- * path runs after the links are final.
+ * The tree is libbsd's red-black tree (sys/tree.h). RB_AUGMENT recomputes
+ * one node's subtree_last; the generated code calls it on every node a
+ * rotation moves, after that node's children are final. What it does not
+ * reach - the ancestors of an inserted node, of a removed node's place -
+ * is recomputed by a walk to the root after each insert and remove.
  */
 #include <stddef.h>
 
@@ -26,16 +26,20 @@ _Static_assert(sizeof(struct it_head) == sizeof(struct interval_tree_root), "hea
 #define RIGHT(n)  RB_RIGHT(n, rb)
 #define PARENT(n) RB_PARENT(n, rb)
 
+static void augment_one(struct interval_tree_node *n)
+{
+	uint64_t m = n->last;
+	if (LEFT(n) && LEFT(n)->subtree_last > m)
+		m = LEFT(n)->subtree_last;
+	if (RIGHT(n) && RIGHT(n)->subtree_last > m)
+		m = RIGHT(n)->subtree_last;
+	n->subtree_last = m;
+}
+
 static void augment_up(struct interval_tree_node *n)
 {
-	for (; n; n = PARENT(n)) {
-		uint64_t m = n->last;
-		if (LEFT(n) && LEFT(n)->subtree_last > m)
-			m = LEFT(n)->subtree_last;
-		if (RIGHT(n) && RIGHT(n)->subtree_last > m)
-			m = RIGHT(n)->subtree_last;
-		n->subtree_last = m;
-	}
+	for (; n; n = PARENT(n))
+		augment_one(n);
 }
 
 static int cmp(const struct interval_tree_node *a, const struct interval_tree_node *b)
@@ -57,7 +61,9 @@ void interval_tree_insert(struct interval_tree_node *node, struct interval_tree_
 
 void interval_tree_remove(struct interval_tree_node *node, struct interval_tree_root *root)
 {
+	struct interval_tree_node *parent = PARENT(node);
 	it_head_RB_REMOVE((struct it_head *)root, node);
+	augment_up(parent);
 	LEFT(node) = RIGHT(node) = PARENT(node) = NULL;
 }
 

@@ -193,6 +193,7 @@ static void accounting_honours_the_limit(void **state)
 	set_cap(CAP_IPC_LOCK, false);
 	struct rlimit rl = { .rlim_cur = 64 * MM_PAGE_SIZE, .rlim_max = old.rlim_max };
 	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	mm_account_refresh();
 
 	uint64_t base = mm_account_charged(MM_ACCOUNT_USER);
 	assert_true(base <= 64);
@@ -206,8 +207,16 @@ static void accounting_honours_the_limit(void **state)
 	assert_int_equal(mm_account(&mmm, 10, true), 0);
 	assert_int_equal(mm_account(&mmm, 10, false), 0);
 
+	/* A raised limit is seen without a refresh. */
+	rl.rlim_cur = 65 * MM_PAGE_SIZE;
+	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	assert_int_equal(mm_account(&m, 1, true), 0);
+	assert_int_equal(mm_account(&m, 1, false), 0);
 	/* CAP_IPC_LOCK: exempt, nothing charged. */
+	rl.rlim_cur = 64 * MM_PAGE_SIZE;
+	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
 	set_cap(CAP_IPC_LOCK, true);
+	mm_account_refresh();
 	assert_int_equal(mm_account(&m, 1, true), 0);
 	assert_int_equal(m, MM_ACCOUNT_NONE);
 	assert_int_equal(mm_account_charged(MM_ACCOUNT_USER), 64);
@@ -217,6 +226,7 @@ static void accounting_honours_the_limit(void **state)
 
 	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &old), 0);
 	set_cap(CAP_IPC_LOCK, had_cap);
+	mm_account_refresh();
 }
 
 /* ---- memory files ---- */
