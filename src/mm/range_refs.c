@@ -32,7 +32,7 @@ _Static_assert(sizeof(struct rr_tree) == sizeof(struct rr_extent *), "head is th
 
 /* Extents in flight within one operation, beyond the bound: a split
  * before the merges settle. */
-#define RR_SLACK 2
+#define RR_SLACK 1
 
 void range_refs_init(struct range_refs *rr)
 {
@@ -58,7 +58,7 @@ void range_refs_destroy(struct range_refs *rr)
 
 static size_t wanted(const struct range_refs *rr)
 {
-	return 2 * rr->nr_holders + RR_SLACK;
+	return rr->nr_holders ? 2 * rr->nr_holders + RR_SLACK : 0;
 }
 
 int range_refs_reserve(struct range_refs *rr)

@@ -168,6 +168,21 @@ static void fault_in_checks_access(void **state)
 	munmap(rw + 3 * MM_PAGE_SIZE, MM_PAGE_SIZE);
 	munmap(ro, MM_PAGE_SIZE);
 	munmap(none, MM_PAGE_SIZE);
+
+	/* Large runs take another path (huge pages); the same answers. */
+	size_t big = 16u << 20;
+	for (int thp = 0; thp < 2; thp++) {
+		uint8_t *b = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+				  0);
+		madvise(b, big, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+		assert_int_equal(mm_fault_in((uintptr_t)b, big, true), 0);
+		mprotect(b + big / 2, MM_PAGE_SIZE, PROT_READ);
+		assert_int_equal(mm_fault_in((uintptr_t)b, big, false), 0);
+		assert_int_equal(mm_fault_in((uintptr_t)b, big, true), -EFAULT);
+		munmap(b + big - 8 * MM_PAGE_SIZE, MM_PAGE_SIZE);
+		assert_int_equal(mm_fault_in((uintptr_t)b, big, false), -EFAULT);
+		munmap(b, big);
+	}
 }
 
 /* ---- accounting ---- */
