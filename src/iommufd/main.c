@@ -385,18 +385,27 @@ static long iommufd_fops_ioctl(struct file *f, unsigned int cmd, unsigned long a
 		return iommufd_vfio_ioctl(ictx, cmd, arg);
 
 	struct iommufd_ucmd ucmd = { .ictx = ictx, .ubuffer = arg };
-	if (copy_from_user(&ucmd.user_size, arg, sizeof(ucmd.user_size)))
-		return -EFAULT;
 	const struct iommufd_ioctl_op *op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
-	if (op->ioctl_num != cmd)
-		return -ENOTTY;
-	if (ucmd.user_size < op->min_size)
-		return -EINVAL;
 	union ucmd_buffer buf;
 	ucmd.cmd = &buf;
-	int rc = copy_struct_from_user(&buf, op->size, arg, ucmd.user_size);
-	if (rc)
-		return rc;
+	/* The common case in one copy: a struct of exactly this ABI's size.
+	 * Reading past a shorter struct has no effect but may fault, so any
+	 * other case takes the careful path (Linux's order of checks). */
+	if (op->ioctl_num == cmd && !copy_from_user(&buf, arg, op->size) &&
+	    *(uint32_t *)&buf == op->size) {
+		ucmd.user_size = op->size;
+	} else {
+		if (copy_from_user(&ucmd.user_size, arg, sizeof(ucmd.user_size)))
+			return -EFAULT;
+		if (op->ioctl_num != cmd)
+			return -ENOTTY;
+		if (ucmd.user_size < op->min_size)
+			return -EINVAL;
+		int rc = copy_struct_from_user(&buf, op->size, arg, ucmd.user_size);
+		if (rc)
+			return rc;
+	}
+	int rc;
 	rc = op->execute(&ucmd);
 	if (ucmd.new_obj) {
 		if (rc)

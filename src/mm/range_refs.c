@@ -30,9 +30,14 @@ RB_GENERATE_STATIC(rr_tree, rr_extent, rb, cmp)
 #define TREE(rr) ((struct rr_tree *)&(rr)->root)
 _Static_assert(sizeof(struct rr_tree) == sizeof(struct rr_extent *), "head is the root");
 
-/* Extents in flight within one operation, beyond the bound: a split
- * before the merges settle. */
+/* H holders make at most 2H boundaries, so 2H - 1 extents, plus one in
+ * flight while an operation splits before it merges. (An operation that
+ * still finds the pool empty - a caller that did not reserve - falls back
+ * to malloc.) */
 #define RR_SLACK 1
+/* Spare extents kept beyond the bound before trimming: holders come and
+ * go with every map, and this spares malloc the churn. */
+#define RR_KEEP 32
 
 void range_refs_init(struct range_refs *rr)
 {
@@ -58,7 +63,7 @@ void range_refs_destroy(struct range_refs *rr)
 
 static size_t wanted(const struct range_refs *rr)
 {
-	return rr->nr_holders ? 2 * rr->nr_holders + RR_SLACK : 0;
+	return rr->nr_holders ? 2 * rr->nr_holders - 1 + RR_SLACK : 0;
 }
 
 int range_refs_reserve(struct range_refs *rr)
@@ -79,6 +84,8 @@ int range_refs_reserve(struct range_refs *rr)
 
 static void trim(struct range_refs *rr)
 {
+	if (rr->nr_free + rr->nr_extents <= wanted(rr) + RR_KEEP)
+		return;
 	while (rr->free && rr->nr_free + rr->nr_extents > wanted(rr)) {
 		struct rr_extent *x = rr->free;
 		rr->free = x->free_next;
