@@ -29,6 +29,6 @@ int iommu_copy_struct_from_user_array(void *dst, size_t dst_size,
 		return -EINVAL;
 	if (index >= array->entry_num)
 		return -EINVAL;
-	return copy_struct_from_user(dst, dst_size, array->uptr + (uint64_t)index * array->entry_len,
-				     array->entry_len);
+	uint64_t at = array->uptr + (uint64_t)index * array->entry_len;
+	return copy_struct_from_user(dst, dst_size, at, array->entry_len);
 }

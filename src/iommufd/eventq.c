@@ -285,7 +285,8 @@ static ssize_t fault_write(struct file *f, const void *buf, size_t count, int64_
 			rc = -EFAULT;
 			break;
 		}
-		if (resp.code != IOMMUFD_PAGE_RESP_SUCCESS && resp.code != IOMMUFD_PAGE_RESP_INVALID) {
+		if (resp.code != IOMMUFD_PAGE_RESP_SUCCESS &&
+		    resp.code != IOMMUFD_PAGE_RESP_INVALID) {
 			rc = -EINVAL;
 			break;
 		}
@@ -404,8 +405,8 @@ static struct iommufd_vevent *veventq_fetch(struct iommufd_veventq *veventq, int
 	struct iommufd_vevent *v = NULL;
 	pthread_mutex_lock(&eventq->lock);
 	if (!list_empty(&eventq->deliver)) {
-		struct iommufd_vevent *next = list_entry(eventq->deliver.next, struct iommufd_vevent,
-							 node);
+		struct iommufd_vevent *next =
+			list_entry(eventq->deliver.next, struct iommufd_vevent, node);
 		if (next == &veventq->lost_events_header) {
 			v = calloc(1, sizeof(*v));
 			if (!v) {

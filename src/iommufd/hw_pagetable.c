@@ -116,8 +116,8 @@ struct iommufd_hwpt_paging *iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
-	struct iommufd_hwpt_paging *hwpt_paging =
-		iommufd_object_alloc(ictx, struct iommufd_hwpt_paging, IOMMUFD_OBJ_HWPT_PAGING, err);
+	struct iommufd_hwpt_paging *hwpt_paging = iommufd_object_alloc(
+		ictx, struct iommufd_hwpt_paging, IOMMUFD_OBJ_HWPT_PAGING, err);
 	if (!hwpt_paging)
 		return NULL;
 	struct iommufd_hw_pagetable *hwpt = &hwpt_paging->common;
@@ -169,8 +169,8 @@ static struct iommufd_hwpt_nested *hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		*err = -EINVAL;
 		return NULL;
 	}
-	struct iommufd_hwpt_nested *hwpt_nested =
-		iommufd_object_alloc(ictx, struct iommufd_hwpt_nested, IOMMUFD_OBJ_HWPT_NESTED, err);
+	struct iommufd_hwpt_nested *hwpt_nested = iommufd_object_alloc(
+		ictx, struct iommufd_hwpt_nested, IOMMUFD_OBJ_HWPT_NESTED, err);
 	if (!hwpt_nested)
 		return NULL;
 	struct iommufd_hw_pagetable *hwpt = &hwpt_nested->common;

@@ -184,7 +184,8 @@ static void iopt_abort_area(struct iopt_area *area)
 void iopt_free_pages_list(struct list_node *pages_list)
 {
 	while (!list_empty(pages_list)) {
-		struct iopt_pages_list *elm = list_entry(pages_list->next, struct iopt_pages_list, next);
+		struct iopt_pages_list *elm =
+			list_entry(pages_list->next, struct iopt_pages_list, next);
 		if (elm->area)
 			iopt_abort_area(elm->area);
 		if (elm->pages)

@@ -79,7 +79,8 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 			continue;
 		if (cmd->num_iovas < max_iovas) {
 			struct iommu_iova_range elm = { .start = span.start, .last = span.end };
-			if (copy_to_user(ranges + cmd->num_iovas * sizeof(elm), &elm, sizeof(elm))) {
+			uint64_t at = ranges + cmd->num_iovas * sizeof(elm);
+			if (copy_to_user(at, &elm, sizeof(elm))) {
 				rc = -EFAULT;
 				goto out;
 			}

@@ -31,8 +31,8 @@ static void cmd_fail(void **state)
 	assert_int_equal(ioc(t.fd, IOMMU_DESTROY, NULL), -EFAULT);
 	assert_int_equal(ioc(t.fd, _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE - 1), &cmd), -ENOTTY);
 	/* The right number with a size/direction encoding is not the command. */
-	assert_int_equal(ioc(t.fd, _IOW(IOMMUFD_TYPE, IOMMUFD_CMD_BASE, struct iommu_destroy), &cmd),
-			 -ENOTTY);
+	unsigned long sized = _IOW(IOMMUFD_TYPE, IOMMUFD_CMD_BASE, struct iommu_destroy);
+	assert_int_equal(ioc(t.fd, sized, &cmd), -ENOTTY);
 	/* Past the last command: not a test command without the selftest. */
 	assert_int_equal(ioc(t.fd, _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32), &cmd), -ENOTTY);
 	ifd_close(&t);
@@ -119,7 +119,7 @@ static void cmd_ex_fail(void **state)
 	c.cmd.size = sizeof(c.cmd) - 1;
 	assert_int_equal(ioc(t.fd, IOMMU_DESTROY, &c), -EINVAL);
 	/* A tail that cannot be read is EFAULT, not E2BIG. */
-	uint8_t *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *page = buf_alloc(8192);
 	munmap(page + 4096, 4096);
 	struct iommu_destroy *edge = (struct iommu_destroy *)(page + 4096 - sizeof(*edge));
 	edge->size = sizeof(*edge) + 64;

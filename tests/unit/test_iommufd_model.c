@@ -182,8 +182,9 @@ static void op_copy(struct rig *r)
 		struct marea *s = &r->srcm.a[i];
 		uint64_t end = s->iova + s->len < src + len ? s->iova + s->len : src + len;
 		add(&r->m, (struct marea){ .iova = iova + (at - src), .len = end - at,
-					   .host = s->host + (at - s->iova), .prot = IOMMU_READ | IOMMU_WRITE,
-					   .run = s->run, .run_off = s->run_off + (at - s->iova) });
+					   .host = s->host + (at - s->iova),
+					   .prot = IOMMU_READ | IOMMU_WRITE, .run = s->run,
+					   .run_off = s->run_off + (at - s->iova) });
 		at = end;
 	}
 }
