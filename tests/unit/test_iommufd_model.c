@@ -8,6 +8,8 @@
  * the model's byte, read-only mappings refuse writes, and unmapped IOVA
  * faults.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "iommufd_utils.h"
@@ -445,10 +447,87 @@ static void random_operations(void **state)
 	ifd_close(&r.t);
 }
 
+/* ---- concurrency: maps, unmaps, accesses and DMA at once ---- */
+
+struct worker {
+	struct rig *r;
+	unsigned id;
+	atomic_bool *stop;
+	unsigned done;
+};
+
+static void *mapper(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t base = WIN_BASE + (uint64_t)w->id * 64 * PG;
+	for (unsigned i = 0; i < 400; i++) {
+		unsigned n = 1 + i % 8;
+		uint8_t *va = w->id & 1 ? w->r->pool : w->r->fpool;
+		int rc = w->id & 1 ? ioas_map_fixed(w->r->t.fd, w->r->ioas, va + (i % 64) * PG,
+						    n * PG, base) :
+				     ioas_map_file(w->r->t.fd, w->r->ioas, w->r->mfd, (i % 64) * PG,
+						   n * PG, &(uint64_t){ base },
+						   MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA);
+		if (rc)
+			return (void *)(intptr_t)rc;
+		rc = ioas_unmap(w->r->t.fd, w->r->ioas, base, n * PG, NULL);
+		if (rc)
+			return (void *)(intptr_t)rc;
+		w->done++;
+	}
+	return NULL;
+}
+
+static void *dma_reader(void *arg)
+{
+	struct worker *w = arg;
+	while (!atomic_load(w->stop)) {
+		/* Mapped or not at this instant: either answer is fine, a
+		 * crash or a wrong byte is not. */
+		uint64_t iova = WIN_BASE + PG * (w->done++ % (4 * 64));
+		uint8_t v;
+		th_kdma(w->r->d, PCI_NO_PASID, iova, &v, 1, false, NULL);
+	}
+	return NULL;
+}
+
+static void concurrent_maps(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_init(&r);
+	uint32_t pt = r.ioas;
+	assert_int_equal(iommufd_device_attach(r.idev, IOMMU_NO_PASID, &pt), 0);
+	atomic_bool stop = false;
+	struct worker w[5];
+	pthread_t th[5];
+	for (unsigned i = 0; i < 5; i++) {
+		w[i] = (struct worker){ .r = &r, .id = i, .stop = &stop };
+		assert_int_equal(pthread_create(&th[i], NULL, i < 4 ? mapper : dma_reader, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		void *ret;
+		pthread_join(th[i], &ret);
+		assert_null(ret);
+		assert_int_equal(w[i].done, 400);
+	}
+	atomic_store(&stop, true);
+	pthread_join(th[4], NULL);
+	check_areas(&r);
+	assert_int_equal(uiommu_pinned_pages(), 0);
+	iommufd_device_detach(r.idev, IOMMU_NO_PASID);
+	iommufd_device_unbind(r.idev);
+	munmap(r.pool, POOL * PG);
+	munmap(r.fpool, POOL * PG);
+	close(r.mfd);
+	ifd_close(&r.t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(random_operations),
+		cmocka_unit_test(concurrent_maps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
