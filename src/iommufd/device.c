@@ -247,7 +247,11 @@ static int iopf_get(struct iommufd_hw_pagetable *hwpt, struct iommufd_device *id
 {
 	if (!hwpt->fault || idev->iopf_users++)
 		return 0;
-	int rc = iommu_dev_enable_feature(idev->dev, IOMMU_DEV_FEAT_IOPF);
+	/* A device that cannot ask for pages (no PRI): ENODEV, as Linux's
+	 * VT-d driver answers. */
+	int rc = iommu_dev_has_feature(idev->dev, IOMMU_DEV_FEAT_IOPF) ?
+			 iommu_dev_enable_feature(idev->dev, IOMMU_DEV_FEAT_IOPF) :
+			 -ENODEV;
 	if (rc)
 		idev->iopf_users--;
 	return rc;

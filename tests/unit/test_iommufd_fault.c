@@ -185,6 +185,24 @@ static void fault_alloc_errors(void **state)
 	(void)state;
 	struct ifd t;
 	ifd_open(&t);
+	/* A fault-capable HWPT on a device without PRI cannot attach. */
+	struct device *d = th_device(t.h, "dmatest0");
+	int err;
+	uint32_t dev_id, ioas;
+	struct iommufd_device *idev = iommufd_device_bind(t.ictx, d, &dev_id, &err);
+	assert_int_equal(ioas_alloc(t.fd, &ioas), 0);
+	struct iommu_fault_alloc fq = { .size = sizeof(fq) };
+	assert_int_equal(ioc(t.fd, IOMMU_FAULT_QUEUE_ALLOC, &fq), 0);
+	struct iommu_hwpt_alloc h = { .size = sizeof(h), .flags = IOMMU_HWPT_FAULT_ID_VALID,
+				      .dev_id = dev_id, .pt_id = ioas, .fault_id = fq.out_fault_id };
+	assert_int_equal(ioc(t.fd, IOMMU_HWPT_ALLOC, &h), 0);
+	uint32_t pt = h.out_hwpt_id;
+	assert_int_equal(iommufd_device_attach(idev, IOMMU_NO_PASID, &pt), -ENODEV);
+	assert_int_equal(obj_destroy(t.fd, h.out_hwpt_id), 0);
+	assert_int_equal(uiommu_close((int)fq.out_fault_fd), 0);
+	assert_int_equal(obj_destroy(t.fd, fq.out_fault_id), 0);
+	assert_int_equal(obj_destroy(t.fd, ioas), 0);
+	iommufd_device_unbind(idev);
 	struct iommu_fault_alloc f = { .size = sizeof(f), .flags = 1 };
 	assert_int_equal(ioc(t.fd, IOMMU_FAULT_QUEUE_ALLOC, &f), -EOPNOTSUPP);
 	/* A response that cannot be written leaves no object, no fd. */
