@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -10,13 +11,6 @@
 #include <bsd/sys/tree.h>
 
 #include "range_refs.h"
-
-struct rr_extent {
-	RB_ENTRY(rr_extent) rb;
-	uint64_t start, end;
-	uint64_t count;
-	struct rr_extent *free_next;
-};
 
 RB_HEAD(rr_tree, rr_extent);
 
@@ -45,6 +39,22 @@ void range_refs_init(struct range_refs *rr)
 	rr->free = NULL;
 	rr->nr_free = rr->nr_extents = rr->nr_holders = 0;
 	rr->total = rr->covered = 0;
+	for (unsigned i = 0; i < RR_INLINE; i++) {
+		rr->inline_ext[i].free_next = rr->free;
+		rr->free = &rr->inline_ext[i];
+		rr->nr_free++;
+	}
+}
+
+static bool is_inline(const struct range_refs *rr, const struct rr_extent *x)
+{
+	return x >= rr->inline_ext && x < rr->inline_ext + RR_INLINE;
+}
+
+static void free_extent(struct range_refs *rr, struct rr_extent *x)
+{
+	if (!is_inline(rr, x))
+		free(x);
 }
 
 void range_refs_destroy(struct range_refs *rr)
@@ -52,11 +62,11 @@ void range_refs_destroy(struct range_refs *rr)
 	struct rr_extent *x, *t;
 	RB_FOREACH_SAFE(x, rr_tree, TREE(rr), t) {
 		RB_REMOVE(rr_tree, TREE(rr), x);
-		free(x);
+		free_extent(rr, x);
 	}
 	while ((x = rr->free)) {
 		rr->free = x->free_next;
-		free(x);
+		free_extent(rr, x);
 	}
 	range_refs_init(rr);
 }
@@ -86,9 +96,15 @@ static void trim(struct range_refs *rr)
 {
 	if (rr->nr_free + rr->nr_extents <= wanted(rr) + RR_KEEP)
 		return;
-	while (rr->free && rr->nr_free + rr->nr_extents > wanted(rr)) {
-		struct rr_extent *x = rr->free;
-		rr->free = x->free_next;
+	/* Keep the inline ones: they cost nothing and cannot be freed. */
+	struct rr_extent **pp = &rr->free;
+	while (*pp && rr->nr_free + rr->nr_extents > wanted(rr)) {
+		struct rr_extent *x = *pp;
+		if (is_inline(rr, x)) {
+			pp = &x->free_next;
+			continue;
+		}
+		*pp = x->free_next;
 		rr->nr_free--;
 		free(x);
 	}

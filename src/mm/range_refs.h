@@ -21,7 +21,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct rr_extent;
+struct rr_extent {
+	struct {                 /* sys/tree.h's RB_ENTRY, spelled out */
+		struct rr_extent *rbe_left, *rbe_right, *rbe_parent;
+		int rbe_color;
+	} rb;
+	uint64_t start, end;
+	uint64_t count;
+	struct rr_extent *free_next;
+};
+
+/* Extents every range_refs carries inline: what a run of pages with one
+ * holder needs, so the common case allocates nothing. */
+#define RR_INLINE 2
 
 struct range_refs {
 	struct rr_extent *root;  /* sys/tree.h red-black tree, by start */
@@ -31,6 +43,7 @@ struct range_refs {
 	size_t nr_holders;
 	uint64_t total;          /* sum of (end - start) * count */
 	uint64_t covered;        /* sum of (end - start) */
+	struct rr_extent inline_ext[RR_INLINE]; /* in the pool after init, never freed */
 };
 
 void range_refs_init(struct range_refs *rr);
