@@ -26,10 +26,12 @@ floor() {
 	src/host/* | src/host.h) echo host ;;
 	src/base/*) echo base ;;
 	src/files/*) echo files ;;
+	src/mm/*) echo mm ;;
 	src/pci/*) echo pci ;;
 	src/iommu/intel/*) echo iommu-intel ;;
 	src/iommu/*) echo iommu ;;
 	src/mdev/*) echo mdev ;;
+	src/iommufd/*) echo iommufd ;;
 	src/vfio/*) echo vfio ;;
 	src/drivers/*) echo drivers ;;
 	src/*/*) f=${1#src/}; echo "${f%%/*}" ;;
@@ -42,15 +44,15 @@ floor() {
 rank() {
 	case $1 in
 	util) echo 0 ;; hw) echo 1 ;; host) echo 2 ;; base) echo 3 ;; files) echo 4 ;;
-	pci) echo 5 ;; iommu) echo 6 ;; iommu-intel) echo 7 ;; mdev) echo 8 ;;
-	vfio) echo 9 ;; drivers) echo 10 ;; assembly) echo 11 ;;
+	mm) echo 5 ;; pci) echo 6 ;; iommu) echo 7 ;; iommu-intel) echo 8 ;; mdev) echo 9 ;;
+	iommufd) echo 10 ;; vfio) echo 11 ;; drivers) echo 12 ;; assembly) echo 13 ;;
 	*) echo -1 ;;
 	esac
 }
 
 kernel_side() {
 	case $1 in
-	base | pci | iommu | iommu-intel | mdev | vfio | drivers) return 0 ;;
+	base | mm | pci | iommu | iommu-intel | mdev | iommufd | vfio | drivers) return 0 ;;
 	*) return 1 ;;
 	esac
 }

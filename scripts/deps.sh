@@ -3,7 +3,7 @@
 # As root: installs what is missing. Otherwise: prints the apt-get line.
 set -eu
 
-PKGS="gcc make meson ninja-build pkg-config libc6-dev linux-libc-dev libcmocka-dev libjson-c-dev"
+PKGS="gcc make meson ninja-build pkg-config libc6-dev linux-libc-dev libcmocka-dev libjson-c-dev libbsd-dev"
 
 missing=""
 for p in $PKGS; do

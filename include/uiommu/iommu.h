@@ -44,6 +44,7 @@ enum iommu_domain_type {
 #define IOMMU_DOMAIN_FLAG_FIRST_STAGE    (1u << 0) /* x86 first-stage format */
 #define IOMMU_DOMAIN_FLAG_NEST_PARENT    (1u << 1) /* usable as a nesting parent */
 #define IOMMU_DOMAIN_FLAG_DIRTY_TRACKING (1u << 2) /* second-stage A/D */
+#define IOMMU_DOMAIN_FLAG_PASID          (1u << 3) /* attachable to PASIDs too */
 
 /* The devices of a host, by name ("dsa0") or BDF ("01:00.0"). */
 struct device *uiommu_device_find(struct uiommu_host *h, const char *name);

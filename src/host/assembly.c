@@ -18,6 +18,7 @@
 #include "../hw/machine.h"
 #include "../hw/topology.h"
 #include "../iommu/intel/intel.h"
+#include "../iommufd/iommufd_host.h"
 #include "../iommu/iommu.h"
 #include "../mdev/mdev.h"
 #include "../pci/pci.h"
@@ -79,7 +80,12 @@ static int kernel_up(struct uiommu_host *h, const struct uiommu_host_opts *opts,
 		snprintf(err, errlen, "drivers: %s", strerror(-rc));
 		return rc;
 	}
-	/* (iommufd, then the shim, come up here.) */
+	/* /dev/iommu, with or without an IOMMU (binds fail without one).
+	 * (The shim comes up after it.) */
+	if ((rc = iommufd_host_init(h))) {
+		snprintf(err, errlen, "/dev/iommu: %s", strerror(-rc));
+		return rc;
+	}
 	return 0;
 }
 
@@ -127,6 +133,7 @@ void uiommu_host_free(struct uiommu_host *h)
 	/* What clients left open goes first, as on process exit: their
 	 * descriptors and mappings (the file layer). */
 	files_host_fini(h);
+	iommufd_host_fini(h);
 	/* Then the layers, top-down. (shim, iommufd, then mm after the PCI
 	 * view, go down in their places.) */
 	device_drivers_fini(h);

@@ -33,7 +33,36 @@ enum iommu_cap {
 	IOMMU_CAP_ENFORCE_CACHE_COHERENCY,
 	IOMMU_CAP_DIRTY_TRACKING,
 	IOMMU_CAP_PASID,
+	IOMMU_CAP_PCI_ATS_SUPPORTED,
 };
+
+/*
+ * Driver-specific data a user passes with an iommufd call (a nested
+ * table's description, a vIOMMU's parameters): `type` names its layout,
+ * the data itself is still in the caller's memory. Drivers read it with
+ * iommu_copy_struct_from_user*(), which apply the size rules of the uAPI
+ * (shorter than the mandatory fields: -EINVAL; non-zero bytes past what
+ * the driver knows: -E2BIG; unreadable: -EFAULT).
+ */
+struct iommu_user_data {
+	unsigned int type;
+	uint64_t uptr;
+	size_t len;
+};
+
+struct iommu_user_data_array {
+	unsigned int type;
+	uint64_t uptr;
+	size_t entry_len;
+	uint32_t entry_num;     /* in: entries given; out (drivers): entries handled */
+};
+
+int iommu_copy_struct_from_user(void *dst, size_t dst_size, const struct iommu_user_data *data,
+				unsigned int type, size_t min_len);
+int iommu_copy_struct_from_user_array(void *dst, size_t dst_size,
+				      const struct iommu_user_data_array *array,
+				      unsigned int type, uint32_t index, size_t min_len);
+struct iommufd_viommu;
 
 struct iommu_domain_geometry {
 	uint64_t aperture_start;
@@ -55,11 +84,15 @@ struct iommu_domain_ops {
 	void (*flush_iotlb_all)(struct iommu_domain *domain);
 	int (*iova_to_phys)(struct iommu_domain *domain, uint64_t iova, uint64_t *pa);
 	int (*set_dirty_tracking)(struct iommu_domain *domain, bool enable);
+	/* Report (fn) and clear, unless no_clear, the dirty state of
+	 * [iova, +size): fn(iova, len) per dirty leaf. fn NULL only clears
+	 * (before tracking is enabled); a report needs tracking enabled. */
 	int (*read_and_clear_dirty)(struct iommu_domain *domain, uint64_t iova, uint64_t size,
 				    bool no_clear, void (*fn)(uint64_t, uint64_t, void *), void *arg);
-	/* Nested domains: invalidate user-owned first-stage caches. */
-	int (*cache_invalidate_user)(struct iommu_domain *domain, const void *entries,
-				     uint32_t entry_len, uint32_t *entry_num);
+	/* Nested domains: invalidate user-owned first-stage caches from the
+	 * user's array; array->entry_num returns how many were handled. */
+	int (*cache_invalidate_user)(struct iommu_domain *domain,
+				     struct iommu_user_data_array *array);
 	void (*free)(struct iommu_domain *domain);
 };
 
@@ -74,10 +107,17 @@ struct iommu_ops {
 	 * the driver's own; ERR_PTR on failure. */
 	struct iommu_group *(*device_group)(struct device *dev);
 	struct iommu_domain *(*domain_alloc_paging)(struct device *dev, unsigned flags, int *err);
-	/* Nested domain over `parent` from driver-specific data (U-10). */
+	/* Nested domain over `parent` from driver-specific data (U-10);
+	 * flags: IOMMU_HWPT_ALLOC_PASID. */
 	struct iommu_domain *(*domain_alloc_nested)(struct device *dev, struct iommu_domain *parent,
-						    uint32_t data_type, const void *data,
-						    uint32_t len, int *err);
+						    uint32_t flags,
+						    const struct iommu_user_data *user_data,
+						    int *err);
+	/* vIOMMUs (U-13): the size of the driver's iommufd_viommu for a
+	 * type (0: unsupported), and its initialization (sets viommu->ops). */
+	size_t (*get_viommu_size)(struct device *dev, uint32_t viommu_type);
+	int (*viommu_init)(struct iommufd_viommu *viommu, struct iommu_domain *parent,
+			   const struct iommu_user_data *user_data);
 	struct iommu_domain *(*identity_domain)(struct device *dev);
 	struct iommu_domain *(*blocked_domain)(struct device *dev);
 	bool (*capable)(struct device *dev, enum iommu_cap cap);
@@ -88,7 +128,10 @@ struct iommu_ops {
 	void (*remove_dev_pasid)(struct device *dev, ioasid_t pasid, struct iommu_domain *domain);
 	int (*page_response)(struct device *dev, const struct iommu_page_request *req,
 			     enum iommu_page_response_code code);
-	/* Hardware info for GET_HW_INFO (U-9): type and the data. */
+	/* Hardware info for GET_HW_INFO (U-9). *type in: the type asked
+	 * (IOMMU_HW_INFO_TYPE_DEFAULT: the driver's own), -EOPNOTSUPP for one
+	 * it lacks; out: the type given. *len in: room at data; out: the
+	 * full size of the info (copied as far as it fits). */
 	int (*hw_info)(struct device *dev, uint32_t *type, void *data, uint32_t *len);
 	int (*get_resv_regions)(struct device *dev, struct iommu_resv_region *out, int max);
 };

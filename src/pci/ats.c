@@ -52,6 +52,13 @@ void pci_disable_pasid(struct pci_dev *pdev)
 		pci_write_config_word(pdev, pdev->pasid_cap + PCI_PASID_CTRL, 0);
 }
 
+int pci_pasid_status(const struct pci_dev *pdev)
+{
+	if (!pdev->pasid_cap)
+		return -EINVAL;
+	return rd16(pdev, pdev->pasid_cap + PCI_PASID_CTRL);
+}
+
 unsigned pci_max_pasids(const struct pci_dev *pdev)
 {
 	if (!pdev->pasid_cap)

@@ -175,6 +175,9 @@ bool pci_acs_path_enabled(const struct pci_dev *start);
 int pci_enable_pasid(struct pci_dev *pdev, bool priv);
 void pci_disable_pasid(struct pci_dev *pdev);
 unsigned pci_max_pasids(const struct pci_dev *pdev);
+/* The PASID control register (PCI_PASID_CTRL_*), -EINVAL without the
+ * capability. */
+int pci_pasid_status(const struct pci_dev *pdev);
 int pci_enable_ats(struct pci_dev *pdev);
 void pci_disable_ats(struct pci_dev *pdev);
 bool pci_ats_enabled(const struct pci_dev *pdev);

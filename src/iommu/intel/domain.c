@@ -379,6 +379,13 @@ static int intel_set_dirty_tracking(struct iommu_domain *d, bool enable)
 	return rc;
 }
 
+static void dirty_ignore(uint64_t iova, uint64_t len, void *arg)
+{
+	(void)iova;
+	(void)len;
+	(void)arg;
+}
+
 static int intel_read_and_clear_dirty(struct iommu_domain *d, uint64_t iova, uint64_t size,
 				      bool no_clear, void (*fn)(uint64_t, uint64_t, void *),
 				      void *arg)
@@ -386,10 +393,15 @@ static int intel_read_and_clear_dirty(struct iommu_domain *d, uint64_t iova, uin
 	struct dmar_domain *dom = to_dmar_domain(d);
 	if (!dom->dirty_tracking || dom->fs)
 		return -EOPNOTSUPP;
+	/* A report needs tracking on (Linux: EINVAL); fn NULL only clears,
+	 * before tracking is turned on. */
+	if (fn && !dom->dirty_enabled)
+		return -EINVAL;
 	struct iommu_iotlb_gather g;
 	iommu_iotlb_gather_init(&g);
 	spin_lock(&dom->lock);
-	int rc = io_pgtable_read_and_clear_dirty(&dom->pgt, iova, size, no_clear, fn, arg, &g);
+	int rc = io_pgtable_read_and_clear_dirty(&dom->pgt, iova, size, no_clear,
+						 fn ? fn : dirty_ignore, arg, &g);
 	/* Cleared D bits must be refetched before the next write counts. */
 	if (!rc && !iommu_iotlb_gather_empty(&g))
 		cache_tag_flush_range(dom, g.start, g.end, true);

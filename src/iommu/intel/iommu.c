@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uapi/linux/iommufd.h>
+
 #include "intel.h"
 #include "../../pci/pci.h"
 #include "../../util/compiler.h"
@@ -169,8 +171,10 @@ static struct iommu_domain *intel_domain_alloc_paging(struct device *dev, unsign
 	}
 	struct intel_iommu *iommu = info->iommu;
 	bool fs = flags & IOMMU_DOMAIN_FLAG_FIRST_STAGE;
+	/* Every VT-d paging domain can be installed in a PASID entry, so
+	 * IOMMU_DOMAIN_FLAG_PASID asks for nothing more. */
 	if (flags & ~(IOMMU_DOMAIN_FLAG_FIRST_STAGE | IOMMU_DOMAIN_FLAG_NEST_PARENT |
-		      IOMMU_DOMAIN_FLAG_DIRTY_TRACKING)) {
+		      IOMMU_DOMAIN_FLAG_DIRTY_TRACKING | IOMMU_DOMAIN_FLAG_PASID)) {
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
@@ -216,6 +220,8 @@ static bool intel_capable(struct device *dev, enum iommu_cap cap)
 		return info->iommu->ecap & VTD_ECAP_SLADS;
 	case IOMMU_CAP_PASID:
 		return info->pasid_enabled;
+	case IOMMU_CAP_PCI_ATS_SUPPORTED:
+		return info->ats_supported;
 	}
 	return false;
 }
@@ -309,6 +315,27 @@ static int intel_get_resv_regions(struct device *dev, struct iommu_resv_region *
 	return 1;
 }
 
+/* GET_HW_INFO (U-9): the unit's own CAP and ECAP. Linux reports the
+ * ERRATA_772415_SPR17 flag on every unit (nest parents are then mapped
+ * writable, see intel_domain_new); so does this. */
+static int intel_hw_info(struct device *dev, uint32_t *type, void *data, uint32_t *len)
+{
+	struct device_domain_info *info = info_of(dev);
+	if (!info)
+		return -ENODEV;
+	if (*type != IOMMU_HW_INFO_TYPE_DEFAULT && *type != IOMMU_HW_INFO_TYPE_INTEL_VTD)
+		return -EOPNOTSUPP;
+	struct iommu_hw_info_vtd vtd = {
+		.flags = IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17,
+		.cap_reg = info->iommu->cap,
+		.ecap_reg = info->iommu->ecap,
+	};
+	memcpy(data, &vtd, MIN(*len, (uint32_t)sizeof(vtd)));
+	*len = sizeof(vtd);
+	*type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
+	return 0;
+}
+
 const struct iommu_ops intel_iommu_ops = {
 	.name = "intel-iommu",
 	.probe_device = intel_probe_device,
@@ -325,4 +352,5 @@ const struct iommu_ops intel_iommu_ops = {
 	.remove_dev_pasid = intel_remove_dev_pasid,
 	.page_response = intel_page_response,
 	.get_resv_regions = intel_get_resv_regions,
+	.hw_info = intel_hw_info,
 };

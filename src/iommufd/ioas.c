@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IOAS object and its ioctls (SPEC U-3): an I/O address space the
+ * user maps memory into, mirrored into every HWPT_PAGING made from it.
+ * Argument checks come in Linux's order, so errnos match case by case.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+#include "iommufd_private.h"
+#include "../base/uaccess.h"
+
+void iommufd_ioas_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_ioas *ioas = (struct iommufd_ioas *)obj;
+	iopt_unmap_all(&ioas->iopt, NULL);
+	iopt_destroy_table(&ioas->iopt);
+	pthread_mutex_destroy(&ioas->mutex);
+}
+
+struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx, int *err)
+{
+	struct iommufd_ioas *ioas =
+		iommufd_object_alloc(ictx, struct iommufd_ioas, IOMMUFD_OBJ_IOAS, err);
+	if (!ioas)
+		return NULL;
+	iopt_init_table(&ioas->iopt);
+	list_init(&ioas->hwpt_list);
+	pthread_mutex_init(&ioas->mutex, NULL);
+	return ioas;
+}
+
+int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_alloc *cmd = ucmd->cmd;
+	int rc;
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	/* A new address space: where the RLIMIT_MEMLOCK and CAP_IPC_LOCK
+	 * its maps are charged under are read again (mm/account.c). */
+	mm_account_refresh();
+	struct iommufd_ioas *ioas = iommufd_ioas_alloc(ucmd->ictx, &rc);
+	if (!ioas)
+		return rc;
+	cmd->out_ioas_id = ioas->obj.id;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		iommufd_object_abort_and_destroy(ucmd->ictx, &ioas->obj);
+		return rc;
+	}
+	/* CHANGE_PROCESS holds this to see every IOAS at once. */
+	pthread_rwlock_rdlock(&ucmd->ictx->ioas_creation_lock);
+	iommufd_object_finalize(ucmd->ictx, &ioas->obj);
+	pthread_rwlock_unlock(&ucmd->ictx->ioas_creation_lock);
+	return 0;
+}
+
+/* The usable IOVA: the holes of the reserved ranges (two-call EMSGSIZE). */
+int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_iova_ranges *cmd = ucmd->cmd;
+	int rc;
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	struct iommufd_ioas *ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
+	if (!ioas)
+		return rc;
+	pthread_rwlock_rdlock(&ioas->iopt.iova_rwsem);
+	uint32_t max_iovas = cmd->num_iovas;
+	uint64_t ranges = cmd->allowed_iovas;
+	cmd->num_iovas = 0;
+	cmd->out_iova_alignment = ioas->iopt.iova_alignment;
+	struct interval_tree_span_iter span;
+	rc = 0;
+	interval_tree_for_each_span(&span, &ioas->iopt.reserved_itree, 0, UINT64_MAX) {
+		if (!span.is_hole)
+			continue;
+		if (cmd->num_iovas < max_iovas) {
+			struct iommu_iova_range elm = { .start = span.start, .last = span.end };
+			uint64_t at = ranges + cmd->num_iovas * sizeof(elm);
+			if (copy_to_user(at, &elm, sizeof(elm))) {
+				rc = -EFAULT;
+				goto out;
+			}
+		}
+		cmd->num_iovas++;
+	}
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (!rc && cmd->num_iovas > max_iovas)
+		rc = -EMSGSIZE;
+out:
+	pthread_rwlock_unlock(&ioas->iopt.iova_rwsem);
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
+static void free_allowed(struct interval_tree_root *root)
+{
+	struct interval_tree_node *n;
+	while ((n = interval_tree_iter_first(root, 0, UINT64_MAX))) {
+		interval_tree_remove(n, root);
+		free(n);
+	}
+}
+
+static int load_iovas(struct interval_tree_root *root, uint64_t ranges, uint32_t num)
+{
+	for (uint32_t i = 0; i != num; i++) {
+		struct iommu_iova_range range;
+		if (copy_from_user(&range, ranges + (uint64_t)i * sizeof(range), sizeof(range)))
+			return -EFAULT;
+		if (range.start >= range.last)
+			return -EINVAL;
+		if (interval_tree_iter_first(root, range.start, range.last))
+			return -EINVAL;
+		struct iopt_allowed *allowed = calloc(1, sizeof(*allowed));
+		if (!allowed)
+			return -ENOMEM;
+		allowed->node.start = range.start;
+		allowed->node.last = range.last;
+		interval_tree_insert(&allowed->node, root);
+	}
+	return 0;
+}
+
+int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_allow_iovas *cmd = ucmd->cmd;
+	int rc;
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	struct iommufd_ioas *ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
+	if (!ioas)
+		return rc;
+	/* Built aside and swapped in whole, so a failure leaves the old. */
+	struct interval_tree_root allowed = INTERVAL_TREE_ROOT_INIT;
+	rc = load_iovas(&allowed, cmd->allowed_iovas, cmd->num_iovas);
+	if (!rc)
+		rc = iopt_set_allow_iova(&ioas->iopt, &allowed);
+	free_allowed(&allowed);
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
+/* Cache coherency is not optional (no user cache maintenance exists), so
+ * every mapping is IOMMU_CACHE in Linux; here coherency is implicit. */
+static int conv_iommu_prot(uint32_t map_flags)
+{
+	int prot = 0;
+	if (map_flags & IOMMU_IOAS_MAP_WRITEABLE)
+		prot |= IOMMU_WRITE;
+	if (map_flags & IOMMU_IOAS_MAP_READABLE)
+		prot |= IOMMU_READ;
+	return prot;
+}
+
+#define MAP_FLAGS (IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)
+/* Linux's unsigned long: an IOVA or length of 2^64 - 1 is out of range. */
+#define ULONG_LIMIT UINT64_MAX
+
+int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map_file *cmd = ucmd->cmd;
+	int rc;
+	if (cmd->flags & ~MAP_FLAGS)
+		return -EOPNOTSUPP;
+	if (cmd->iova >= ULONG_LIMIT || cmd->length >= ULONG_LIMIT)
+		return -EOVERFLOW;
+	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	struct iommufd_ioas *ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
+	if (!ioas)
+		return rc;
+	uint64_t iova = cmd->iova;
+	unsigned flags = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
+	rc = iopt_map_file_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->fd, cmd->start, cmd->length,
+				 conv_iommu_prot(cmd->flags), flags);
+	if (!rc) {
+		cmd->iova = iova;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		/* Stricter than Linux: a failed call leaves no mapping (U-2). */
+		if (rc)
+			iopt_unmap_iova(&ioas->iopt, iova, cmd->length, NULL);
+	}
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
+int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map *cmd = ucmd->cmd;
+	int rc;
+	if ((cmd->flags & ~MAP_FLAGS) || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->iova >= ULONG_LIMIT || cmd->length >= ULONG_LIMIT)
+		return -EOVERFLOW;
+	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	struct iommufd_ioas *ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
+	if (!ioas)
+		return rc;
+	uint64_t iova = cmd->iova;
+	unsigned flags = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
+	rc = iopt_map_user_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->user_va, cmd->length,
+				 conv_iommu_prot(cmd->flags), flags);
+	if (!rc) {
+		cmd->iova = iova;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		/* Stricter than Linux: a failed call leaves no mapping (U-2). */
+		if (rc)
+			iopt_unmap_iova(&ioas->iopt, iova, cmd->length, NULL);
+	}
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
+int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_copy *cmd = ucmd->cmd;
+	int rc;
+	if (cmd->flags & ~MAP_FLAGS)
+		return -EOPNOTSUPP;
+	if (cmd->length >= ULONG_LIMIT || cmd->src_iova >= ULONG_LIMIT ||
+	    cmd->dst_iova >= ULONG_LIMIT)
+		return -EOVERFLOW;
+	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	struct iommufd_ioas *src = iommufd_get_ioas(ucmd->ictx, cmd->src_ioas_id, &rc);
+	if (!src)
+		return rc;
+	struct list_node pages_list = LIST_HEAD_INIT(pages_list);
+	rc = iopt_get_pages(&src->iopt, cmd->src_iova, cmd->length, &pages_list);
+	iommufd_put_object(ucmd->ictx, &src->obj);
+	if (rc)
+		return rc;
+	struct iommufd_ioas *dst = iommufd_get_ioas(ucmd->ictx, cmd->dst_ioas_id, &rc);
+	if (!dst)
+		goto out_pages;
+	uint64_t iova = cmd->dst_iova;
+	unsigned flags = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
+	rc = iopt_map_pages(&dst->iopt, &pages_list, cmd->length, &iova,
+			    conv_iommu_prot(cmd->flags), flags);
+	if (!rc) {
+		cmd->dst_iova = iova;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		if (rc)
+			iopt_unmap_iova(&dst->iopt, iova, cmd->length, NULL);
+	}
+	iommufd_put_object(ucmd->ictx, &dst->obj);
+out_pages:
+	iopt_free_pages_list(&pages_list);
+	return rc;
+}
+
+int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_unmap *cmd = ucmd->cmd;
+	int rc;
+	struct iommufd_ioas *ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
+	if (!ioas)
+		return rc;
+	uint64_t unmapped = 0;
+	/* An unmap cannot be undone: make sure the answer can be written
+	 * before doing it (writing back what was read changes nothing). */
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto out;
+	if (cmd->iova == 0 && cmd->length == UINT64_MAX) {
+		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
+	} else if (cmd->iova >= ULONG_LIMIT || cmd->length >= ULONG_LIMIT) {
+		rc = -EOVERFLOW;
+	} else {
+		rc = iopt_unmap_iova(&ioas->iopt, cmd->iova, cmd->length, &unmapped);
+		if (!rc && !unmapped)
+			rc = -ENOENT;
+	}
+	if (!rc) {
+		cmd->length = unmapped;
+		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+out:
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
+
+/*
+ * Move the charge of every mapping to the calling process. Only memory
+ * files can be (their pages do not belong to a process's address space);
+ * an area still being set up makes it EBUSY. One process serves every
+ * client here, so the charge never has anywhere else to go: the call
+ * checks what Linux checks and moves nothing.
+ */
+int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_change_process *cmd = ucmd->cmd;
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	/* No IOAS can appear meanwhile; each is held while it is looked at. */
+	pthread_rwlock_wrlock(&ictx->ioas_creation_lock);
+	struct iommufd_ioas **list = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	uint64_t index;
+	struct iommufd_object *obj;
+	pthread_mutex_lock(&ictx->obj_lock);
+	xa_for_each(&ictx->objects, index, obj) {
+		if (obj->type != IOMMUFD_OBJ_IOAS || !iommufd_lock_obj(obj))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 8;
+			struct iommufd_ioas **nl = realloc(list, ncap * sizeof(*nl));
+			if (!nl) {
+				iommufd_put_object(ictx, obj);
+				rc = -ENOMEM;
+				break;
+			}
+			list = nl;
+			cap = ncap;
+		}
+		list[n++] = (struct iommufd_ioas *)obj;
+	}
+	pthread_mutex_unlock(&ictx->obj_lock);
+	for (size_t i = 0; i < n; i++) {
+		struct io_pagetable *iopt = &list[i]->iopt;
+		pthread_rwlock_rdlock(&iopt->iova_rwsem);
+		for (struct iopt_area *area = iopt_area_iter_first(iopt, 0, UINT64_MAX);
+		     area && !rc; area = iopt_area_iter_next(area, 0, UINT64_MAX)) {
+			if (!area->pages)
+				rc = -EBUSY;
+			else if (area->pages->type != IOPT_ADDRESS_FILE)
+				rc = -EINVAL;
+		}
+		pthread_rwlock_unlock(&iopt->iova_rwsem);
+	}
+	for (size_t i = 0; i < n; i++)
+		iommufd_put_object(ictx, &list[i]->obj);
+	free(list);
+	pthread_rwlock_unlock(&ictx->ioas_creation_lock);
+	return rc;
+}
+
+int iommufd_option_rlimit_mode(struct iommu_option *cmd, struct iommufd_ctx *ictx)
+{
+	if (cmd->object_id)
+		return -EOPNOTSUPP;
+	if (cmd->op == IOMMU_OPTION_OP_GET) {
+		cmd->val64 = ictx->account_mode == MM_ACCOUNT_MM;
+		return 0;
+	}
+	if (cmd->op != IOMMU_OPTION_OP_SET)
+		return -EOPNOTSUPP;
+	if (!mm_capable(CAP_SYS_RESOURCE))
+		return -EPERM;
+	mm_account_refresh();
+	int rc = 0;
+	/* Only before anything exists, so nothing is charged the old way. */
+	pthread_mutex_lock(&ictx->obj_lock);
+	if (!xa_empty(&ictx->objects))
+		rc = -EBUSY;
+	else if (cmd->val64 == 0)
+		ictx->account_mode = MM_ACCOUNT_USER;
+	else if (cmd->val64 == 1)
+		ictx->account_mode = MM_ACCOUNT_MM;
+	else
+		rc = -EINVAL;
+	pthread_mutex_unlock(&ictx->obj_lock);
+	return rc;
+}
+
+int iommufd_ioas_option(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_option *cmd = ucmd->cmd;
+	int rc;
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	struct iommufd_ioas *ioas = iommufd_get_ioas(ucmd->ictx, cmd->object_id, &rc);
+	if (!ioas)
+		return rc;
+	if (cmd->option_id != IOMMU_OPTION_HUGE_PAGES) {
+		rc = -EOPNOTSUPP;
+	} else if (cmd->op == IOMMU_OPTION_OP_GET) {
+		cmd->val64 = !ioas->iopt.disable_large_pages;
+		rc = 0;
+	} else if (cmd->op == IOMMU_OPTION_OP_SET) {
+		if (cmd->val64 == 0) {
+			rc = iopt_disable_large_pages(&ioas->iopt);
+		} else if (cmd->val64 == 1) {
+			iopt_enable_large_pages(&ioas->iopt);
+			rc = 0;
+		} else {
+			rc = -EINVAL;
+		}
+	} else {
+		rc = -EOPNOTSUPP;
+	}
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return rc;
+}
