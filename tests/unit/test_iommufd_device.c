@@ -50,8 +50,7 @@ static int hwpt_alloc(int fd, uint32_t dev, uint32_t pt, uint32_t flags, uint32_
 	struct iommu_hwpt_alloc c = { .size = sizeof(c), .flags = flags, .dev_id = dev,
 				      .pt_id = pt };
 	int rc = ioc(fd, IOMMU_HWPT_ALLOC, &c);
-	if (!rc)
-		*out = c.out_hwpt_id;
+	*out = rc ? 0 : c.out_hwpt_id;
 	return rc;
 }
 

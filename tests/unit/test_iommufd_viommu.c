@@ -331,8 +331,7 @@ static int viommu_alloc(struct rig *r, uint32_t type, uint32_t dev, uint32_t hwp
 	struct iommu_viommu_alloc c = { .size = sizeof(c), .type = type, .dev_id = dev,
 					.hwpt_id = hwpt };
 	int rc = ioc(r->t.fd, IOMMU_VIOMMU_ALLOC, &c);
-	if (!rc)
-		*out = c.out_viommu_id;
+	*out = rc ? 0 : c.out_viommu_id;
 	return rc;
 }
 
@@ -343,8 +342,7 @@ static int nested_alloc(struct rig *r, uint32_t dev, uint32_t pt, uint32_t flags
 				      .pt_id = pt, .data_type = type, .data_len = len,
 				      .data_uptr = (uintptr_t)data };
 	int rc = ioc(r->t.fd, IOMMU_HWPT_ALLOC, &c);
-	if (!rc)
-		*out = c.out_hwpt_id;
+	*out = rc ? 0 : c.out_hwpt_id;
 	return rc;
 }
 
@@ -536,10 +534,8 @@ static int veventq_alloc(struct rig *r, uint32_t v, uint32_t type, uint32_t dept
 	struct iommu_veventq_alloc c = { .size = sizeof(c), .viommu_id = v, .type = type,
 					 .veventq_depth = depth };
 	int rc = ioc(r->t.fd, IOMMU_VEVENTQ_ALLOC, &c);
-	if (!rc) {
-		*id = c.out_veventq_id;
-		*fd = (int)c.out_veventq_fd;
-	}
+	*id = rc ? 0 : c.out_veventq_id;
+	*fd = rc ? -1 : (int)c.out_veventq_fd;
 	return rc;
 }
 
@@ -623,8 +619,7 @@ static int hw_queue_alloc(struct rig *r, uint32_t v, uint32_t type, uint32_t ind
 					  .index = index, .nesting_parent_iova = iova,
 					  .length = len };
 	int rc = ioc(r->t.fd, IOMMU_HW_QUEUE_ALLOC, &c);
-	if (!rc)
-		*out = c.out_hw_queue_id;
+	*out = rc ? 0 : c.out_hw_queue_id;
 	return rc;
 }
 
