@@ -79,7 +79,7 @@ static inline int ioas_map(int fd, uint32_t ioas, void *va, uint64_t len, uint64
 	struct iommu_ioas_map c = { .size = sizeof(c), .flags = flags, .ioas_id = ioas,
 				    .user_va = (uintptr_t)va, .length = len, .iova = *iova };
 	int rc = ioc(fd, IOMMU_IOAS_MAP, &c);
-	*iova = rc ? 0 : c.iova;
+	*iova = rc ? *iova : c.iova;
 	return rc;
 }
 
@@ -95,7 +95,7 @@ static inline int ioas_map_file(int fd, uint32_t ioas, int mfd, uint64_t start, 
 					 .fd = mfd, .start = start, .length = len,
 					 .iova = *iova };
 	int rc = ioc(fd, IOMMU_IOAS_MAP_FILE, &c);
-	*iova = rc ? 0 : c.iova;
+	*iova = rc ? *iova : c.iova;
 	return rc;
 }
 
@@ -117,7 +117,7 @@ static inline int ioas_copy(int fd, uint32_t dst, uint32_t src, uint64_t src_iov
 				     .src_ioas_id = src, .length = len, .dst_iova = *dst_iova,
 				     .src_iova = src_iova };
 	int rc = ioc(fd, IOMMU_IOAS_COPY, &c);
-	*dst_iova = rc ? 0 : c.dst_iova;
+	*dst_iova = rc ? *dst_iova : c.dst_iova;
 	return rc;
 }
 
