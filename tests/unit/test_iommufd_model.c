@@ -361,6 +361,21 @@ static void check_dma(struct rig *r, unsigned samples)
 	}
 }
 
+/* A place for `len` bytes on a 2 MiB boundary: automatic IOVAs follow the
+ * user address's alignment, so the run is the same on every start
+ * (the random sequence is fixed; where mmap puts things is not). */
+static void *aligned_spot(size_t len)
+{
+	size_t big = len + (2u << 20);
+	uint8_t *p = mmap(NULL, big, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(p != MAP_FAILED);
+	uint8_t *a = (uint8_t *)(((uintptr_t)p + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	munmap(a + len, (size_t)(p + big - (a + len)));
+	return a;
+}
+
 static void rig_init(struct rig *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -372,10 +387,14 @@ static void rig_init(struct rig *r)
 	assert_non_null(r->idev);
 	assert_int_equal(ioas_alloc(r->t.fd, &r->ioas), 0);
 	assert_int_equal(ioas_alloc(r->t.fd, &r->src), 0);
-	r->pool = buf_alloc(POOL * PG);
+	r->pool = mmap(aligned_spot(POOL * PG), POOL * PG, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	assert_true(r->pool != MAP_FAILED);
 	r->mfd = memfd_create("model", 0);
 	assert_int_equal(ftruncate(r->mfd, POOL * PG), 0);
-	r->fpool = mmap(NULL, POOL * PG, PROT_READ | PROT_WRITE, MAP_SHARED, r->mfd, 0);
+	r->fpool = mmap(aligned_spot(POOL * PG), POOL * PG, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_FIXED, r->mfd, 0);
+	assert_true(r->fpool != MAP_FAILED);
 	for (unsigned i = 0; i < POOL * PG; i++) {
 		r->pool[i] = (uint8_t)(i * 7);
 		r->fpool[i] = (uint8_t)(i * 13);
