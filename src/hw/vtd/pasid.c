@@ -142,6 +142,7 @@ int vtd_pasid_lookup(struct vtd_unit *u, uint16_t sid, const struct vtd_ctx *ctx
 	int rc = vtd_pasid_fetch(u, ctx, pasid, pe, f);
 	if (rc || !fill)
 		return rc;
+	vtd_fill_hook(u, VTD_FILL_PASID);
 	spin_lock(&u->cache_lock);
 	if (atomic_load_explicit(&u->inv_gen, memory_order_relaxed) == gen0) {
 		seq_write_begin(&e->seq);

@@ -188,6 +188,13 @@ void vtd_set_checker(struct vtd_unit *u, vtd_checker_fn fn, void *opaque)
 	spin_unlock(&u->reg_lock);
 }
 
+void vtd_set_fill_hook(struct vtd_unit *u, void (*fn)(struct vtd_unit *u, int kind, void *opaque),
+		       void *opaque)
+{
+	u->fill_hook_opaque = opaque;
+	u->fill_hook = fn;
+}
+
 void vtd_utlb_init(struct vtd_utlb *utlb)
 {
 	memset(utlb->e, 0, sizeof(utlb->e));

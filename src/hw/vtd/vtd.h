@@ -237,6 +237,9 @@ struct vtd_unit {
 	_Atomic uint64_t rtaddr;    /* latched by GCMD.SRTP */
 	atomic_bool te;
 	bool checker;               /* cfg.checker, on the hot line */
+	/* Tests only (vtd_set_fill_hook): NULL, one untaken branch per miss. */
+	void (*fill_hook)(struct vtd_unit *u, int kind, void *opaque);
+	void *fill_hook_opaque;
 
 	_Alignas(64) spinlock_t cache_lock; /* cache writers: fills, invalidations */
 	struct vtd_cc_entry *cc;
@@ -306,6 +309,26 @@ static inline void vtd_bump_gen_locked(struct vtd_unit *u)
 	atomic_store_explicit(&u->inv_gen, g + 1, memory_order_release);
 }
 
+/*
+ * A test hook between a table read and the cache fill it leads to (a
+ * walk and its IOTLB fill, a context or PASID entry fetch and its cache
+ * fill), run outside every lock: a test stalls a walker there and runs an
+ * invalidation, deterministically (issue #7). Set it before any thread
+ * translates.
+ */
+enum vtd_fill_kind {
+	VTD_FILL_CONTEXT,
+	VTD_FILL_PASID,
+	VTD_FILL_IOTLB,
+};
+void vtd_set_fill_hook(struct vtd_unit *u, void (*fn)(struct vtd_unit *u, int kind, void *opaque),
+		       void *opaque);
+static inline void vtd_fill_hook(struct vtd_unit *u, enum vtd_fill_kind kind)
+{
+	if (__builtin_expect(u->fill_hook != NULL, 0))
+		u->fill_hook(u, kind, u->fill_hook_opaque);
+}
+
 /* regs.c (the MMIO interface is in <uiommu/hw/vtd.h>) */
 void vtd_raise_irq_locked(struct vtd_unit *u, enum vtd_irq irq);
 void vtd_send_pending_irqs(struct vtd_unit *u);
@@ -349,9 +372,17 @@ int vtd_iotlb_init(struct vtd_iotlb *t, unsigned entries);
 void vtd_iotlb_destroy(struct vtd_iotlb *t);
 bool vtd_iotlb_lookup(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
 		      uint64_t addr, struct vtd_tlb_hit *hit);
-void vtd_iotlb_insert(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
-		      uint64_t addr, const struct vtd_tlb_hit *hit);
-/* Each returns whether anything could have been dropped. */
+/* The class generation a walker samples before reading the tables. */
+static inline uint32_t vtd_iotlb_gen(const struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did)
+{
+	return atomic_load_explicit(&t->gen[did * 2u + c], memory_order_acquire);
+}
+/* Caller holds cache_lock. False, and nothing inserted, if the class was
+ * invalidated since `gen` was sampled (iotlb.c: fill guards). */
+bool vtd_iotlb_insert(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
+		      uint64_t addr, const struct vtd_tlb_hit *hit, uint32_t gen);
+/* Each returns whether anything could have been dropped (inv_gen must
+ * then move); each also stops the class's fills in flight. */
 void vtd_iotlb_flush_all(struct vtd_iotlb *t);
 bool vtd_iotlb_flush_class(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did);
 bool vtd_iotlb_flush_range(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
