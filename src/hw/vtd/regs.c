@@ -156,7 +156,7 @@ static void gcmd_write(struct vtd_unit *u, uint32_t val)
 		u->iqh = 0;
 		u->gsts |= VTD_GSTS_QIES;
 		if (u->iqt != u->iqh)
-			vtd_qi_process_locked(u);
+			u->qi_kick = true;
 	} else if (!(val & VTD_GCMD_QIE) && (u->gsts & VTD_GSTS_QIES)) {
 		/* Disabling is honoured only with an empty queue (10.4.4). */
 		if (u->iqh == u->iqt) {
@@ -175,7 +175,7 @@ static void fsts_write(struct vtd_unit *u, uint32_t val)
 	/* Hardware resumes fetching once software has dealt with the bad
 	 * descriptor and cleared IQE (6.5.2.10). */
 	if (iqe_cleared && (u->gsts & VTD_GSTS_QIES))
-		vtd_qi_process_locked(u);
+		u->qi_kick = true;
 }
 
 static void write32(struct vtd_unit *u, unsigned off, uint32_t val)
@@ -214,7 +214,7 @@ static void write32(struct vtd_unit *u, unsigned off, uint32_t val)
 	case VTD_REG_IQT:
 		u->iqt = val & VTD_IQ_PTR_MASK;
 		if (u->gsts & VTD_GSTS_QIES)
-			vtd_qi_process_locked(u);
+			u->qi_kick = true;
 		break;
 	case VTD_REG_IQA:
 		u->iqa = (u->iqa & ~0xffffffffull) | (val & (0xfffff000u | VTD_IQA_DW | 7));
@@ -287,7 +287,12 @@ int vtd_mmio_write(struct vtd_unit *u, unsigned off, unsigned size, uint64_t val
 			write32(u, off + 4, (uint32_t)(val >> 32));
 	}
 	bool irq = u->pending_irqs != 0;
+	bool kick = u->qi_kick;
+	u->qi_kick = false;
 	spin_unlock(&u->reg_lock);
+	/* The queue runs once the register write is done (qi.c). */
+	if (kick)
+		vtd_qi_kick(u);
 	if (irq)
 		vtd_send_pending_irqs(u);
 	return 0;

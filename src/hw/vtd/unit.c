@@ -140,6 +140,11 @@ int vtd_unit_new(struct hw_machine *m, const struct vtd_config *cfg, const char 
 	if (rc)
 		goto fail;
 	spin_init(&u->reg_lock);
+	rc = vtd_qi_init(u);
+	if (rc) {
+		vtd_iotlb_destroy(&u->iotlb);
+		goto fail;
+	}
 
 	/* Interrupt masks come out of reset set (10.4.10, 10.4.29, 10.4.35). */
 	u->fectl = VTD_XECTL_IM;
@@ -160,6 +165,7 @@ void vtd_unit_free(struct vtd_unit *u)
 {
 	if (!u)
 		return;
+	vtd_qi_fini(u);
 	vtd_iotlb_destroy(&u->iotlb);
 	free(u->cc);
 	free(u->pc);

@@ -51,6 +51,7 @@ struct vtd_config {
 	bool fs_1g, fs_5lvl;      /* CAP.FL1GP, CAP.FL5LP */
 	bool slads;               /* ECAP.SLADS */
 	bool checker;             /* H-12: report stale cache use */
+	bool qi_thread;           /* the invalidation queue runs on a thread of its own */
 };
 
 void vtd_config_default(struct vtd_config *c);
@@ -248,8 +249,18 @@ struct vtd_unit {
 	unsigned pc_mask;
 	struct vtd_iotlb iotlb;
 
+	/* Queued invalidation (qi.c): one processor at a time under `lock`,
+	 * which may be held across waits; never taken under reg_lock. */
+	struct {
+		pthread_mutex_t lock;
+		pthread_cond_t cond;      /* qi_thread: kicked or stop */
+		pthread_t thread;
+		bool threaded, kicked, stop;
+	} qi;
+
 	/* Register file: everything below is under reg_lock. */
 	spinlock_t reg_lock;      /* short: never held while blocking */
+	bool qi_kick;             /* a write asked the queue to run */
 	uint32_t gsts;
 	uint64_t rtaddr_reg;
 	uint32_t fsts, fectl, fedata, feaddr, feuaddr;
@@ -300,14 +311,6 @@ static inline void vtd_bump_gen(struct vtd_unit *u)
 	atomic_fetch_add_explicit(&u->inv_gen, 1, memory_order_release);
 }
 
-/* Every writer of inv_gen holds reg_lock (register writes and queue
- * processing both run under it), so no locked add is needed; readers
- * only compare for equality. */
-static inline void vtd_bump_gen_locked(struct vtd_unit *u)
-{
-	uint64_t g = atomic_load_explicit(&u->inv_gen, memory_order_relaxed);
-	atomic_store_explicit(&u->inv_gen, g + 1, memory_order_release);
-}
 
 /*
  * A test hook between a table read and the cache fill it leads to (a
@@ -454,7 +457,10 @@ bool vtd_in_interrupt_window(uint64_t addr);
 void vtd_record_fault(struct vtd_unit *u, const struct vtd_fault *f);
 
 /* qi.c */
-void vtd_qi_process_locked(struct vtd_unit *u);
+int vtd_qi_init(struct vtd_unit *u);
+void vtd_qi_fini(struct vtd_unit *u);
+/* Run the queue (or wake its thread); no unit lock held. */
+void vtd_qi_kick(struct vtd_unit *u);
 /* inv_desc.c: run one descriptor (dw: 256-bit); 0 or its IQEI code. */
 unsigned vtd_inv_desc_execute(struct vtd_unit *u, const uint64_t q[4], bool dw);
 
