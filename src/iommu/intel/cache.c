@@ -6,6 +6,11 @@
  *   second stage: page-selective IOTLB by DID (all PASIDs of the DID);
  *   first stage:  page-selective PASID-based IOTLB per (DID, PASID);
  *   ATS devices:  device-TLB (PASID-based for PASIDs other than the RID's).
+ *
+ * The tag list is kept grouped: the tags of one unit together, and within
+ * them the tags of one domain ID together, so a flush is one pass over the
+ * tags however many PASIDs share a domain ID (issue #7: linear in the
+ * number of tags). Everything here runs under the domain's mutex.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,10 +22,18 @@ int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, i
 		     uint16_t did)
 {
 	struct cache_tag *t;
+	/* After the last tag of the same (unit, DID), else of the same
+	 * unit, else at the end: the list stays grouped. */
+	struct list_node *after = dom->tags.prev;
+	bool same_did = false;
 	list_for_each_entry(t, &dom->tags, node) {
 		if (t->info == info && t->pasid == pasid) {
 			t->users++;
 			return 0;
+		}
+		if (t->iommu == info->iommu && (!same_did || t->did == did)) {
+			after = &t->node;
+			same_did = t->did == did;
 		}
 	}
 	t = calloc(1, sizeof(*t));
@@ -32,7 +45,7 @@ int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, i
 	t->info = info;
 	t->nested = dom->s2 != NULL;
 	t->users = 1;
-	list_add_tail(&t->node, &dom->tags);
+	list_add_head(&t->node, after);
 	return 0;
 }
 
@@ -81,33 +94,22 @@ static void flush(struct dmar_domain *dom, uint64_t start, uint64_t end, bool al
 	if (!all)
 		qi_range(start, end, &addr, &am);
 	struct qi_batch batch, *b = &batch;
-	struct intel_iommu *iommu;
-	list_for_each_entry(iommu, &dom->drv->iommus, node) {
-		struct cache_tag *t;
-		bool any = false;
-		list_for_each_entry(t, &dom->tags, node)
-			any |= t->iommu == iommu;
-		if (!any)
-			continue;
-		b->n = 0;
-		/* The DID-wide second-stage flush once per (unit, DID). */
-		struct cache_tag *u;
-		list_for_each_entry(t, &dom->tags, node) {
-			if (t->iommu != iommu)
-				continue;
-			bool done = false;
-			list_for_each_entry(u, &dom->tags, node) {
-				if (u == t)
-					break;
-				if (u->iommu == iommu && u->did == t->did)
-					done = true;
-			}
-			if (b->n + 2 >= INTEL_MAX_BATCH)
-				qi_batch_flush(iommu, b);
-			add_tag_flush(b, dom, t, addr, am, all, ih, &done);
-		}
-		qi_batch_flush(iommu, b);
+	b->n = 0;
+	const struct cache_tag *prev = NULL;
+	struct cache_tag *t;
+	list_for_each_entry(t, &dom->tags, node) {
+		if (prev && prev->iommu != t->iommu)
+			qi_batch_flush(prev->iommu, b);
+		else if (b->n + 2 >= INTEL_MAX_BATCH)
+			qi_batch_flush(t->iommu, b);
+		/* The DID-wide second-stage flush once per (unit, DID): the
+		 * group's first tag gives it. */
+		bool done = prev && prev->iommu == t->iommu && prev->did == t->did;
+		add_tag_flush(b, dom, t, addr, am, all, ih, &done);
+		prev = t;
 	}
+	if (prev && b->n)
+		qi_batch_flush(prev->iommu, b);
 }
 
 void cache_tag_flush_range(struct dmar_domain *dom, uint64_t start, uint64_t end, bool ih)

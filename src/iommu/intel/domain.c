@@ -62,6 +62,7 @@ struct dmar_domain *intel_domain_new(struct intel_driver *drv, bool fs, unsigned
 	d->dirty_tracking = flags & IOMMU_DOMAIN_FLAG_DIRTY_TRACKING;
 	d->levels = pick_levels(drv, fs);
 	spin_init(&d->lock);
+	pthread_mutex_init(&d->mutex, NULL);
 	list_init(&d->iommus);
 	list_init(&d->tags);
 	struct io_pgtable_cfg cfg = {
@@ -185,12 +186,28 @@ static struct dmar_domain *did_owner(struct dmar_domain *dom)
 	return dom->s2 ? dom->s2 : dom;
 }
 
+/* The domain's mutex, and its parent's for the domain IDs of a nested
+ * one (child before parent). */
+static void lock_tags(struct dmar_domain *dom)
+{
+	pthread_mutex_lock(&dom->mutex);
+	if (dom->s2)
+		pthread_mutex_lock(&dom->s2->mutex);
+}
+
+static void unlock_tags(struct dmar_domain *dom)
+{
+	if (dom->s2)
+		pthread_mutex_unlock(&dom->s2->mutex);
+	pthread_mutex_unlock(&dom->mutex);
+}
+
 static void release(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid)
 {
-	spin_lock(&dom->lock);
+	lock_tags(dom);
 	cache_tag_unassign(dom, info, pasid);
 	domain_detach_iommu(did_owner(dom), info->iommu);
-	spin_unlock(&dom->lock);
+	unlock_tags(dom);
 }
 
 /*
@@ -204,8 +221,11 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 	uint16_t did = 0, old_did = 0;
 	int rc;
 
-	if (old)
+	if (old) {
+		lock_tags(old);
 		old_did = domain_id_on(did_owner(old), iommu);
+		unlock_tags(old);
+	}
 	if (dom->blocked) {
 		if (old && !old->blocked) {
 			intel_pasid_tear_down(info, pasid, old, old_did, false);
@@ -215,8 +235,10 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 	}
 
 	unsigned width;
+	lock_tags(dom);
 	spin_lock(&dom->lock);
 	rc = check_width(dom, iommu, &width);
+	spin_unlock(&dom->lock);
 	if (!rc)
 		rc = domain_attach_iommu(did_owner(dom), iommu, &did);
 	if (!rc) {
@@ -224,7 +246,7 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 		if (rc)
 			domain_detach_iommu(did_owner(dom), iommu);
 	}
-	spin_unlock(&dom->lock);
+	unlock_tags(dom);
 	if (rc)
 		return rc;
 
@@ -267,13 +289,17 @@ static uint64_t intel_unmap_pages(struct iommu_domain *d, uint64_t iova, uint64_
 }
 
 /* One batched invalidation per unmap call (A-1): the gathered range,
- * then the table pages it unlinked go back. */
+ * then the table pages it unlinked go back. The flush waits for the unit
+ * under the tags' mutex, never under the page-table spinlock. */
 static void intel_iotlb_sync(struct iommu_domain *d, struct iommu_iotlb_gather *g)
 {
 	struct dmar_domain *dom = to_dmar_domain(d);
-	spin_lock(&dom->lock);
-	if (!iommu_iotlb_gather_empty(g))
+	if (!iommu_iotlb_gather_empty(g)) {
+		pthread_mutex_lock(&dom->mutex);
 		cache_tag_flush_range(dom, g->start, g->end, g->leaf_only);
+		pthread_mutex_unlock(&dom->mutex);
+	}
+	spin_lock(&dom->lock);
 	io_pgtable_release(&dom->pgt, g);
 	spin_unlock(&dom->lock);
 	iommu_iotlb_gather_init(g);
@@ -282,9 +308,9 @@ static void intel_iotlb_sync(struct iommu_domain *d, struct iommu_iotlb_gather *
 static void intel_flush_iotlb_all(struct iommu_domain *d)
 {
 	struct dmar_domain *dom = to_dmar_domain(d);
-	spin_lock(&dom->lock);
+	pthread_mutex_lock(&dom->mutex);
 	cache_tag_flush_all(dom);
-	spin_unlock(&dom->lock);
+	pthread_mutex_unlock(&dom->mutex);
 }
 
 static int intel_iova_to_phys(struct iommu_domain *d, uint64_t iova, uint64_t *pa)
@@ -317,6 +343,7 @@ void intel_domain_free(struct iommu_domain *d)
 		list_del(&di->node);
 		free(di);
 	}
+	pthread_mutex_destroy(&dom->mutex);
 	free(dom);
 }
 
@@ -347,15 +374,17 @@ static int intel_set_dirty_tracking(struct iommu_domain *d, bool enable)
 	struct dmar_domain *dom = to_dmar_domain(d);
 	if (!dom->dirty_tracking || dom->fs)
 		return -EOPNOTSUPP;
-	spin_lock(&dom->lock);
+	pthread_mutex_lock(&dom->mutex);
 	if (dom->dirty_enabled == enable) {
-		spin_unlock(&dom->lock);
+		pthread_mutex_unlock(&dom->mutex);
 		return 0;
 	}
+	spin_lock(&dom->lock);
 	dom->dirty_enabled = enable;
 	/* From now on the walker may write A/D into our entries; it stays
 	 * so even after disabling, for entries cached before the flush. */
 	dom->pgt.hw_writes = true;
+	spin_unlock(&dom->lock);
 	/* Rewrite each installed PASID entry's SSADE and flush it. */
 	struct cache_tag *t;
 	int rc = 0;
@@ -372,10 +401,10 @@ static int intel_set_dirty_tracking(struct iommu_domain *d, bool enable)
 		if (t->info->ats_enabled)
 			qi_add_devtlb(b, t->info, t->pasid, 0, 64);
 		int r = qi_batch_flush(t->iommu, b);
-			if (r)
+		if (r)
 			rc = r;
 	}
-	spin_unlock(&dom->lock);
+	pthread_mutex_unlock(&dom->mutex);
 	return rc;
 }
 
@@ -402,9 +431,12 @@ static int intel_read_and_clear_dirty(struct iommu_domain *d, uint64_t iova, uin
 	spin_lock(&dom->lock);
 	int rc = io_pgtable_read_and_clear_dirty(&dom->pgt, iova, size, no_clear,
 						 fn ? fn : dirty_ignore, arg, &g);
-	/* Cleared D bits must be refetched before the next write counts. */
-	if (!rc && !iommu_iotlb_gather_empty(&g))
-		cache_tag_flush_range(dom, g.start, g.end, true);
 	spin_unlock(&dom->lock);
+	/* Cleared D bits must be refetched before the next write counts. */
+	if (!rc && !iommu_iotlb_gather_empty(&g)) {
+		pthread_mutex_lock(&dom->mutex);
+		cache_tag_flush_range(dom, g.start, g.end, true);
+		pthread_mutex_unlock(&dom->mutex);
+	}
 	return rc;
 }

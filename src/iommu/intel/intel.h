@@ -66,12 +66,17 @@ struct intel_iommu {
 	uint64_t *root;
 	uint64_t did_map[65536 / 64];
 
+	/* The invalidation queue: everything under `lock`, a mutex that
+	 * submitters drop while they wait for their status (qi.c). */
 	struct {
-		spinlock_t lock;
+		pthread_mutex_t lock;
 		uint64_t *ring;               /* 256-bit descriptors */
-		unsigned tail;                /* in descriptors */
-		_Atomic uint32_t *status;
-		uint32_t seq;
+		unsigned tail;                /* next slot, in descriptors */
+		unsigned free_tail;           /* oldest slot not given back */
+		unsigned free_cnt;
+		_Atomic uint32_t *status;     /* a page: the status word of each slot */
+		uint8_t state[INTEL_QI_DESCS]; /* QI_SLOT_FREE / QI_SLOT_IN_USE */
+		bool failed[INTEL_QI_DESCS];  /* the unit stopped on this slot (IQE) */
 		unsigned long submits, descs, errors;
 	} qi;
 
@@ -137,7 +142,8 @@ struct cache_tag {
 struct dmar_domain {
 	struct iommu_domain domain;
 	struct intel_driver *drv;
-	spinlock_t lock;                  /* page table, tags, unit IDs */
+	spinlock_t lock;                  /* the page table (pgt): short, never across a wait */
+	pthread_mutex_t mutex;            /* tags, unit IDs, dirty state; held across flushes */
 	bool fs;                          /* first-stage (x86) format */
 	bool pt;                          /* identity */
 	bool blocked;
