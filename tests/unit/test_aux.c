@@ -53,6 +53,15 @@ static const char *const width_topo =
 	"{\"bdf\":\"00:01.0\",\"type\":\"rc_endpoint\",\"name\":\"x\",\"pasid_bits\":20},"
 	"{\"bdf\":\"00:02.0\",\"type\":\"rc_endpoint\",\"name\":\"y\",\"pasid_bits\":20}]}";
 
+/* A 39-bit unit listed first; the 57-bit unit with 5-level tables only
+ * serves y. */
+static const char *const deep_topo =
+	"{\"units\":[{\"name\":\"a\",\"scope\":[\"x\"],\"levels\":[3],\"mgaw\":39},"
+	"{\"name\":\"b\",\"scope\":\"all\",\"levels\":[5],\"mgaw\":57}],"
+	"\"devices\":["
+	"{\"bdf\":\"00:01.0\",\"type\":\"rc_endpoint\",\"name\":\"x\",\"pasid_bits\":20},"
+	"{\"bdf\":\"00:02.0\",\"type\":\"rc_endpoint\",\"name\":\"y\",\"pasid_bits\":20}]}";
+
 /* A PASID endpoint under a port that drops TLP prefixes: the function's
  * PASID capability cannot be enabled. */
 static const char *const no_prefix_topo =
@@ -504,6 +513,37 @@ static void test_normal_attach_refused_with_aux(void **s)
 
 /* ---- A-9 ---- */
 
+/* A domain's depth comes from the unit serving the device it is made
+ * for, not from whichever unit the firmware listed first. */
+static void test_domain_depth_from_serving_unit(void **s)
+{
+	(void)s;
+	struct uiommu_host *h = th_host(deep_topo, false);
+	struct device *x = th_device(h, "x"), *y = th_device(h, "y");
+	assert_ptr_not_equal(unit_of(x), unit_of(y));
+	uint8_t *buf = th_alloc_page();
+	struct iommu_domain *d = paging(y, 0);
+	/* 57 bits of IOVA: five levels, what unit b walks. */
+	assert_true(d->geometry.aperture_end == (1ull << 57) - 1);
+	assert_int_equal(iommu_map(d, 1ull << 50, pa(buf), 4096, RW), 0);
+	assert_int_equal(iommu_attach_device(d, y), 0);
+	th_dma_lands(y, PCI_NO_PASID, 1ull << 50, buf, "above 2^48");
+	iommu_detach_device(d, y);
+	assert_int_equal(iommu_unmap(d, 1ull << 50, 4096), 4096);
+	assert_int_equal(iommu_domain_free(d), 0);
+	/* And x's domain has the three levels unit a walks. */
+	d = paging(x, 0);
+	assert_true(d->geometry.aperture_end == (1ull << 39) - 1);
+	assert_int_equal(iommu_map(d, 0x1000, pa(buf), 4096, RW), 0);
+	assert_int_equal(iommu_attach_device(d, x), 0);
+	th_dma_lands(x, PCI_NO_PASID, 0x1000, buf, "x");
+	iommu_detach_device(d, x);
+	iommu_unmap(d, 0x1000, 4096);
+	assert_int_equal(iommu_domain_free(d), 0);
+	uiommu_host_free(h);
+	free(buf);
+}
+
 static void test_address_width_check(void **s)
 {
 	(void)s;
@@ -858,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_one_domain_two_aux_devices),
 		cmocka_unit_test(test_normal_attach_refused_with_aux),
 		cmocka_unit_test(test_address_width_check),
+		cmocka_unit_test(test_domain_depth_from_serving_unit),
 		cmocka_unit_test(test_trimmed_domain_refuses_high_maps),
 		cmocka_unit_test(test_detach_tears_down_and_frees_pasid),
 		cmocka_unit_test(test_unmap_invalidates_pasid_caches),

@@ -150,13 +150,13 @@ fail:
 static int fixed_domains(struct intel_driver *drv)
 {
 	int err = 0;
-	drv->identity = intel_domain_new(drv, false, 0, &err);
+	drv->identity = intel_domain_new(drv, NULL, false, 0, &err);
 	if (drv->identity) {
 		drv->identity->pt = true;
 		drv->identity->domain.type = IOMMU_DOMAIN_IDENTITY;
 		drv->identity->domain.ops = &intel_fixed_ops;
 	}
-	drv->blocked = intel_domain_new(drv, false, 0, &err);
+	drv->blocked = intel_domain_new(drv, NULL, false, 0, &err);
 	if (drv->blocked) {
 		drv->blocked->blocked = true;
 		drv->blocked->domain.type = IOMMU_DOMAIN_BLOCKED;

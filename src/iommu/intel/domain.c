@@ -17,13 +17,12 @@ static unsigned max_levels(unsigned sagaw)
 	return (sagaw & BIT(3)) ? 5 : (sagaw & BIT(2)) ? 4 : 3;
 }
 
-/* Domains default to 4 levels (48-bit IOVA) where units allow it. */
-static unsigned pick_levels(struct intel_driver *drv, bool fs)
+/* Domains default to 4 levels (48-bit IOVA) where the unit that serves
+ * the device they are made for allows it, else the deepest it walks
+ * (Linux sizes a paging domain from the device's unit, too). */
+static unsigned pick_levels(const struct intel_iommu *iommu, bool fs)
 {
-	struct intel_iommu *iommu = list_entry(drv->iommus.next, struct intel_iommu, node);
-	if (fs)
-		return 4;
-	if (drv->nr_iommus == 0 || (iommu->sagaw & BIT(2)))
+	if (fs || !iommu || (iommu->sagaw & BIT(2)))
 		return 4;
 	return max_levels(iommu->sagaw);
 }
@@ -47,7 +46,8 @@ static uint64_t pgsizes(struct intel_driver *drv, bool fs)
 	return sz;
 }
 
-struct dmar_domain *intel_domain_new(struct intel_driver *drv, bool fs, unsigned flags, int *err)
+struct dmar_domain *intel_domain_new(struct intel_driver *drv, const struct intel_iommu *iommu,
+				     bool fs, unsigned flags, int *err)
 {
 	struct dmar_domain *d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -60,7 +60,7 @@ struct dmar_domain *intel_domain_new(struct intel_driver *drv, bool fs, unsigned
 	d->fs = fs;
 	d->nest_parent = flags & IOMMU_DOMAIN_FLAG_NEST_PARENT;
 	d->dirty_tracking = flags & IOMMU_DOMAIN_FLAG_DIRTY_TRACKING;
-	d->levels = pick_levels(drv, fs);
+	d->levels = pick_levels(iommu, fs);
 	spin_init(&d->lock);
 	pthread_mutex_init(&d->mutex, NULL);
 	list_init(&d->iommus);

@@ -228,7 +228,10 @@ int intel_attach_dev(struct iommu_domain *d, struct device *dev);
 int intel_set_dev_pasid(struct iommu_domain *d, struct device *dev, ioasid_t pasid,
 			struct iommu_domain *old);
 void intel_domain_free(struct iommu_domain *d);
-struct dmar_domain *intel_domain_new(struct intel_driver *drv, bool fs, unsigned flags, int *err);
+/* `iommu`: the unit serving the device the domain is made for (NULL for
+ * the shared identity and blocking domains). */
+struct dmar_domain *intel_domain_new(struct intel_driver *drv, const struct intel_iommu *iommu,
+				     bool fs, unsigned flags, int *err);
 int domain_attach_iommu(struct dmar_domain *dom, struct intel_iommu *iommu, uint16_t *did);
 void domain_detach_iommu(struct dmar_domain *dom, struct intel_iommu *iommu);
 uint16_t domain_id_on(struct dmar_domain *dom, struct intel_iommu *iommu);
