@@ -12,6 +12,7 @@
 #define UIOMMU_IOMMU_IOMMU_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,6 +23,7 @@
 #include "../host/host.h"
 #include "../util/err.h"
 #include "../util/list.h"
+#include "../util/xarray.h"
 
 struct uiommu_host;
 struct device;
@@ -161,16 +163,23 @@ struct iommu_domain {
 	struct iommu_domain *parent;  /* nested */
 	bool dirty_ops;
 
-	iommu_fault_handler_t handler;
-	void *handler_token;
-	iommu_iopf_handler_t iopf_handler;
-	void *iopf_token;
+	/* Read by fault delivery without the setter's lock: atomic. */
+	iommu_fault_handler_t _Atomic handler;
+	void *_Atomic handler_token;
+	iommu_iopf_handler_t _Atomic iopf_handler;
+	void *_Atomic iopf_token;
 
-	/* Attachments, counted by the core: RIDs and PASIDs. */
-	unsigned attach_users;
+	/* References: the allocator's (dropped by iommu_domain_free or the
+	 * group that owns a default domain) and every fault or page request
+	 * being delivered to it. The last put frees it (ops->free). */
+	atomic_uint refs;
+	/* Attachments, counted by the core: RIDs (under the group's lock)
+	 * and PASIDs (under the device's): so atomic. */
+	atomic_uint attach_users;
 
 	/* 2018 auxiliary domains: the default PASID, allocated on the first
-	 * aux attach and freed when the last aux user goes (A-5, A-10). */
+	 * aux attach and freed when the last aux user goes (A-5, A-10).
+	 * Under the core's aux_lock. */
 	ioasid_t aux_pasid;
 	unsigned aux_users;
 
@@ -178,38 +187,45 @@ struct iommu_domain {
 	bool listed;
 };
 
-/* Per-device IOMMU state, owned by the core. */
+/*
+ * Per-device IOMMU state, owned by the core. `lock` covers the device's
+ * PASID and aux attachment state (Linux: dev_iommu's lock and, for a
+ * device alone in its group, the group mutex): the PASID table, aux mode
+ * and the aux domains. Lock order: the group's lock, then a member's
+ * dev_iommu lock, then the core's aux_lock.
+ */
 struct dev_iommu {
 	const struct iommu_ops *ops;
 	struct iommu_device *iommu_dev;  /* the instance that serves the device */
 	void *priv;                   /* the driver's per-device data */
 	unsigned max_pasids;
+	pthread_mutex_t lock;
 	bool aux_enabled;
 	bool iopf_enabled;
-	struct list_node aux_domains; /* struct aux_attach */
+	struct xarray pasids;         /* PASID -> struct iommu_domain * */
+	struct xarray aux;            /* default PASID -> struct aux_attach */
 	unsigned nr_aux;
 };
 
 /* An auxiliary attachment of a domain to a device: users counts the
  * subdevices (mdevs) of the device sharing it (the 2021 fix). */
 struct aux_attach {
-	struct list_node node;
 	struct iommu_domain *domain;
 	unsigned users;
 };
 
-struct group_pasid {
-	struct list_node node;
-	struct device *dev;
-	ioasid_t pasid;
-	struct iommu_domain *domain;
-};
-
 /* Core helpers for drivers. */
+/* Drivers embed the domain and initialize it with one reference. */
 void iommu_domain_init(struct iommu_domain *d, enum iommu_domain_type type,
 		       const struct iommu_domain_ops *ops, const struct iommu_ops *owner,
 		       struct uiommu_host *h);
 struct dev_iommu *dev_iommu(struct device *dev);
+static inline void iommu_domain_get(struct iommu_domain *d)
+{
+	atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed);
+}
+/* The last reference frees the domain through its driver. */
+void iommu_domain_put(struct iommu_domain *d);
 /* From the fault interrupt: a DMA remapping fault by (dev, pasid). */
 void iommu_report_fault(struct device *dev, ioasid_t pasid, bool pasid_valid, uint64_t addr,
 			bool write, uint8_t reason);
@@ -267,6 +283,7 @@ struct iommu_core {
 	struct list_node domains;         /* what users allocated (iommu_domain.host_node) */
 	pthread_mutex_t pasid_lock;       /* the global PASID space */
 	uint64_t *pasid_map;
+	pthread_mutex_t aux_lock;         /* domains' aux_pasid and aux_users */
 	pthread_mutex_t fault_lock;       /* the fault log */
 	struct iommu_fault_record fault_log[IOMMU_FAULT_LOG];
 	unsigned long fault_head, nr_faults;
@@ -284,6 +301,12 @@ void iommu_core_fini(struct uiommu_host *h);
  * release (both from the bus notifier and at registration). */
 int iommu_probe_device(struct device *dev);
 void iommu_release_device(struct device *dev);
+
+/* pasid.c: PASID attach with the device's lock held (aux.c). */
+int iommu_attach_device_pasid_locked(struct iommu_domain *domain, struct device *dev,
+				     ioasid_t pasid);
+void iommu_detach_device_pasid_locked(struct iommu_domain *domain, struct device *dev,
+				      ioasid_t pasid);
 
 /* pasid.c: the global PASID space, [1, 2^20). */
 int iommu_pasid_space_init(struct iommu_core *core);

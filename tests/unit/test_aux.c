@@ -33,6 +33,8 @@
 #include "iommu/intel/intel.h"
 #include <uiommu/hw/vtd_regs.h>
 #include <uiommu/iommu.h>
+#include <uiommu/vfio.h>
+#include <linux/vfio.h>
 
 #define RW (IOMMU_READ | IOMMU_WRITE)
 #define SID_DSA0 0x0100 /* 01:00.0 */
@@ -511,6 +513,52 @@ static void test_normal_attach_refused_with_aux(void **s)
 	free(buf);
 }
 
+/* A-8 on the owned paths: a user that owns the DSA's group and then sees
+ * aux domains attached cannot put a domain on its RID, neither through
+ * VFIO_SET_IOMMU (group-owned attach) nor by replacing the group's. */
+static void test_owned_attach_refused_with_aux(void **s)
+{
+	(void)s;
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0");
+	struct iommu_group *g = iommu_group_get(dsa);
+	struct iommu_domain *aux = paging(dsa, 0), *whole = paging(dsa, 0);
+	uint8_t *buf = th_alloc_page();
+	assert_int_equal(iommu_map(whole, 0x1000, pa(buf), 4096, RW), 0);
+	int cfd = vfio_open_container(h), gfd = vfio_open_group(h, iommu_group_id(g));
+	assert_true(cfd >= 0 && gfd >= 0);
+	assert_int_equal(vfio_ioctl(h, gfd, VFIO_GROUP_SET_CONTAINER, (unsigned long)&cfd), 0);
+	assert_true(iommu_group_dma_owner_claimed(g));
+	struct iommu_domain *blocking = iommu_get_domain_for_dev(dsa);
+	assert_int_equal(iommu_domain_type(blocking), IOMMU_DOMAIN_BLOCKED);
+	assert_int_equal(set_attr(dsa, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
+	assert_int_equal(iommu_attach_device_aux(aux, dsa), 0);
+	int p = aux_id(aux);
+
+	assert_int_equal(vfio_ioctl(h, cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), -EPERM);
+	assert_int_equal(iommu_attach_group_owned(whole, g), -EPERM);
+	assert_int_equal(iommu_group_replace_domain(g, whole), -EPERM);
+	/* Nothing changed: the RID still blocked, the slice still there, no
+	 * backend on the container. */
+	assert_ptr_equal(iommu_get_domain_for_dev(dsa), blocking);
+	assert_ptr_equal(iommu_get_domain_for_dev_pasid(dsa, (ioasid_t)p), aux);
+	th_dma_faults(dsa, PCI_NO_PASID, 0x1000);
+	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
+	assert_int_equal(vfio_ioctl(h, cfd, VFIO_IOMMU_GET_INFO, (unsigned long)&info), -EINVAL);
+
+	iommu_detach_device_aux(aux, dsa);
+	assert_int_equal(iommu_group_replace_domain(g, whole), 0);
+	th_dma_lands(dsa, PCI_NO_PASID, 0x1000, buf, "whole");
+	assert_int_equal(iommu_group_replace_domain(g, blocking), 0);
+	vfio_close(h, gfd);
+	vfio_close(h, cfd);
+	assert_int_equal(iommu_domain_free(aux), 0);
+	iommu_unmap(whole, 0x1000, 4096);
+	assert_int_equal(iommu_domain_free(whole), 0);
+	uiommu_host_free(h);
+	free(buf);
+}
+
 /* ---- A-9 ---- */
 
 /* A domain's depth comes from the unit serving the device it is made
@@ -897,6 +945,7 @@ int main(void)
 		cmocka_unit_test(test_one_domain_aux_and_normal),
 		cmocka_unit_test(test_one_domain_two_aux_devices),
 		cmocka_unit_test(test_normal_attach_refused_with_aux),
+		cmocka_unit_test(test_owned_attach_refused_with_aux),
 		cmocka_unit_test(test_address_width_check),
 		cmocka_unit_test(test_domain_depth_from_serving_unit),
 		cmocka_unit_test(test_trimmed_domain_refuses_high_maps),
