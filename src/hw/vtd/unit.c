@@ -131,8 +131,9 @@ int vtd_unit_new(struct hw_machine *m, const struct vtd_config *cfg, const char 
 	rc = -ENOMEM;
 	u->cc = calloc(cfg->ctx_cache_entries, sizeof(*u->cc));
 	u->pc = calloc(cfg->pasid_cache_entries, sizeof(*u->pc));
+	u->pc_did_count = calloc(65536, sizeof(*u->pc_did_count));
 	u->frcd = calloc(2 * cfg->nfr, sizeof(uint64_t));
-	if (!u->cc || !u->pc || !u->frcd)
+	if (!u->cc || !u->pc || !u->pc_did_count || !u->frcd)
 		goto fail;
 	u->cc_mask = cfg->ctx_cache_entries - 1;
 	u->pc_mask = cfg->pasid_cache_entries - 1;
@@ -156,6 +157,7 @@ int vtd_unit_new(struct hw_machine *m, const struct vtd_config *cfg, const char 
 fail:
 	free(u->cc);
 	free(u->pc);
+	free(u->pc_did_count);
 	free(u->frcd);
 	free(u);
 	return rc;
@@ -169,6 +171,7 @@ void vtd_unit_free(struct vtd_unit *u)
 	vtd_iotlb_destroy(&u->iotlb);
 	free(u->cc);
 	free(u->pc);
+	free(u->pc_did_count);
 	free(u->frcd);
 	free(u);
 }

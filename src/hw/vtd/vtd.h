@@ -247,6 +247,7 @@ struct vtd_unit {
 	unsigned cc_mask;
 	struct vtd_pc_entry *pc;
 	unsigned pc_mask;
+	uint32_t *pc_did_count;     /* PASID-cache entries per DID (cache_lock) */
 	struct vtd_iotlb iotlb;
 
 	/* Queued invalidation (qi.c): one processor at a time under `lock`,

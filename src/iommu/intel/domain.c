@@ -333,11 +333,7 @@ void intel_domain_free(struct iommu_domain *d)
 	io_pgtable_destroy(&dom->pgt);
 	/* Tags and unit IDs are gone with the last detach; leftovers would
 	 * be a core bug, so just release them. */
-	struct cache_tag *t, *tt;
-	list_for_each_entry_safe(t, tt, &dom->tags, node) {
-		list_del(&t->node);
-		free(t);
-	}
+	cache_tag_free_all(dom);
 	struct domain_iommu *di, *dt;
 	list_for_each_entry_safe(di, dt, &dom->iommus, node) {
 		list_del(&di->node);
@@ -389,20 +385,24 @@ static int intel_set_dirty_tracking(struct iommu_domain *d, bool enable)
 	struct cache_tag *t;
 	int rc = 0;
 	list_for_each_entry(t, &dom->tags, node) {
-		uint64_t *pe = intel_pasid_entry(t->info, t->pasid, false);
-		if (!pe)
-			continue;
-		uint64_t q0 = __atomic_load_n(&pe[0], __ATOMIC_RELAXED);
-		q0 = enable ? q0 | VTD_PE0_SSADE : q0 & ~VTD_PE0_SSADE;
-		__atomic_store_n(&pe[0], q0, __ATOMIC_RELEASE);
-		struct qi_batch batch = { .n = 0 }, *b = &batch;
-		qi_add_pc(b, VTD_INV_PC_PASID, t->did, t->pasid);
-		qi_add_iotlb(b, VTD_INV_IOTLB_DSI, t->did, 0, 0, false);
-		if (t->info->ats_enabled)
-			qi_add_devtlb(b, t->info, t->pasid, 0, 64);
-		int r = qi_batch_flush(t->iommu, b);
-		if (r)
-			rc = r;
+		uint64_t pasid;
+		void *e;
+		xa_for_each(&t->pasids, pasid, e) {
+			uint64_t *pe = intel_pasid_entry(t->info, (ioasid_t)pasid, false);
+			if (!pe)
+				continue;
+			uint64_t q0 = __atomic_load_n(&pe[0], __ATOMIC_RELAXED);
+			q0 = enable ? q0 | VTD_PE0_SSADE : q0 & ~VTD_PE0_SSADE;
+			__atomic_store_n(&pe[0], q0, __ATOMIC_RELEASE);
+			struct qi_batch batch = { .n = 0 }, *b = &batch;
+			qi_add_pc(b, VTD_INV_PC_PASID, t->did, (ioasid_t)pasid);
+			qi_add_iotlb(b, VTD_INV_IOTLB_DSI, t->did, 0, 0, false);
+			if (t->info->ats_enabled)
+				qi_add_devtlb(b, t->info, (ioasid_t)pasid, 0, 64);
+			int r = qi_batch_flush(t->iommu, b);
+			if (r)
+				rc = r;
+		}
 	}
 	pthread_mutex_unlock(&dom->mutex);
 	return rc;

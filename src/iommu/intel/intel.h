@@ -21,6 +21,7 @@
 #include "../pgtable/io_pgtable.h"
 #include "../../util/list.h"
 #include "../../util/spinlock.h"
+#include "../../util/xarray.h"
 
 struct uiommu_host;
 struct vtd_unit;
@@ -127,16 +128,16 @@ struct domain_iommu {
 	unsigned refcnt;
 };
 
-/* What to flush for a domain: every (unit, DID, PASID, device) it is
- * installed at. */
+/* What to flush for a domain: each (unit, DID, device) it is installed
+ * at, with the device's PASIDs that use it (cache.c). */
 struct cache_tag {
 	struct list_node node;
 	struct intel_iommu *iommu;
 	uint16_t did;
-	ioasid_t pasid;                  /* IOMMU_NO_PASID for the RID */
 	struct device_domain_info *info; /* for device-TLB flushes */
-	bool nested;                     /* entry is PGTT nested */
-	unsigned users;
+	bool nested;                     /* entries are PGTT nested */
+	unsigned long users;             /* assignments, all PASIDs */
+	struct xarray pasids;            /* PASID (IOMMU_NO_PASID: the RID) -> count */
 };
 
 struct dmar_domain {
@@ -242,6 +243,7 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
 		     uint16_t did);
 void cache_tag_unassign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid);
+void cache_tag_free_all(struct dmar_domain *dom);
 void cache_tag_flush_range(struct dmar_domain *dom, uint64_t start, uint64_t end, bool ih);
 void cache_tag_flush_all(struct dmar_domain *dom);
 
