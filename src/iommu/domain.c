@@ -160,15 +160,27 @@ int iommu_map(struct iommu_domain *domain, uint64_t iova, uint64_t paddr, uint64
 	return rc;
 }
 
-uint64_t iommu_unmap(struct iommu_domain *domain, uint64_t iova, uint64_t size)
+uint64_t iommu_unmap_fast(struct iommu_domain *domain, uint64_t iova, uint64_t size,
+			  struct iommu_iotlb_gather *gather)
 {
 	if (!is_paging(domain) || !domain->ops->unmap_pages || !size || iova + size < iova)
 		return 0;
+	return domain->ops->unmap_pages(domain, iova, size, gather);
+}
+
+void iommu_iotlb_sync(struct iommu_domain *domain, struct iommu_iotlb_gather *gather)
+{
+	if (domain->ops->iotlb_sync)
+		domain->ops->iotlb_sync(domain, gather);
+}
+
+uint64_t iommu_unmap(struct iommu_domain *domain, uint64_t iova, uint64_t size)
+{
 	struct iommu_iotlb_gather g;
 	iommu_iotlb_gather_init(&g);
-	uint64_t n = domain->ops->unmap_pages(domain, iova, size, &g);
-	if (domain->ops->iotlb_sync)
-		domain->ops->iotlb_sync(domain, &g);
+	uint64_t n = iommu_unmap_fast(domain, iova, size, &g);
+	if (is_paging(domain))
+		iommu_iotlb_sync(domain, &g);
 	return n;
 }
 

@@ -214,6 +214,14 @@ struct aux_attach {
 	unsigned users;
 };
 
+/* Unmaps whose flush is gathered (Linux iommu_unmap_fast): the range and
+ * the unlinked table pages go to `gather`, and one iommu_iotlb_sync()
+ * flushes them all and frees the tables. The gather must be synced before
+ * the caller frees what was mapped. */
+uint64_t iommu_unmap_fast(struct iommu_domain *domain, uint64_t iova, uint64_t size,
+			  struct iommu_iotlb_gather *gather);
+void iommu_iotlb_sync(struct iommu_domain *domain, struct iommu_iotlb_gather *gather);
+
 /* Core helpers for drivers. */
 /* Drivers embed the domain and initialize it with one reference. */
 void iommu_domain_init(struct iommu_domain *d, enum iommu_domain_type type,
