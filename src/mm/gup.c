@@ -129,6 +129,20 @@ void mm_unpin(uint64_t phys, uint64_t len)
 	(void)rc;
 }
 
+void mm_unpin_runs(const struct mm_run *runs, size_t nr_runs, size_t holders)
+{
+	pthread_mutex_lock(&pin_lock);
+	for (size_t i = 0; i < nr_runs; i++) {
+		int rc = range_refs_dec(&pins, runs[i].start, runs[i].end, NULL, NULL);
+		/* Unpinning what was never pinned is a caller bug. */
+		assert(rc == 0);
+		(void)rc;
+	}
+	for (size_t i = 0; i < holders; i++)
+		range_refs_unreserve(&pins);
+	pthread_mutex_unlock(&pin_lock);
+}
+
 uint64_t mm_pin_count(uint64_t phys)
 {
 	pthread_mutex_lock(&pin_lock);
