@@ -136,10 +136,20 @@ static unsigned vcmd(struct idxd_vdev *v, unsigned cmd, uint32_t operand)
 			return DSA_CMDSTS_ERR_PASID_INVAL;
 		return idxd_wq_enable_pasid(idxd, pwq, (uint32_t)pasid);
 	}
+	case DSA_CMD_RESET_WQ: {
+		if (operand != DSA_WQ_OPERAND(0))
+			return DSA_CMDSTS_INVAL_WQIDX;
+		/* The tenant's WQ 0 goes back to what the tenant sees after a
+		 * reset; the physical WQ's configuration is the parent's, not
+		 * power-on (which would leave it unusable for the next mdev on
+		 * it: a cross-tenant denial of service). */
+		unsigned err = idxd_cmd(idxd, DSA_CMD_RESET_WQ, DSA_WQ_OPERAND(pwq));
+		idxd_wq_configure(idxd, pwq);
+		return err;
+	}
 	case DSA_CMD_DISABLE_WQ:
 	case DSA_CMD_DRAIN_WQ:
 	case DSA_CMD_ABORT_WQ:
-	case DSA_CMD_RESET_WQ:
 		if (operand != DSA_WQ_OPERAND(0))
 			return DSA_CMDSTS_INVAL_WQIDX;
 		/* The physical WQ answers, errors included. */
