@@ -5,7 +5,26 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <ucontext.h>
+
 #include "fixup.h"
+#include "fixup_access.h"
+
+/* The exception table: every fixup_access.h access of this object (the
+ * linker makes the bounds of a section named like a C identifier). */
+extern const struct fixup_entry __start_uiommu_fixup_table[]
+	__attribute__((weak, visibility("hidden")));
+extern const struct fixup_entry __stop_uiommu_fixup_table[]
+	__attribute__((weak, visibility("hidden")));
+
+uintptr_t fixup_search_table(uintptr_t insn)
+{
+	for (const struct fixup_entry *e = __start_uiommu_fixup_table;
+	     e && e < __stop_uiommu_fixup_table; e++)
+		if ((uintptr_t)&e->insn + (uintptr_t)(intptr_t)e->insn == insn)
+			return (uintptr_t)&e->resume + (uintptr_t)(intptr_t)e->resume;
+	return 0;
+}
 
 __thread struct fixup *fixup_top __attribute__((tls_model("initial-exec")));
 bool fixup_installed;
@@ -34,6 +53,16 @@ static void pass_on(int sig, siginfo_t *si, void *uc)
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
+#if defined(__x86_64__)
+	/* An access with an exception-table entry goes on at its resume
+	 * address, with nothing to unwind. */
+	ucontext_t *ctx = uc;
+	uintptr_t resume = fixup_search_table((uintptr_t)ctx->uc_mcontext.gregs[REG_RIP]);
+	if (resume) {
+		ctx->uc_mcontext.gregs[REG_RIP] = (greg_t)resume;
+		return;
+	}
+#endif
 	struct fixup *fx = fixup_top;
 	if (!fx) {
 		pass_on(sig, si, uc);

@@ -23,6 +23,7 @@
 #include <linux/vfio.h>
 
 #include "harness.h"
+#include "hw/machine.h"
 #include "base/device.h"
 #include "host.h"
 #include "iommu/group.h"
@@ -310,6 +311,33 @@ static void test_reset_wq_keeps_parent_config(void **s)
 	uiommu_host_free(h);
 }
 
+/* A tenant unmaps (here: replaces with nothing) its source buffer while
+ * it is still mapped for DMA: the descriptor completes with a hardware
+ * error at that address, counted; nothing crashes. */
+static void test_memory_gone_under_descriptor(void **s)
+{
+	(void)s;
+	struct uiommu_host *h = th_host(NULL, true);
+	struct tenant t;
+	tenant_open(&t, h, "cccccccc-0000-4000-8000-000000000003");
+	tenant_enable(&t);
+	tenant_map(&t);
+	assert_true(mmap(t.src, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+		    t.src);
+	uint64_t errors = atomic_load(&h->m->mem.dma_errors);
+	uint8_t st = memmove_desc(&t, IOVA_SRC, IOVA_DST, 64);
+	assert_int_equal(DSA_COMP_STATUS(st), DSA_COMP_HW_ERR1);
+	assert_int_equal(t.cr->fault_addr, IOVA_SRC);
+	assert_int_equal(t.cr->bytes_completed, 0);
+	assert_true(atomic_load(&h->m->mem.dma_errors) > errors);
+	/* The device goes on: the other buffers still work. */
+	t.dst[0] = 0x19;
+	assert_int_equal(memmove_desc(&t, IOVA_DST, IOVA_DST + 2048, 64), DSA_COMP_SUCCESS);
+	assert_int_equal(t.dst[2048], 0x19);
+	tenant_close(&t);
+	uiommu_host_free(h);
+}
+
 static void test_tenants_isolated(void **s)
 {
 	(void)s;
@@ -529,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_cover_letter_flow),
 		cmocka_unit_test(test_tenants_isolated),
 		cmocka_unit_test(test_reset_wq_keeps_parent_config),
+		cmocka_unit_test(test_memory_gone_under_descriptor),
 		cmocka_unit_test(test_two_adis_one_container),
 		cmocka_unit_test(test_group_with_different_iommu_devices),
 		cmocka_unit_test(test_virtual_device_registers),

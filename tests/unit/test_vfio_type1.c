@@ -316,6 +316,28 @@ static void test_unmap_notifier_with_pins_held(void **s)
 	uiommu_host_free(h);
 }
 
+/* The engine copies through pages it pinned; the client then unmaps its
+ * private memory under the pin: the next copy ends in an abort, no crash
+ * (private anonymous memory cannot be held for it: the deviation). */
+static void test_emulated_copy_from_memory_gone(void **s)
+{
+	(void)s;
+	struct uiommu_host *h = th_host(NULL, true);
+	struct ext x;
+	ext_open(&x, h);
+	uint8_t *buf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_int_equal(map(h, x.cfd, 0x1000000, buf, PG, VFIO_DMA_MAP_FLAG_READ), 0);
+	assert_int_equal(map(h, x.cfd, 0x2001000, buf + PG, PG, RW), 0);
+	assert_int_equal(copy(h, x.dfd, 0x1000000, 0x2001000, 64), DMATEST_ERR_NONE);
+	assert_true(mmap(buf, PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == buf);
+	assert_int_equal(copy(h, x.dfd, 0x1000000, 0x2001000, 64), DMATEST_ERR_ABORT);
+	assert_int_equal(reg_r(h, x.dfd, DMATEST_REG_FAULT), 0x1000000);
+	assert_int_equal(unmap(h, x.cfd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL), 0);
+	ext_close(&x);
+	munmap(buf, 2 * PG);
+	uiommu_host_free(h);
+}
+
 /* A terabyte mapped for an emulated device costs extents, not a counter
  * per page (which would be a gigabyte). */
 static void test_terabyte_mapping_no_counters(void **s)
@@ -418,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_unmap_one_flush_per_call),
 		cmocka_unit_test(test_map_pins_and_charges),
 		cmocka_unit_test(test_unmap_notifier_with_pins_held),
+		cmocka_unit_test(test_emulated_copy_from_memory_gone),
 		cmocka_unit_test(test_terabyte_mapping_no_counters),
 		cmocka_unit_test(test_memfd_outlives_client_munmap),
 		cmocka_unit_test(test_mdev_with_a_domain_refused),

@@ -332,9 +332,9 @@ static inline int walk_ss_fast(const struct vtd_unit *u, const struct vtd_utlb_s
 		uint64_t pa = table + ((addr >> sh) & 511) * 8;
 		if (pa - HW_PA_MIN >= HW_PA_LIMIT - HW_PA_MIN)
 			return 1;
-		uint64_t pte = __atomic_load_n((uint64_t *)(uintptr_t)pa, __ATOMIC_RELAXED);
-		if (!(pte & rw))
-			return 1;
+		uint64_t pte;
+		if (!fixup_load64((const void *)(uintptr_t)pa, &pte) || !(pte & rw))
+			return 1; /* no memory there: the full walk reports it */
 		bool leaf = level == 1 || (pte & VTD_SS_PS);
 		if (pte & u->ss_fast_rsvd[level][leaf])
 			return 1;
