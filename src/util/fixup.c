@@ -96,20 +96,23 @@ void fixup_set_fallback(void (*handler)(int))
 	atomic_store(&fallback, handler);
 }
 
+#if defined(__x86_64__)
+int fixup_memcpy(void *dst, const void *src, size_t n)
+{
+	/* Through the exception table: no setjmp, no unwinding. */
+	return fixup_copy(dst, src, n) ? -EFAULT : 0;
+}
+#else
 /* Not instrumented: a sanitizer's check of a wild address would report
  * it before the access could fault into the fixup. */
 __attribute__((no_sanitize("address", "undefined"))) static void raw_copy(void *dst,
 									      const void *src,
 									      size_t n)
 {
-#if defined(__x86_64__)
-	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
-#else
 	volatile unsigned char *d = dst;
 	const volatile unsigned char *s = src;
 	while (n--)
 		*d++ = *s++;
-#endif
 }
 
 int fixup_memcpy(void *dst, const void *src, size_t n)
@@ -124,3 +127,4 @@ int fixup_memcpy(void *dst, const void *src, size_t n)
 	}
 	return -EFAULT;
 }
+#endif

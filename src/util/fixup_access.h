@@ -100,6 +100,23 @@ static inline bool fixup_store8(void *p, uint8_t v)
 	return !bad;
 }
 
+/* A write access that changes nothing (a locked add of zero): what a
+ * store would fault on - unmapped, read-only, copy-on-write to break - it
+ * faults on, and nothing is written. */
+static inline bool fixup_touch_write(void *p)
+{
+	uint32_t bad = 0;
+	__asm__ volatile(".Lfx_tw%=:\tlock orb $0, (%[p])\n"
+			 ".Lfx_tw_done%=:\n"
+			 "\t.pushsection .text.unlikely,\"ax\"\n"
+			 ".Lfx_tw_bad%=:\tmovl $1, %[bad]\n\tjmp .Lfx_tw_done%=\n\t.popsection\n"
+			 FIXUP_ENTRY(".Lfx_tw%=", ".Lfx_tw_bad%=")
+			 : [bad] "+r"(bad)
+			 : [p] "r"(p)
+			 : "memory", "cc");
+	return !bad;
+}
+
 /* A locked compare-and-exchange: 1 swapped, 0 the value was not
  * `expect`, -1 no memory. */
 static inline int fixup_cmpxchg64(void *p, uint64_t expect, uint64_t desired)
@@ -187,6 +204,17 @@ static inline bool fixup_store8(void *p, uint8_t v)
 	struct fixup fx;
 	if (fixup_try(&fx)) {
 		__atomic_store_n((uint8_t *)p, v, __ATOMIC_RELEASE);
+		fixup_end(&fx);
+		return true;
+	}
+	return false;
+}
+
+static inline bool fixup_touch_write(void *p)
+{
+	struct fixup fx;
+	if (fixup_try(&fx)) {
+		__atomic_fetch_or((uint8_t *)p, 0, __ATOMIC_RELAXED);
 		fixup_end(&fx);
 		return true;
 	}

@@ -231,6 +231,115 @@ static void test_container_lifecycles_in_parallel(void **s)
 	uiommu_host_free(h);
 }
 
+/* ---- VFIO map and unmap against DMA ---- */
+
+struct churn {
+	struct device *dev;
+	atomic_bool stop;
+	atomic_ulong reads, bad;
+	uint8_t *stable, *moving;
+};
+
+static void *dma_reader(void *arg)
+{
+	struct churn *c = arg;
+	while (!atomic_load(&c->stop)) {
+		uint8_t v[2] = { 0, 0 };
+		struct pci_dma_result r;
+		if (th_kdma(c->dev, PCI_NO_PASID, 0x100000, &v[0], 1, false, &r) || v[0] != 0x5a)
+			atomic_fetch_add(&c->bad, 1);
+		/* Mapped or not, never anything but its own page. */
+		if (!th_kdma(c->dev, PCI_NO_PASID, 0x200000, &v[1], 1, false, &r) && v[1] != 0xa5)
+			atomic_fetch_add(&c->bad, 1);
+		atomic_fetch_add(&c->reads, 1);
+	}
+	return NULL;
+}
+
+static void test_vfio_map_unmap_against_dma(void **s)
+{
+	(void)s;
+	struct uiommu_host *h = th_host(NULL, false);
+	struct churn c = { .dev = th_device(h, "dmatest0") };
+	c.stable = th_alloc_page();
+	c.moving = th_alloc_page();
+	memset(c.stable, 0x5a, 4096);
+	memset(c.moving, 0xa5, 4096);
+	int cfd = vfio_open_container(h);
+	int gfd = vfio_open_group(h, iommu_group_id(iommu_group_get(c.dev)));
+	assert_int_equal(vfio_ioctl(h, gfd, VFIO_GROUP_SET_CONTAINER, A(&cfd)), 0);
+	assert_int_equal(vfio_ioctl(h, cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), 0);
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_READ,
+		.vaddr = (uint64_t)(uintptr_t)c.stable, .iova = 0x100000, .size = 4096
+	};
+	assert_int_equal(vfio_ioctl(h, cfd, VFIO_IOMMU_MAP_DMA, A(&m)), 0);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, dma_reader, &c), 0);
+	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .iova = 0x200000,
+						.size = 4096 };
+	m.vaddr = (uint64_t)(uintptr_t)c.moving;
+	m.iova = 0x200000;
+	/* Until both sides have done a fair share, whatever the scheduler. */
+	for (int i = 0; i < 400 || atomic_load(&c.reads) < 200; i++) {
+		assert_int_equal(vfio_ioctl(h, cfd, VFIO_IOMMU_MAP_DMA, A(&m)), 0);
+		assert_int_equal(vfio_ioctl(h, cfd, VFIO_IOMMU_UNMAP_DMA, A(&u)), 0);
+	}
+	atomic_store(&c.stop, true);
+	pthread_join(th, NULL);
+	assert_int_equal(atomic_load(&c.bad), 0);
+	assert_true(atomic_load(&c.reads) > 0);
+	assert_int_equal(th_dma_faults(c.dev, PCI_NO_PASID, 0x200000), VTD_FR_SM_SS_NOT_PRESENT);
+	vfio_close(h, gfd);
+	vfio_close(h, cfd);
+	free(c.stable);
+	free(c.moving);
+	uiommu_host_free(h);
+}
+
+/* ---- mdevs come and go while devices are looked up and faults land ---- */
+
+struct lookups {
+	struct uiommu_host *h;
+	atomic_bool stop;
+	atomic_ulong found;
+};
+
+static void *look_up(void *arg)
+{
+	struct lookups *l = arg;
+	struct device *d = uiommu_device_find(l->h, "dmatest0");
+	while (!atomic_load(&l->stop)) {
+		if (uiommu_device_find(l->h, "dsa0") && uiommu_device_find(l->h, "00:02.0"))
+			atomic_fetch_add(&l->found, 1);
+		/* A fault, reported through the driver's fault event. */
+		th_dma_faults(d, PCI_NO_PASID, 0x900000);
+	}
+	return NULL;
+}
+
+static void test_mdevs_against_lookups_and_faults(void **s)
+{
+	(void)s;
+	struct uiommu_host *h = th_host(NULL, true);
+	th_device(h, "dmatest0");
+	struct lookups l = { .h = h };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, look_up, &l), 0);
+	for (int i = 0; i < 100 || atomic_load(&l.found) < 50; i++) {
+		char uuid[40];
+		snprintf(uuid, sizeof(uuid), "22222222-0000-4000-8000-%012d", i % 1000000);
+		struct device *m;
+		assert_int_equal(uiommu_mdev_create(h, "swcopy-v1", uuid, &m), 0);
+		assert_ptr_equal(uiommu_device_find(h, uuid), m);
+		assert_int_equal(uiommu_mdev_remove(h, uuid), 0);
+	}
+	atomic_store(&l.stop, true);
+	pthread_join(th, NULL);
+	assert_true(atomic_load(&l.found) > 0);
+	uiommu_host_free(h);
+}
+
 /* ---- a fault delivered while its domain goes away ---- */
 
 struct delivery {
@@ -300,6 +409,8 @@ int main(void)
 		cmocka_unit_test(test_aux_attach_detach_across_tenants),
 		cmocka_unit_test(test_vfio_set_iommu_across_containers),
 		cmocka_unit_test(test_container_lifecycles_in_parallel),
+		cmocka_unit_test(test_vfio_map_unmap_against_dma),
+		cmocka_unit_test(test_mdevs_against_lookups_and_faults),
 		cmocka_unit_test(test_fault_delivery_during_detach),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,5 +153,6 @@ void vtd_qi_kick(struct vtd_unit *u)
 	}
 	drain_locked(u);
 	pthread_mutex_unlock(&u->qi.lock);
-	vtd_send_pending_irqs(u);
+	/* In the writer's thread: a driver that may hold its locks. */
+	vtd_defer_pending_irqs(u);
 }

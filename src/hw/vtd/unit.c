@@ -141,8 +141,10 @@ int vtd_unit_new(struct hw_machine *m, const struct vtd_config *cfg, const char 
 	if (rc)
 		goto fail;
 	spin_init(&u->reg_lock);
+	vtd_irq_init(u);
 	rc = vtd_qi_init(u);
 	if (rc) {
+		vtd_irq_fini(u);
 		vtd_iotlb_destroy(&u->iotlb);
 		goto fail;
 	}
@@ -168,6 +170,7 @@ void vtd_unit_free(struct vtd_unit *u)
 	if (!u)
 		return;
 	vtd_qi_fini(u);
+	vtd_irq_fini(u);
 	vtd_iotlb_destroy(&u->iotlb);
 	free(u->cc);
 	free(u->pc);
@@ -182,6 +185,8 @@ void vtd_set_irq_handler(struct vtd_unit *u, vtd_irq_fn fn, void *opaque)
 	u->irq_fn = fn;
 	u->irq_opaque = opaque;
 	spin_unlock(&u->reg_lock);
+	/* Like synchronize_irq(): the old handler's deliveries are over. */
+	vtd_irq_drain(u);
 }
 
 void vtd_set_checker(struct vtd_unit *u, vtd_checker_fn fn, void *opaque)

@@ -276,6 +276,18 @@ struct vtd_unit {
 
 	vtd_irq_fn irq_fn;
 	void *irq_opaque;
+
+	/* Interrupts raised by a register write or by queue processing in
+	 * the writer's thread are delivered by this thread instead (regs.c):
+	 * the writer may be a driver holding its own locks, which the
+	 * handler may need. Under `lock`; never taken under reg_lock. */
+	struct {
+		pthread_mutex_t lock;
+		pthread_cond_t cond;
+		pthread_t thread;
+		bool started, stop, busy;
+		unsigned queued;          /* 1 << enum vtd_irq */
+	} irqd;
 	vtd_checker_fn checker_fn;
 	void *checker_opaque;
 
@@ -335,7 +347,17 @@ static inline void vtd_fill_hook(struct vtd_unit *u, enum vtd_fill_kind kind)
 
 /* regs.c (the MMIO interface is in <uiommu/hw/vtd.h>) */
 void vtd_raise_irq_locked(struct vtd_unit *u, enum vtd_irq irq);
+/* Deliver pending interrupts in this thread: for the device (DMA) side,
+ * which holds no software locks when it calls this. */
 void vtd_send_pending_irqs(struct vtd_unit *u);
+/* Hand pending interrupts to the unit's interrupt thread: for the
+ * register-writer side. */
+void vtd_defer_pending_irqs(struct vtd_unit *u);
+/* Wait until the interrupt thread has delivered everything handed to it
+ * (tests: an MMIO write's interrupts before the next instruction). */
+void vtd_irq_drain(struct vtd_unit *u);
+void vtd_irq_init(struct vtd_unit *u);
+void vtd_irq_fini(struct vtd_unit *u);
 
 /* context.c: root and context entries, context cache. */
 struct vtd_ctx {

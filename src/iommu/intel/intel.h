@@ -117,7 +117,7 @@ struct device_domain_info {
 	unsigned pdts;
 	struct dmar_domain *domain;       /* on the RID */
 	unsigned nr_pasid_attach;         /* PASIDs other than the RID's */
-	unsigned long faults;
+	atomic_ulong faults;              /* reported, for statistics */
 };
 
 /* A domain's use of one unit: its domain ID there. */
