@@ -13,6 +13,7 @@
 #include "vfio/vfio.h"
 #include "drivers/drivers.h"
 #include "files/file.h"
+#include "sysfs/sysfs.h"
 
 const char *uiommu_default_topology(void)
 {
@@ -109,6 +110,11 @@ int uiommu_host_new(const struct uiommu_host_opts *opts, struct uiommu_host **ou
 			goto fail;
 		}
 	}
+	/* Last, as the kernel's sysfs shows what probing made. */
+	if ((rc = sysfs_host_init(h))) {
+		snprintf(err, errlen, "sysfs: %s", strerror(-rc));
+		goto fail;
+	}
 	*out = h;
 	return 0;
 fail:
@@ -120,8 +126,10 @@ void uiommu_host_free(struct uiommu_host *h)
 {
 	if (!h)
 		return;
-	/* What a client left open goes first, as on process exit. */
+	/* What a client left open goes first, as on process exit; then
+	 * the view, before the objects it shows. */
 	files_host_fini(h);
+	sysfs_host_fini(h);
 	vfio_host_fini(h);
 	if (h->drivers_bound)
 		host_unbind_drivers(h);

@@ -21,6 +21,7 @@ struct device;
 struct vfio_host;
 struct swmdev;
 struct files_host;
+struct sysfs_host;
 
 /* Recent DMA remapping faults, as the IOMMU driver reported them. */
 #define HOST_FAULT_LOG 64
@@ -36,6 +37,7 @@ struct host_fault {
 struct uiommu_host {
 	struct hw_machine *m;
 	struct files_host *files;     /* device nodes and open files (src/files) */
+	struct sysfs_host *sysfs;     /* the /sys view (src/sysfs) */
 	pthread_mutex_t lock;
 	struct list_node devices;     /* struct device, PCI in BDF order, then mdevs */
 	struct list_node groups;

@@ -7,6 +7,7 @@
 #include "mdev.h"
 #include "../host.h"
 #include "../iommu/group.h"
+#include "../sysfs/sysfs.h"
 
 int dev_is_mdev(const struct device *dev)
 {
@@ -139,6 +140,8 @@ static void drop_group(struct mdev_device *m)
 static void destroy(struct mdev_device *m)
 {
 	struct uiommu_host *h = m->parent->host;
+	/* Out of sysfs first, as device_del() does. */
+	sysfs_mdev_remove(m);
 	if (m->parent->ops->remove)
 		m->parent->ops->remove(m);
 	pthread_mutex_lock(&h->lock);
@@ -254,9 +257,14 @@ int uiommu_mdev_create(struct uiommu_host *h, const char *type, const char *uuid
 	list_add_tail(&m->parent_node, &p->mdevs);
 	list_add_tail(&m->dev.node, &h->devices);
 	pthread_mutex_unlock(&h->lock);
+	/* Visible in sysfs, as device_add() makes it; failing that, the
+	 * creation fails whole. */
+	if ((rc = sysfs_mdev_add(m))) {
+		destroy(m);
+		goto out;
+	}
 	if (out)
 		*out = &m->dev;
-	rc = 0;
 out:
 	pthread_mutex_unlock(&h->mdev_lock);
 	return rc;
