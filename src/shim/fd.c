@@ -78,9 +78,10 @@ static int dup_to(int oldfd, int newfd, int flags, bool three)
 	struct file *f = ours(oldfd);
 	if (f) {
 		shim_enter();
-		/* dup2 onto itself is a no-op; dup3 refuses it (uiommu_dup3). */
-		return (int)done(f, three || oldfd != newfd ? uiommu_dup3(oldfd, newfd, flags) :
-							     newfd);
+		/* dup2 onto itself is a no-op; dup3 refuses it, as the kernel's. */
+		if (oldfd == newfd)
+			return (int)done(f, three ? -EINVAL : newfd);
+		return (int)done(f, uiommu_dup3(oldfd, newfd, flags));
 	}
 	int rc = three ? REAL(dup3)(oldfd, newfd, flags) : REAL(dup2)(oldfd, newfd);
 	/* Whatever newfd was is closed now, a uiommu file too. */
