@@ -9,6 +9,7 @@
  *   UIOMMU_SELFTEST=1         the iommufd selftest interface (U-15)
  *   UIOMMU_CHECKER=1          stale-translation checker (H-12)
  *   UIOMMU_MDEVS=P:T=UUID,... mdevs to create first, as mdevctl would
+ *   UIOMMU_SHIM_TESTNODE=1    /dev/uiommu-test, for the shim's own tests
  *
  * After fork() the child goes on with its own copy of the parent's host:
  * state is not shared between processes (that is uiommud's job), and
@@ -93,6 +94,8 @@ static struct uiommu_host *build(void)
 		uiommu_host_free(h);
 		h = NULL;
 	}
+	if (h)
+		shim_testnode_register(h);
 	if (rc)
 		fprintf(stderr, "uiommu-shim: no host: %s\n", err[0] ? err : strerror(-rc));
 	return h;

@@ -105,6 +105,9 @@ void shim_resolve_real(void);
  * `uiommu exec` sets (docs/exec.md); NULL if it cannot be built. */
 struct uiommu_host *shim_host(void);
 
+/* testnode.c: /dev/uiommu-test when UIOMMU_SHIM_TESTNODE=1 (tests only). */
+void shim_testnode_register(struct uiommu_host *h);
+
 /* ---- helpers shared by the interposers ---- */
 /* A descriptor the C library just handed out: if the file layer still
  * names that number (closed where the shim did not see it), forget it. */
