@@ -152,6 +152,8 @@ DIR *opendir(const char *path)
 		int err = errno;
 		uiommu_close(fd);
 		errno = err;
+	} else {
+		errno = shim_errno; /* merging a real listing may have failed: not ours to say */
 	}
 	vfs_loc_put(&loc);
 	shim_leave();
@@ -169,8 +171,8 @@ DIR *fdopendir(int fd)
 	DIR *d = NULL;
 	if (rc)
 		errno = -rc;
-	else
-		d = make_dir(f->host, &loc, fd);
+	else if ((d = make_dir(f->host, &loc, fd)))
+		errno = shim_errno;
 	if (!rc)
 		vfs_loc_put(&loc);
 	fput(f);

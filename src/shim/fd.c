@@ -294,11 +294,7 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	void *out = NULL;
 	int rc = uiommu_mmap(fd, addr, len, prot, flags, off, &out);
 	shim_leave();
-	if (rc) {
-		errno = -rc;
-		return MAP_FAILED;
-	}
-	return out;
+	return shim_ret(rc) ? MAP_FAILED : out;
 }
 
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)

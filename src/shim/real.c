@@ -11,6 +11,7 @@
 #include "shim.h"
 
 __thread int shim_depth __attribute__((tls_model("initial-exec")));
+__thread int shim_errno __attribute__((tls_model("initial-exec")));
 
 #define SHIM_DEFINE_REAL(ret, name, args) ret(*shim_real_##name) args;
 SHIM_REAL_CALLS(SHIM_DEFINE_REAL)

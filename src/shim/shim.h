@@ -32,12 +32,16 @@ struct uiommu_host;
 struct file;
 struct vfs_loc;
 
-/* How deep this thread is inside uiommu. */
+/* How deep this thread is inside uiommu, and the program's errno when
+ * it went in: a call that succeeds leaves errno as it was, as a system
+ * call does, whatever uiommu did with it meanwhile. */
 extern __thread int shim_depth __attribute__((tls_model("initial-exec")));
+extern __thread int shim_errno __attribute__((tls_model("initial-exec")));
 
 static inline void shim_enter(void)
 {
-	shim_depth++;
+	if (!shim_depth++)
+		shim_errno = errno;
 }
 
 static inline void shim_leave(void)
@@ -45,13 +49,15 @@ static inline void shim_leave(void)
 	shim_depth--;
 }
 
-/* A uiommu result as the system call's: -1 and errno, or the value. */
+/* A uiommu result as the system call's: -1 and errno, or the value with
+ * the errno the program had (a success follows a shim_enter()). */
 static inline long shim_ret(long rc)
 {
 	if (rc < 0) {
 		errno = (int)-rc;
 		return -1;
 	}
+	errno = shim_errno;
 	return rc;
 }
 

@@ -5,7 +5,9 @@
  * host's real nodes may lack today - mmap, readiness, a file position -
  * so tests can check that those reach the file layer through the shim:
  *
- *   ioctl TESTNODE_ECHO (arg)  returns arg + 1
+ *   ioctl TESTNODE_ECHO (arg)  returns arg + 1, leaving errno changed as
+ *                              uiommu's internal calls may (the program
+ *                              must still see its own)
  *   ioctl TESTNODE_READY (0|1) clears or sets readability (poll sees it)
  *   read/write/pread/pwrite    a 4 KiB buffer, shared by every open
  *   mmap (offset 0, one page)  the same buffer: stores show in reads
@@ -34,6 +36,7 @@ static long tn_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	switch (cmd) {
 	case TESTNODE_ECHO:
+		errno = EIO;
 		return (long)arg + 1;
 	case TESTNODE_READY:
 		file_set_readable(f, arg != 0);

@@ -53,7 +53,10 @@ static void container_calls(void **state)
 {
 	(void)state;
 	int fd = container();
+	/* A call that succeeds leaves errno alone, as a system call does. */
+	errno = 12345;
 	assert_int_equal(ioctl(fd, VFIO_GET_API_VERSION), VFIO_API_VERSION);
+	assert_int_equal(errno, 12345);
 	assert_int_equal(ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU), 1);
 	/* Without an IOMMU backend the container refuses what it does not
 	 * know with EINVAL, as Linux's vfio_fops_unl_ioctl(). */
@@ -234,6 +237,13 @@ static void sysfs_as_linux(void **state)
 	assert_int_equal(stat(DMATEST_SYSFS "/vendor", &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0444);
+	errno = 54321;
+	d = opendir(DMATEST_SYSFS);
+	assert_non_null(d);
+	while (readdir(d))
+		;
+	assert_int_equal(errno, 54321); /* the end of a listing is not an error */
+	closedir(d);
 	assert_int_equal(lstat(DMATEST_SYSFS "/iommu_group", &st), 0);
 	assert_true(S_ISLNK(st.st_mode));
 	assert_int_equal(stat(DMATEST_SYSFS "/iommu_group", &st), 0);
@@ -389,7 +399,11 @@ static void testnode_read_write_mmap(void **state)
 {
 	(void)state;
 	int fd = testnode();
+	/* uiommu's work inside a call that succeeds does not leak into the
+	 * program's errno. */
+	errno = 12345;
 	assert_int_equal(ioctl(fd, TESTNODE_ECHO, 41), 42);
+	assert_int_equal(errno, 12345);
 	assert_int_equal(write(fd, "hello", 5), 5);
 	char buf[16] = "";
 	assert_int_equal(pread(fd, buf, 5, 0), 5);
