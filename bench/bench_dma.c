@@ -11,8 +11,8 @@
 #include <uiommu/iommu.h>
 
 #include "bench.h"
-#include "host.h"
 #include "base/device.h"
+#include "host/host.h"
 #include "hw/machine.h"
 #include "hw/pci/dma.h"
 
@@ -51,7 +51,8 @@ static double ratio(bool huge, double *dma_gbps)
 				      IOMMU_READ | IOMMU_WRITE))
 				exit(1);
 	}
-	pci_cfg_write(dev->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	struct hw_pci_function *fn = hw_pci_function_by_name(h->m, dev->name);
+	hw_pci_cfg_write(fn, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
 	struct pci_dma_ctx *c;
 	pci_dma_ctx_new(h->m, &c);
 	pci_dma_ctx_online(c);
@@ -65,7 +66,7 @@ static double ratio(bool huge, double *dma_gbps)
 	for (int k = 0; k < BEST_OF + 1; k++) {
 		double t0 = now_ns();
 		for (uint64_t o = 0; o < BUF; o += CHUNK)
-			if (pci_dma_copy(c, dev->pdev, &a, DST_IOVA + o, SRC_IOVA + o, CHUNK, &r))
+			if (pci_dma_copy(c, fn, &a, DST_IOVA + o, SRC_IOVA + o, CHUNK, &r))
 				exit(1);
 		double t1 = now_ns();
 		for (uint64_t o = 0; o < BUF; o += CHUNK)

@@ -25,8 +25,9 @@
 
 #include "bench.h"
 #include "base/device.h"
+#include "host/host.h"
 #include "hw/dev/dsa/dsa.h"
-#include "hw/pci/pci.h"
+#include "hw/machine.h"
 
 #define BUF (16u << 20)          /* each of source and destination */
 #define CHUNK 4096u
@@ -42,7 +43,7 @@ enum { WQ_4K, WQ_PT, WQ_2M, NR_WQ };
 struct rig {
 	struct uiommu_host *h;
 	struct device *dev;
-	struct pci_dev *p;
+	struct hw_pci_function *p;
 	struct iommu_domain *d4k, *d2m, *ident;
 	ioasid_t pasid[NR_WQ];
 	uint8_t *src, *dst;
@@ -58,7 +59,7 @@ static void die(const char *what)
 
 static void reg_write(struct rig *r, uint64_t off, unsigned size, uint64_t v)
 {
-	if (pci_bar_write(r->p, 0, off, size, v))
+	if (hw_pci_bar_write(r->p, 0, off, size, v))
 		die("register write");
 }
 
@@ -66,7 +67,7 @@ static unsigned command(struct rig *r, unsigned cmd, uint32_t operand)
 {
 	uint64_t sts;
 	reg_write(r, DSA_REG_CMD, 4, DSA_CMD(cmd, operand));
-	pci_bar_read(r->p, 0, DSA_REG_CMDSTS, 4, &sts);
+	hw_pci_bar_read(r->p, 0, DSA_REG_CMDSTS, 4, &sts);
 	return DSA_CMDSTS_ERR((uint32_t)sts);
 }
 
@@ -86,10 +87,10 @@ static void setup(struct rig *r)
 	if (uiommu_host_new(&o, &r->h, err, sizeof(err)))
 		die(err);
 	r->dev = uiommu_device_find(r->h, "dsa0");
-	if (!r->dev || !dsa_is_dsa(r->dev->pdev))
+	r->p = hw_pci_function_by_name(r->h->m, "dsa0");
+	if (!r->dev || !dsa_is_dsa(r->p))
 		die("no dsa0");
-	r->p = r->dev->pdev;
-	pci_cfg_write(r->p, PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
+	hw_pci_cfg_write(r->p, PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
 
 	r->src = aligned_alloc(2u << 20, BUF);
 	r->dst = aligned_alloc(2u << 20, BUF);

@@ -13,8 +13,8 @@
 #include <uiommu/iommu.h>
 
 #include "bench.h"
-#include "host.h"
 #include "base/device.h"
+#include "host/host.h"
 
 #define GIB (1ull << 30)
 #define IOVA 0x4000000000ull

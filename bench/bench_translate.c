@@ -12,8 +12,8 @@
 #include <uiommu/iommu.h>
 
 #include "bench.h"
-#include "host.h"
 #include "base/device.h"
+#include "host/host.h"
 #include "hw/machine.h"
 #include "hw/pci/dma.h"
 
@@ -89,6 +89,7 @@ static void qtlb_free(struct qtlb *q)
 struct rig {
 	struct uiommu_host *h;
 	struct device *dev;
+	struct hw_pci_function *fn;  /* the emulated function issuing the requests */
 	struct iommu_domain *d;
 	struct vtd_unit *u;
 	struct pci_dma_ctx *ctx;
@@ -115,7 +116,8 @@ static int rig_init(struct rig *r, const char *json, unsigned pages)
 		if (iommu_map(r->d, IOVA0 + 4096ull * i, (uint64_t)(uintptr_t)r->mem + 4096ull * i, 4096,
 			      IOMMU_READ | IOMMU_WRITE))
 			return -1;
-	r->u = r->dev->pdev->unit;
+	r->fn = hw_pci_function_by_name(r->h->m, "dmatest0");
+	r->u = r->fn->unit;
 	pci_dma_ctx_new(r->h->m, &r->ctx);
 	pci_dma_ctx_online(r->ctx);
 	return 0;
@@ -134,11 +136,11 @@ static void rig_fini(struct rig *r)
 
 static uint64_t translate(struct rig *r, uint64_t iova)
 {
-	struct vtd_req req = { .sid = r->dev->pdev->dma_sid, .pasid = VTD_PASID_NONE,
+	struct vtd_req req = { .sid = r->fn->dma_sid, .pasid = VTD_PASID_NONE,
 			       .perm = VTD_PERM_R, .addr = iova };
 	struct vtd_xlate x;
 	struct vtd_fault f;
-	if (vtd_translate(r->u, &r->ctx->l1, &req, &x, &f))
+	if (vtd_translate(r->u, &r->ctx->utlb, &req, &x, &f))
 		abort();
 	return x.out;
 }
@@ -238,7 +240,7 @@ int main(void)
 	rig_fini(&r);
 
 	/* A miss every time: a 64-entry IOTLB and 4096 pages, visited in an
-	 * order that defeats both it and the engine's front cache. */
+	 * order that defeats both it and the engine's micro-TLB. */
 	const char *tiny = "{\"units\":[{\"name\":\"dmar0\",\"iotlb_entries\":64}],"
 			   "\"devices\":[{\"bdf\":\"00:02.0\",\"type\":\"rc_endpoint\","
 			   "\"name\":\"dmatest0\",\"model\":\"dmatest\"}]}";

@@ -1,34 +1,40 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
-#include <stdio.h>
+#include <stdlib.h>
 
 #include "drivers.h"
 #include "idxd/idxd.h"
 #include "swmdev/swmdev.h"
-#include "../host.h"
-#include "../base/device.h"
-#include "../hw/dev/dsa/dsa.h"
+#include "../host/host.h"
+#include "../pci/pci.h"
 
-int host_bind_drivers(struct uiommu_host *h)
+int device_drivers_init(struct uiommu_host *h)
 {
-	struct device *dev;
-	list_for_each_entry(dev, &h->devices, node) {
-		if (dev->bus != DEVICE_BUS_PCI || !dsa_is_dsa(dev->pdev))
-			continue;
-		/* A DSA the driver cannot slice (no PASID on its path, say)
-		 * is simply left unbound, as a failed probe leaves it. */
-		int rc = idxd_probe(dev);
-		if (rc == -ENOMEM)
-			return rc;
+	struct device_drivers *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	h->drivers = d;
+	int rc = pci_register_driver(h, &idxd_pci_driver);
+	if (rc) {
+		pci_unregister_driver(h, &idxd_pci_driver);
+		device_drivers_fini(h);
+		return rc;
 	}
-	return swmdev_init(h);
+	d->idxd_registered = true;
+	rc = swmdev_init(h, &d->swmdev);
+	if (rc)
+		device_drivers_fini(h);
+	return rc;
 }
 
-void host_unbind_drivers(struct uiommu_host *h)
+void device_drivers_fini(struct uiommu_host *h)
 {
-	swmdev_fini(h);
-	struct device *dev;
-	list_for_each_entry(dev, &h->devices, node)
-		if (dev->driver && dev->bus == DEVICE_BUS_PCI)
-			idxd_remove(dev);
+	struct device_drivers *d = h->drivers;
+	if (!d)
+		return;
+	swmdev_fini(d->swmdev);
+	if (d->idxd_registered)
+		pci_unregister_driver(h, &idxd_pci_driver);
+	free(d);
+	h->drivers = NULL;
 }

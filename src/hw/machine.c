@@ -21,7 +21,7 @@ int hw_machine_new(struct hw_machine **out)
 		return -ENOMEM;
 	}
 	hw_mem_init(&m->mem);
-	int rc = hw_inflight_init(&m->inflight);
+	int rc = dma_rcu_init(&m->dma_rcu);
 	if (rc) {
 		free(m->dev_by_rid);
 		free(m);
@@ -46,7 +46,7 @@ void hw_machine_free(struct hw_machine *m)
 	if (!m)
 		return;
 	/* Devices first: their models may still hold DMA contexts. */
-	struct pci_dev *d, *dt;
+	struct hw_pci_function *d, *dt;
 	list_for_each_entry_safe(d, dt, &m->devices, node) {
 		if (d->ops && d->ops->destroy)
 			d->ops->destroy(d);
@@ -58,29 +58,32 @@ void hw_machine_free(struct hw_machine *m)
 		pthread_mutex_destroy(&d->pri_lock);
 		free(d);
 	}
-	struct pci_bus *b, *bt;
+	struct hw_pci_bus *b, *bt;
 	list_for_each_entry_safe(b, bt, &m->buses, node) {
 		list_del(&b->node);
 		free(b);
 	}
 	for (unsigned i = 0; i < m->nr_units; i++)
 		vtd_unit_free(m->units[i]);
-	hw_inflight_destroy(&m->inflight);
+	dma_rcu_destroy(&m->dma_rcu);
+	free(m->dmar);
+	free(m->smbios);
 	pthread_mutex_destroy(&m->ctx_lock);
 	pthread_mutex_destroy(&m->default_ctx_lock);
 	free(m->dev_by_rid);
 	free(m);
 }
 
-int hw_bus_add(struct hw_machine *m, uint8_t number, struct pci_dev *bridge, struct pci_bus **out)
+int hw_pci_bus_add(struct hw_machine *m, uint8_t number, struct hw_pci_function *bridge,
+		   struct hw_pci_bus **out)
 {
 	if (m->bus_by_num[number])
 		return -EEXIST;
 	if (!bridge && m->root_bus)
 		return -EEXIST;
-	if (bridge && (!pci_kind_is_bridge(bridge->kind) || bridge->subordinate))
+	if (bridge && (!hw_pci_kind_is_bridge(bridge->kind) || bridge->subordinate))
 		return -EINVAL;
-	struct pci_bus *b = calloc(1, sizeof(*b));
+	struct hw_pci_bus *b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->number = number;
@@ -91,9 +94,9 @@ int hw_bus_add(struct hw_machine *m, uint8_t number, struct pci_dev *bridge, str
 	m->bus_by_num[number] = b;
 	if (bridge) {
 		bridge->subordinate = b;
-		pci_cfg_set8(bridge, PCI_PRIMARY_BUS, bridge->bus->number);
-		pci_cfg_set8(bridge, PCI_SECONDARY_BUS, number);
-		pci_cfg_set8(bridge, PCI_SUBORDINATE_BUS, number);
+		hw_pci_cfg_set8(bridge, PCI_PRIMARY_BUS, bridge->bus->number);
+		hw_pci_cfg_set8(bridge, PCI_SECONDARY_BUS, number);
+		hw_pci_cfg_set8(bridge, PCI_SUBORDINATE_BUS, number);
 	} else {
 		m->root_bus = b;
 	}
@@ -101,7 +104,7 @@ int hw_bus_add(struct hw_machine *m, uint8_t number, struct pci_dev *bridge, str
 	return 0;
 }
 
-static enum pci_exp_type exp_type_of(enum pci_dev_kind k)
+static enum pci_exp_type exp_type_of(enum hw_pci_kind k)
 {
 	switch (k) {
 	case PCI_KIND_RC_ENDPOINT: return PCI_EXP_TYPE_RC_END;
@@ -113,15 +116,15 @@ static enum pci_exp_type exp_type_of(enum pci_dev_kind k)
 	}
 }
 
-int hw_dev_add(struct hw_machine *m, struct pci_bus *bus, uint8_t devfn, enum pci_dev_kind kind,
-	       const char *name, struct pci_dev **out)
+int hw_pci_function_add(struct hw_machine *m, struct hw_pci_bus *bus, uint8_t devfn,
+			enum hw_pci_kind kind, const char *name, struct hw_pci_function **out)
 {
 	uint16_t rid = PCI_RID(bus->number, devfn);
 	if (m->dev_by_rid[rid])
 		return -EEXIST;
-	if (name && *name && hw_dev_by_name(m, name))
+	if (name && *name && hw_pci_function_by_name(m, name))
 		return -EEXIST;
-	struct pci_dev *d = calloc(1, sizeof(*d));
+	struct hw_pci_function *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->m = m;
@@ -137,20 +140,22 @@ int hw_dev_add(struct hw_machine *m, struct pci_bus *bus, uint8_t devfn, enum pc
 		pci_bdf_str(rid, d->name);
 
 	/* A plausible identity; device models overwrite it. */
-	pci_cfg_set16(d, PCI_VENDOR_ID, PCI_VENDOR_ID_INTEL);
-	pci_cfg_set16(d, PCI_DEVICE_ID, 0xffff);
+	hw_pci_cfg_set16(d, PCI_VENDOR_ID, PCI_VENDOR_ID_INTEL);
+	hw_pci_cfg_set16(d, PCI_DEVICE_ID, 0xffff);
 	d->wmask[PCI_COMMAND] = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-	if (pci_kind_is_bridge(kind)) {
-		pci_cfg_set8(d, PCI_HEADER_TYPE, PCI_HEADER_TYPE_BRIDGE);
-		pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0604);
+	if (hw_pci_kind_is_bridge(kind)) {
+		hw_pci_cfg_set8(d, PCI_HEADER_TYPE, PCI_HEADER_TYPE_BRIDGE);
+		hw_pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0604);
 	} else if (kind == PCI_KIND_HOST_BRIDGE) {
-		pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0600);
+		hw_pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0600);
 	}
 	if (kind != PCI_KIND_PCI_ENDPOINT && kind != PCI_KIND_HOST_BRIDGE)
-		pci_add_exp_cap(d, exp_type_of(kind));
+		hw_pci_add_exp_cap(d, exp_type_of(kind));
+	else
+		hw_pci_add_af_cap(d); /* FLR without a PCIe capability */
 
 	/* Keep both lists in BDF order for stable output. */
-	struct pci_dev *it;
+	struct hw_pci_function *it;
 	struct list_node *pos = &bus->devices;
 	list_for_each_entry(it, &bus->devices, bus_node) {
 		if (it->devfn > devfn) {
@@ -173,9 +178,9 @@ int hw_dev_add(struct hw_machine *m, struct pci_bus *bus, uint8_t devfn, enum pc
 	return 0;
 }
 
-struct pci_dev *hw_dev_by_name(struct hw_machine *m, const char *name)
+struct hw_pci_function *hw_pci_function_by_name(struct hw_machine *m, const char *name)
 {
-	struct pci_dev *d;
+	struct hw_pci_function *d;
 	list_for_each_entry(d, &m->devices, node)
 		if (!strcmp(d->name, name))
 			return d;
@@ -192,12 +197,13 @@ int hw_unit_add(struct hw_machine *m, const struct vtd_config *cfg, const char *
 	if (rc)
 		return rc;
 	u->index = m->nr_units;
+	u->reg_base = HW_VTD_REG_BASE + (uint64_t)u->index * VTD_MMIO_SIZE;
 	m->units[m->nr_units++] = u;
 	*out = u;
 	return 0;
 }
 
-int hw_unit_scope_dev(struct vtd_unit *u, struct pci_dev *d)
+int hw_unit_scope_dev(struct vtd_unit *u, struct hw_pci_function *d)
 {
 	if (u->nr_scope >= ARRAY_SIZE(u->scope))
 		return -ENOSPC;
@@ -210,11 +216,11 @@ void hw_unit_scope_all(struct vtd_unit *u)
 	u->include_all = true;
 }
 
-static void cover(struct pci_dev *d, struct vtd_unit *u)
+static void cover(struct hw_pci_function *d, struct vtd_unit *u)
 {
 	d->unit = u;
 	if (d->subordinate) {
-		struct pci_dev *c;
+		struct hw_pci_function *c;
 		list_for_each_entry(c, &d->subordinate->devices, bus_node)
 			cover(c, u);
 	}
@@ -226,10 +232,10 @@ static void cover(struct pci_dev *d, struct vtd_unit *u)
  * ownership of the transaction (PCIe-to-PCI bridge spec 2.3), or the
  * function is a quirk that uses an alias.
  */
-static uint16_t dma_source_id(const struct pci_dev *d)
+static uint16_t dma_source_id(const struct hw_pci_function *d)
 {
 	uint16_t sid = d->nr_aliases ? PCI_RID(d->bus->number, d->aliases[0]) : d->rid;
-	for (struct pci_bus *b = d->bus; b && b->self; b = b->parent) {
+	for (struct hw_pci_bus *b = d->bus; b && b->self; b = b->parent) {
 		if (b->self->kind == PCI_KIND_PCIE_PCI_BRIDGE)
 			sid = PCI_RID(b->number, 0);
 	}
@@ -242,10 +248,10 @@ int hw_machine_finalize(struct hw_machine *m, char *err, size_t errlen)
 		snprintf(err, errlen, "no root bus");
 		return -EINVAL;
 	}
-	struct pci_dev *d;
+	struct hw_pci_function *d;
 	list_for_each_entry(d, &m->devices, node) {
 		/* Multifunction: more than one function in the slot. */
-		struct pci_dev *o;
+		struct hw_pci_function *o;
 		list_for_each_entry(o, &d->bus->devices, bus_node) {
 			if (o != d && PCI_SLOT(o->devfn) == PCI_SLOT(d->devfn)) {
 				d->multifunction = true;
@@ -292,18 +298,36 @@ int hw_machine_finalize(struct hw_machine *m, char *err, size_t errlen)
 			if (!d->unit)
 				d->unit = all;
 	}
-	return 0;
+	int rc = hw_acpi_build_dmar(m);
+	if (!rc)
+		rc = hw_smbios_build(m);
+	if (rc)
+		snprintf(err, errlen, "out of memory");
+	return rc;
 }
 
-void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *l1, uint64_t *l2,
+struct hw_mem *hw_machine_mem(struct hw_machine *m)
+{
+	return &m->mem;
+}
+
+struct vtd_unit *hw_vtd_ioremap(struct hw_machine *m, uint64_t reg_base)
+{
+	for (unsigned i = 0; m && i < m->nr_units; i++)
+		if (m->units[i]->reg_base == reg_base)
+			return m->units[i];
+	return NULL;
+}
+
+void hw_machine_collect_hits(struct hw_machine *m, unsigned idx, uint64_t *utlb, uint64_t *iotlb,
 			     uint64_t *walks)
 {
 	pthread_mutex_lock(&m->ctx_lock);
 	struct pci_dma_ctx *c;
 	list_for_each_entry(c, &m->dma_ctxs, node) {
-		*l1 += atomic_load_explicit(&c->l1.l1_hits[idx], memory_order_relaxed);
-		*l2 += atomic_load_explicit(&c->l1.l2_hits[idx], memory_order_relaxed);
-		*walks += atomic_load_explicit(&c->l1.walks[idx], memory_order_relaxed);
+		*utlb += atomic_load_explicit(&c->utlb.utlb_hits[idx], memory_order_relaxed);
+		*iotlb += atomic_load_explicit(&c->utlb.iotlb_hits[idx], memory_order_relaxed);
+		*walks += atomic_load_explicit(&c->utlb.walks[idx], memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&m->ctx_lock);
 }

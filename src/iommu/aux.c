@@ -12,7 +12,6 @@
 
 #include "iommu.h"
 #include "group.h"
-#include "../host.h"
 #include "../base/device.h"
 
 int iommu_get_dev_attr(struct device *dev, enum iommu_dev_attr attr, void *data)
@@ -42,8 +41,8 @@ int iommu_set_dev_attr(struct device *dev, enum iommu_dev_attr attr, void *data)
 	struct dev_iommu *di = dev_iommu(dev);
 	if (!di)
 		return -ENODEV;
-	struct group_iommu *gr = dev->group ? dev->group->iommu : NULL;
-	if (!gr)
+	struct iommu_group *gr = dev->group;
+	if (!iommu_group_translated(gr))
 		return -ENODEV;
 	int rc;
 	switch (attr) {

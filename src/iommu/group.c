@@ -1,193 +1,44 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IOMMU groups: their membership, and how a driver's device_group()
+ * picks one - Linux's pci_device_group rules over the kernel's PCI view
+ * (pci/: DMA aliases, ACS), or a group of the device's own. Groups are
+ * numbered in the order they are made: at bring-up, BDF order of their
+ * first member. The group list is under the core's groups_lock;
+ * membership changes under its probe_lock (or the mdev core's lock for an
+ * mdev's own group).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "iommu.h"
 #include "group.h"
-#include "../host.h"
-#include "../base/device.h"
-#include "../hw/machine.h"
-#include "../util/compiler.h"
-
-/* Source validation, request and completion redirect, upstream forwarding:
- * what peer-to-peer isolation needs (Linux REQ_ACS_FLAGS). */
-#define REQ_ACS_FLAGS (PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF)
-
-static bool acs_flags_enabled(const struct pci_dev *d, uint16_t flags)
-{
-	if (!d->ecap_acs)
-		return false;
-	/* Features the function does not implement are not required of it. */
-	uint16_t cap = pci_cfg_get16(d, d->ecap_acs + PCI_ACS_CAP);
-	flags &= cap | PCI_ACS_EC;
-	return (pci_acs_ctrl(d) & flags) == flags;
-}
-
-bool pci_acs_isolated(const struct pci_dev *d)
-{
-	if (!pci_is_pcie(d))
-		return false;
-	switch (pci_pcie_type(d)) {
-	case PCI_EXP_TYPE_PCI_BRIDGE:
-		/* Below a PCIe-to-PCI bridge there is no ACS at all. */
-		return false;
-	case PCI_EXP_TYPE_ROOT_PORT:
-	case PCI_EXP_TYPE_DOWNSTREAM:
-		return acs_flags_enabled(d, REQ_ACS_FLAGS);
-	default:
-		break;
-	}
-	/* Other types only implement ACS as part of a multifunction device
-	 * (PCIe 6.12.1.2); a single function cannot do peer-to-peer. */
-	if (d->multifunction)
-		return acs_flags_enabled(d, REQ_ACS_FLAGS);
-	return true;
-}
-
-/* Every function from `start` up to the root bus isolates with ACS. */
-static bool acs_path_isolated(const struct pci_dev *start)
-{
-	const struct pci_dev *d = start;
-	for (;;) {
-		if (!pci_acs_isolated(d))
-			return false;
-		if (!d->bus->self)
-			return true;
-		d = d->bus->self;
-	}
-}
-
-static struct device *dev_of(const struct pci_dev *p)
-{
-	return p ? p->driver_data : NULL;
-}
-
-static struct iommu_group *group_of(const struct pci_dev *p)
-{
-	struct device *d = dev_of(p);
-	return d ? d->group : NULL;
-}
-
-/* Linux pci_for_each_dma_alias: the function, its quirk aliases, then
- * bridges above that take over the requester ID. Returns the group of the
- * first alias already grouped, and in *top the last function visited. */
-static struct iommu_group *dma_alias_group(struct hw_machine *m, struct pci_dev *pdev,
-					   struct pci_dev **top)
-{
-	*top = pdev;
-	struct iommu_group *g = group_of(pdev);
-	if (g)
-		return g;
-	for (unsigned i = 0; i < pdev->nr_aliases; i++) {
-		struct pci_dev *a = hw_dev_by_rid(m, PCI_RID(pdev->bus->number, pdev->aliases[i]));
-		if ((g = group_of(a)))
-			return g;
-	}
-	for (struct pci_bus *b = pdev->bus; b->self; b = b->parent) {
-		struct pci_dev *br = b->self;
-		if (!pci_is_pcie(br))
-			continue;
-		enum pci_exp_type t = pci_pcie_type(br);
-		if (t == PCI_EXP_TYPE_PCI_BRIDGE || t == PCI_EXP_TYPE_PCIE_BRIDGE) {
-			*top = br;
-			if ((g = group_of(br)))
-				return g;
-		}
-	}
-	return NULL;
-}
-
-static bool are_dma_aliases(const struct pci_dev *a, const struct pci_dev *b)
-{
-	for (unsigned i = 0; i < a->nr_aliases; i++)
-		if (a->aliases[i] == b->devfn)
-			return true;
-	for (unsigned i = 0; i < b->nr_aliases; i++)
-		if (b->aliases[i] == a->devfn)
-			return true;
-	return false;
-}
-
-static struct iommu_group *function_alias_group(struct hw_machine *m, struct pci_dev *pdev,
-						uint8_t seen[32]);
-
-/* Linux get_pci_alias_group: a group of a function that aliases us or
- * that we alias, transitively; `seen` stops cycles. */
-static struct iommu_group *alias_group(struct hw_machine *m, struct pci_dev *pdev, uint8_t seen[32])
-{
-	if (seen[pdev->devfn / 8] & (1u << (pdev->devfn % 8)))
-		return NULL;
-	seen[pdev->devfn / 8] |= (uint8_t)(1u << (pdev->devfn % 8));
-	struct iommu_group *g = group_of(pdev);
-	if (g)
-		return g;
-	struct pci_dev *t;
-	list_for_each_entry(t, &pdev->bus->devices, bus_node) {
-		if (t == pdev || !are_dma_aliases(pdev, t))
-			continue;
-		if ((g = alias_group(m, t, seen)) || (g = function_alias_group(m, t, seen)))
-			return g;
-	}
-	return NULL;
-}
-
-/* Linux get_pci_function_alias_group: functions of one slot that are not
- * isolated from each other by ACS share a group. */
-static struct iommu_group *function_alias_group(struct hw_machine *m, struct pci_dev *pdev,
-						uint8_t seen[32])
-{
-	if (!pdev->multifunction || pci_acs_isolated(pdev))
-		return NULL;
-	struct pci_dev *t;
-	list_for_each_entry(t, &pdev->bus->devices, bus_node) {
-		if (t == pdev || PCI_SLOT(t->devfn) != PCI_SLOT(pdev->devfn) || pci_acs_isolated(t))
-			continue;
-		struct iommu_group *g = alias_group(m, t, seen);
-		if (g)
-			return g;
-	}
-	return NULL;
-}
-
-static struct iommu_group *pci_device_group(struct uiommu_host *h, struct pci_dev *pdev)
-{
-	struct hw_machine *m = h->m;
-	struct pci_dev *p;
-	struct iommu_group *g = dma_alias_group(m, pdev, &p);
-	if (g)
-		return g;
-
-	/* Upstream to the first point isolated by ACS all the way up. */
-	for (struct pci_bus *b = p->bus; b->self; b = b->parent) {
-		if (acs_path_isolated(b->self))
-			break;
-		p = b->self;
-		if ((g = group_of(p)))
-			return g;
-	}
-
-	uint8_t seen[32] = { 0 };
-	if ((g = alias_group(m, p, seen)))
-		return g;
-	if ((g = function_alias_group(m, p, seen)))
-		return g;
-	return iommu_group_alloc(h);
-}
+#include "../pci/pci.h"
 
 struct iommu_group *iommu_group_alloc(struct uiommu_host *h)
 {
+	struct iommu_core *core = iommu_core_of(h);
+	if (!core)
+		return NULL;
 	struct iommu_group *g = calloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
 	g->host = h;
-	g->id = h->next_group_id++;
 	list_init(&g->devices);
-	list_add_tail(&g->node, &h->groups);
+	list_init(&g->pasids);
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_mutex_lock(&core->groups_lock);
+	g->id = core->next_group_id++;
+	list_add_tail(&g->node, &core->groups);
+	pthread_mutex_unlock(&core->groups_lock);
 	return g;
 }
 
 int iommu_group_add_device(struct iommu_group *g, struct device *dev)
 {
+	if (!g || !dev)
+		return -EINVAL;
 	if (dev->group)
 		return -EBUSY;
 	dev->group = g;
@@ -198,36 +49,165 @@ int iommu_group_add_device(struct iommu_group *g, struct device *dev)
 
 void iommu_group_remove_device(struct device *dev)
 {
-	struct iommu_group *g = dev->group;
+	struct iommu_group *g = dev ? dev->group : NULL;
 	if (!g)
 		return;
 	list_del(&dev->group_node);
-	g->nr_devices--;
 	dev->group = NULL;
+	g->nr_devices--;
 }
 
-int iommu_groups_build(struct uiommu_host *h)
+void iommu_group_free(struct iommu_group *g)
+{
+	if (!g || g->nr_devices)
+		return;
+	struct iommu_core *core = iommu_core_of(g->host);
+	pthread_mutex_lock(&core->groups_lock);
+	list_del(&g->node);
+	pthread_mutex_unlock(&core->groups_lock);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
+struct iommu_group *iommu_group_get(struct device *dev)
+{
+	return dev ? dev->group : NULL;
+}
+
+unsigned iommu_group_id(const struct iommu_group *g)
+{
+	return g ? g->id : ~0u;
+}
+
+struct iommu_group *iommu_group_get_by_id(struct uiommu_host *h, unsigned id)
+{
+	struct iommu_core *core = iommu_core_of(h);
+	struct iommu_group *g, *found = NULL;
+	if (!core)
+		return NULL;
+	pthread_mutex_lock(&core->groups_lock);
+	list_for_each_entry(g, &core->groups, node)
+		if (g->id == id)
+			found = g;
+	pthread_mutex_unlock(&core->groups_lock);
+	return found;
+}
+
+int iommu_group_for_each_dev(struct iommu_group *g, void *data,
+			     int (*fn)(struct device *dev, void *data))
 {
 	struct device *dev;
-	list_for_each_entry(dev, &h->devices, node) {
-		if (dev->bus != DEVICE_BUS_PCI || !dev->pdev->unit)
-			continue; /* no IOMMU in front of it: no group */
-		struct iommu_group *g = pci_device_group(h, dev->pdev);
-		if (!g)
-			return -ENOMEM;
-		iommu_group_add_device(g, dev);
-	}
-	return 0;
+	int rc = 0;
+	list_for_each_entry(dev, &g->devices, group_node)
+		if ((rc = fn(dev, data)))
+			break;
+	return rc;
 }
 
-void iommu_groups_free(struct uiommu_host *h)
+int iommu_for_each_group(struct uiommu_host *h, void *data,
+			 int (*fn)(struct iommu_group *g, void *data))
 {
-	struct iommu_group *g, *t;
-	list_for_each_entry_safe(g, t, &h->groups, node) {
-		struct device *d;
-		list_for_each_entry(d, &g->devices, group_node)
-			d->group = NULL;
-		list_del(&g->node);
-		free(g);
+	struct iommu_core *core = iommu_core_of(h);
+	struct iommu_group *g;
+	int rc = 0;
+	if (!core)
+		return 0;
+	pthread_mutex_lock(&core->groups_lock);
+	list_for_each_entry(g, &core->groups, node)
+		if ((rc = fn(g, data)))
+			break;
+	pthread_mutex_unlock(&core->groups_lock);
+	return rc;
+}
+
+struct iommu_group *generic_device_group(struct device *dev)
+{
+	struct iommu_group *g = iommu_group_alloc(dev->host);
+	return g ? g : ERR_PTR(-ENOMEM);
+}
+
+/* ---- pci_device_group ---- */
+
+static struct iommu_group *group_of(struct pci_dev *pdev)
+{
+	return pdev ? pdev->dev.group : NULL;
+}
+
+struct alias_walk {
+	struct pci_dev *pdev;          /* the last function visited */
+	struct iommu_group *group;
+};
+
+/* For each requester ID the function's DMA carries: is its owner grouped? */
+static int alias_owner_group(struct pci_dev *pdev, uint16_t alias, void *data)
+{
+	struct alias_walk *w = data;
+	(void)alias;
+	w->pdev = pdev;
+	w->group = group_of(pdev);
+	return w->group != NULL;
+}
+
+static struct iommu_group *function_alias_group(struct pci_dev *pdev, uint8_t seen[32]);
+
+/* Linux get_pci_alias_group: a group of a function that aliases us or
+ * that we alias, transitively; `seen` stops cycles. */
+static struct iommu_group *alias_group(struct pci_dev *pdev, uint8_t seen[32])
+{
+	if (seen[pdev->devfn / 8] & (1u << (pdev->devfn % 8)))
+		return NULL;
+	seen[pdev->devfn / 8] |= (uint8_t)(1u << (pdev->devfn % 8));
+	struct iommu_group *g = group_of(pdev);
+	if (g)
+		return g;
+	struct pci_dev *t;
+	list_for_each_entry(t, &pdev->bus->devices, bus_list) {
+		if (t == pdev || !pci_devs_are_dma_aliases(pdev, t))
+			continue;
+		if ((g = alias_group(t, seen)) || (g = function_alias_group(t, seen)))
+			return g;
 	}
+	return NULL;
+}
+
+/* Linux get_pci_function_alias_group: functions of one slot that are not
+ * isolated from each other by ACS share a group. */
+static struct iommu_group *function_alias_group(struct pci_dev *pdev, uint8_t seen[32])
+{
+	if (!pdev->multifunction || pci_acs_enabled(pdev))
+		return NULL;
+	struct pci_dev *t;
+	list_for_each_entry(t, &pdev->bus->devices, bus_list) {
+		if (t == pdev || PCI_SLOT(t->devfn) != PCI_SLOT(pdev->devfn) || pci_acs_enabled(t))
+			continue;
+		struct iommu_group *g = alias_group(t, seen);
+		if (g)
+			return g;
+	}
+	return NULL;
+}
+
+struct iommu_group *pci_device_group(struct device *dev)
+{
+	if (!dev_is_pci(dev))
+		return ERR_PTR(-EINVAL);
+	struct alias_walk w = { 0 };
+	if (pci_for_each_dma_alias(to_pci_dev(dev), alias_owner_group, &w))
+		return w.group;
+	struct pci_dev *pdev = w.pdev;
+
+	/* Upstream to the first point isolated by ACS all the way up. */
+	for (struct pci_bus *bus = pdev->bus; bus->self; bus = bus->parent) {
+		if (pci_acs_path_enabled(bus->self))
+			break;
+		pdev = bus->self;
+		struct iommu_group *g = group_of(pdev);
+		if (g)
+			return g;
+	}
+	uint8_t seen[32] = { 0 };
+	struct iommu_group *g = alias_group(pdev, seen);
+	if (!g)
+		g = function_alias_group(pdev, seen);
+	return g ? g : generic_device_group(dev);
 }

@@ -3,7 +3,10 @@
  * The IOMMU core's objects and the interface an IOMMU driver implements
  * (Linux include/linux/iommu.h in shape). The core owns groups, default
  * domains, ownership, PASID bookkeeping and the auxiliary-domain API; a
- * driver (src/iommu/intel) owns everything that touches hardware.
+ * driver owns everything that touches hardware. Drivers register their
+ * IOMMU instances (iommu_device_register) and the core asks each of them,
+ * by its ops, whether it serves a device: the core knows no driver by
+ * name.
  */
 #ifndef UIOMMU_IOMMU_IOMMU_H
 #define UIOMMU_IOMMU_IOMMU_H
@@ -15,6 +18,9 @@
 #include <uiommu/iommu.h>
 
 #include "pgtable/io_pgtable.h"
+#include "../base/device.h"
+#include "../host/host.h"
+#include "../util/err.h"
 #include "../util/list.h"
 
 struct uiommu_host;
@@ -59,9 +65,14 @@ struct iommu_domain_ops {
 
 struct iommu_ops {
 	const char *name;
-	/* The host's driver instance of a device's IOMMU. */
-	int (*probe_device)(struct device *dev);
+	/* The IOMMU instance serving `dev`, or ERR_PTR(-ENODEV) if this
+	 * driver does not serve it (any other error fails the probe). May
+	 * set the driver's per-device data (dev_iommu_priv_set). */
+	struct iommu_device *(*probe_device)(struct device *dev);
 	void (*release_device)(struct device *dev);
+	/* The device's group: pci_device_group(), generic_device_group() or
+	 * the driver's own; ERR_PTR on failure. */
+	struct iommu_group *(*device_group)(struct device *dev);
 	struct iommu_domain *(*domain_alloc_paging)(struct device *dev, unsigned flags, int *err);
 	/* Nested domain over `parent` from driver-specific data (U-10). */
 	struct iommu_domain *(*domain_alloc_nested)(struct device *dev, struct iommu_domain *parent,
@@ -81,6 +92,21 @@ struct iommu_ops {
 	int (*hw_info)(struct device *dev, uint32_t *type, void *data, uint32_t *len);
 	int (*get_resv_regions)(struct device *dev, struct iommu_resv_region *out, int max);
 };
+
+/* One hardware IOMMU instance, owned by its driver. */
+struct iommu_device {
+	const struct iommu_ops *ops;
+	struct uiommu_host *host;
+	char name[32];
+	struct list_node node;        /* iommu_core.iommus, under probe_lock */
+};
+
+/* Register after the instance can serve devices: every device of the
+ * host not yet served is offered to `ops` (and later ones as they come).
+ * Unregistering releases the devices it serves first. */
+int iommu_device_register(struct iommu_device *iommu, const struct iommu_ops *ops,
+			  struct uiommu_host *h);
+void iommu_device_unregister(struct iommu_device *iommu);
 
 struct iommu_domain {
 	enum iommu_domain_type type;
@@ -105,30 +131,20 @@ struct iommu_domain {
 	ioasid_t aux_pasid;
 	unsigned aux_users;
 
-	struct list_node host_node;   /* uiommu_host.domains */
+	struct list_node host_node;   /* iommu_core.domains, under its lock */
 	bool listed;
 };
 
 /* Per-device IOMMU state, owned by the core. */
 struct dev_iommu {
 	const struct iommu_ops *ops;
+	struct iommu_device *iommu_dev;  /* the instance that serves the device */
 	void *priv;                   /* the driver's per-device data */
 	unsigned max_pasids;
 	bool aux_enabled;
 	bool iopf_enabled;
 	struct list_node aux_domains; /* struct aux_attach */
 	unsigned nr_aux;
-};
-
-/* Per-group IOMMU state. */
-struct group_iommu {
-	pthread_mutex_t lock;
-	struct iommu_domain *default_domain;
-	struct iommu_domain *blocking_domain;
-	struct iommu_domain *domain;       /* what the RIDs use now */
-	void *owner;                       /* DMA owner (VFIO, iommufd) */
-	unsigned owner_cnt;
-	struct list_node pasids;           /* struct group_pasid */
 };
 
 /* An auxiliary attachment of a domain to a device: users counts the
@@ -157,13 +173,85 @@ void iommu_report_fault(struct device *dev, ioasid_t pasid, bool pasid_valid, ui
 /* From the page request interrupt. */
 void iommu_report_page_request(struct iommu_page_request *req);
 
-/* Host lifecycle: probe every device behind an IOMMU, set default domains. */
-int iommu_host_init(struct uiommu_host *h);
-void iommu_host_fini(struct uiommu_host *h);
+static inline void *dev_iommu_priv_get(struct device *dev)
+{
+	struct dev_iommu *di = dev_iommu(dev);
+	return di ? di->priv : NULL;
+}
 
-/* Global PASID space: [1, 2^20). */
-struct ida;
-int iommu_pasid_space_init(struct uiommu_host *h);
-void iommu_pasid_space_fini(struct uiommu_host *h);
+static inline void dev_iommu_priv_set(struct device *dev, void *priv)
+{
+	struct dev_iommu *di = dev_iommu(dev);
+	if (di)
+		di->priv = priv;
+}
+
+/* Does an IOMMU translate for the device (Linux dev_has_iommu)? */
+static inline bool dev_has_iommu(struct device *dev)
+{
+	return dev_iommu(dev) != NULL;
+}
+
+/* Groups for drivers' device_group (group.c): Linux's rules for a PCI
+ * function, computed from the kernel's PCI view, or a group of its own. */
+struct iommu_group *pci_device_group(struct device *dev);
+struct iommu_group *generic_device_group(struct device *dev);
+
+/* The core's state on a host (core.c). Lock order: the host's notifier
+ * lock, probe_lock, the host's device lock, a group's lock, lock; the
+ * groups_lock innermost. A group's membership changes under probe_lock
+ * (IOMMU-probed devices) or the mdev core's lock (an mdev's own group). */
+#define IOMMU_FAULT_LOG 64
+struct iommu_fault_record {
+	struct device *dev;
+	uint32_t pasid;
+	bool pasid_valid;
+	bool write;
+	uint8_t reason;
+	uint64_t addr;
+};
+
+struct iommu_core {
+	struct uiommu_host *host;
+	bool default_identity;            /* default domains pass through */
+	pthread_mutex_t probe_lock;       /* iommus, probing and release */
+	struct list_node iommus;          /* struct iommu_device */
+	pthread_mutex_t groups_lock;      /* groups, next_group_id: a leaf lock */
+	struct list_node groups;          /* struct iommu_group.node */
+	unsigned next_group_id;
+	struct bus_notifier nb;           /* devices coming and going */
+	pthread_mutex_t lock;             /* domains */
+	struct list_node domains;         /* what users allocated (iommu_domain.host_node) */
+	pthread_mutex_t pasid_lock;       /* the global PASID space */
+	uint64_t *pasid_map;
+	pthread_mutex_t fault_lock;       /* the fault log */
+	struct iommu_fault_record fault_log[IOMMU_FAULT_LOG];
+	unsigned long fault_head, nr_faults;
+};
+
+static inline struct iommu_core *iommu_core_of(struct uiommu_host *h)
+{
+	return h ? h->iommu : NULL;
+}
+
+int iommu_core_init(struct uiommu_host *h, bool default_identity);
+void iommu_core_fini(struct uiommu_host *h);
+
+/* device.c: probing a device against the registered IOMMUs, and its
+ * release (both from the bus notifier and at registration). */
+int iommu_probe_device(struct device *dev);
+void iommu_release_device(struct device *dev);
+
+/* pasid.c: the global PASID space, [1, 2^20). */
+int iommu_pasid_space_init(struct iommu_core *core);
+void iommu_pasid_space_fini(struct iommu_core *core);
+
+/* domain.c: what users left allocated goes with the last instance of
+ * the driver that made it. */
+void iommu_domains_free_owned(struct iommu_core *core, const struct iommu_ops *ops);
+
+/* The fault log: how many faults were reported, and the latest. */
+unsigned long iommu_fault_count(struct uiommu_host *h);
+bool iommu_fault_last(struct uiommu_host *h, struct iommu_fault_record *out);
 
 #endif

@@ -11,64 +11,65 @@
 
 #include "iommu.h"
 #include "group.h"
-#include "../host.h"
 #include "../base/device.h"
 
 #define PASID_SPACE (1u << 20)
 
-int iommu_pasid_space_init(struct uiommu_host *h)
+int iommu_pasid_space_init(struct iommu_core *core)
 {
-	pthread_mutex_init(&h->pasid_lock, NULL);
-	h->pasid_map = calloc(PASID_SPACE / 64, sizeof(uint64_t));
-	if (!h->pasid_map)
+	pthread_mutex_init(&core->pasid_lock, NULL);
+	core->pasid_map = calloc(PASID_SPACE / 64, sizeof(uint64_t));
+	if (!core->pasid_map) {
+		pthread_mutex_destroy(&core->pasid_lock);
 		return -ENOMEM;
-	h->pasid_map[0] = 1; /* IOMMU_NO_PASID */
+	}
+	core->pasid_map[0] = 1; /* IOMMU_NO_PASID */
 	return 0;
 }
 
-void iommu_pasid_space_fini(struct uiommu_host *h)
+void iommu_pasid_space_fini(struct iommu_core *core)
 {
-	if (!h->pasid_map)
+	if (!core->pasid_map)
 		return;
-	free(h->pasid_map);
-	h->pasid_map = NULL;
-	pthread_mutex_destroy(&h->pasid_lock);
+	free(core->pasid_map);
+	core->pasid_map = NULL;
+	pthread_mutex_destroy(&core->pasid_lock);
 }
 
 ioasid_t iommu_alloc_global_pasid(struct device *dev)
 {
 	unsigned max = iommu_dev_max_pasids(dev);
-	if (!max || !dev->host->pasid_map)
+	struct iommu_core *core = max ? iommu_core_of(dev->host) : NULL;
+	if (!core || !core->pasid_map)
 		return IOMMU_PASID_INVALID;
-	struct uiommu_host *h = dev->host;
-	pthread_mutex_lock(&h->pasid_lock);
+	pthread_mutex_lock(&core->pasid_lock);
 	ioasid_t got = IOMMU_PASID_INVALID;
 	for (unsigned w = 0; w * 64 < max && got == IOMMU_PASID_INVALID; w++) {
-		if (h->pasid_map[w] == ~0ull)
+		if (core->pasid_map[w] == ~0ull)
 			continue;
-		unsigned b = (unsigned)__builtin_ctzll(~h->pasid_map[w]);
+		unsigned b = (unsigned)__builtin_ctzll(~core->pasid_map[w]);
 		if (w * 64 + b < max) {
-			h->pasid_map[w] |= 1ull << b;
+			core->pasid_map[w] |= 1ull << b;
 			got = w * 64 + b;
 		}
 	}
-	pthread_mutex_unlock(&h->pasid_lock);
+	pthread_mutex_unlock(&core->pasid_lock);
 	return got;
 }
 
-static void free_pasid(struct uiommu_host *h, ioasid_t pasid)
+static void free_pasid(struct iommu_core *core, ioasid_t pasid)
 {
-	if (!h->pasid_map || pasid == IOMMU_NO_PASID || pasid >= PASID_SPACE)
+	if (!core || !core->pasid_map || pasid == IOMMU_NO_PASID || pasid >= PASID_SPACE)
 		return;
-	pthread_mutex_lock(&h->pasid_lock);
-	h->pasid_map[pasid / 64] &= ~(1ull << (pasid % 64));
-	pthread_mutex_unlock(&h->pasid_lock);
+	pthread_mutex_lock(&core->pasid_lock);
+	core->pasid_map[pasid / 64] &= ~(1ull << (pasid % 64));
+	pthread_mutex_unlock(&core->pasid_lock);
 }
 
 void iommu_free_global_pasid(struct device *dev, ioasid_t pasid)
 {
 	if (dev)
-		free_pasid(dev->host, pasid);
+		free_pasid(iommu_core_of(dev->host), pasid);
 }
 
 unsigned iommu_dev_max_pasids(struct device *dev)
@@ -79,7 +80,7 @@ unsigned iommu_dev_max_pasids(struct device *dev)
 	return di->ops->max_pasids ? di->ops->max_pasids(dev) : di->max_pasids;
 }
 
-static struct group_pasid *find(struct group_iommu *gr, struct device *dev, ioasid_t pasid)
+static struct group_pasid *find(struct iommu_group *gr, struct device *dev, ioasid_t pasid)
 {
 	struct group_pasid *gp;
 	list_for_each_entry(gp, &gr->pasids, node)
@@ -93,7 +94,7 @@ static int check(struct iommu_domain *domain, struct device *dev, ioasid_t pasid
 	if (!domain || !dev)
 		return -EINVAL;
 	struct dev_iommu *di = dev_iommu(dev);
-	if (!di || !dev->group || !dev->group->iommu)
+	if (!di || !iommu_group_translated(dev->group))
 		return -ENODEV;
 	if (!domain->ops->set_dev_pasid || !di->ops->remove_dev_pasid)
 		return -ENODEV;
@@ -113,7 +114,7 @@ int iommu_attach_device_pasid(struct iommu_domain *domain, struct device *dev, i
 	int rc = check(domain, dev, pasid);
 	if (rc)
 		return rc;
-	struct group_iommu *gr = dev->group->iommu;
+	struct iommu_group *gr = dev->group;
 	struct group_pasid *gp = calloc(1, sizeof(*gp));
 	if (!gp)
 		return -ENOMEM;
@@ -141,7 +142,7 @@ int iommu_replace_device_pasid(struct iommu_domain *domain, struct device *dev, 
 	int rc = check(domain, dev, pasid);
 	if (rc)
 		return rc;
-	struct group_iommu *gr = dev->group->iommu;
+	struct iommu_group *gr = dev->group;
 	pthread_mutex_lock(&gr->lock);
 	struct group_pasid *gp = find(gr, dev, pasid);
 	if (!gp) {
@@ -162,7 +163,7 @@ void iommu_detach_device_pasid(struct iommu_domain *domain, struct device *dev, 
 {
 	if (check(domain, dev, pasid))
 		return;
-	struct group_iommu *gr = dev->group->iommu;
+	struct iommu_group *gr = dev->group;
 	pthread_mutex_lock(&gr->lock);
 	struct group_pasid *gp = find(gr, dev, pasid);
 	if (gp && gp->domain == domain) {
@@ -176,9 +177,9 @@ void iommu_detach_device_pasid(struct iommu_domain *domain, struct device *dev, 
 
 struct iommu_domain *iommu_get_domain_for_dev_pasid(struct device *dev, ioasid_t pasid)
 {
-	if (!dev || !dev->group || !dev->group->iommu)
+	if (!dev || !iommu_group_translated(dev->group))
 		return NULL;
-	struct group_iommu *gr = dev->group->iommu;
+	struct iommu_group *gr = dev->group;
 	pthread_mutex_lock(&gr->lock);
 	struct group_pasid *gp = find(gr, dev, pasid);
 	struct iommu_domain *d = gp ? gp->domain : NULL;

@@ -5,13 +5,45 @@
 #include <string.h>
 
 #include "mdev.h"
-#include "../host.h"
+#include "../host/host.h"
 #include "../iommu/group.h"
-#include "../sysfs/sysfs.h"
+
+const struct bus_type mdev_bus_type = { .name = "mdev" };
 
 int dev_is_mdev(const struct device *dev)
 {
-	return dev && dev->bus == DEVICE_BUS_MDEV;
+	return dev && dev->bus == &mdev_bus_type;
+}
+
+int mdev_core_init(struct uiommu_host *h)
+{
+	struct mdev_core *core = calloc(1, sizeof(*core));
+	if (!core)
+		return -ENOMEM;
+	pthread_mutex_init(&core->lock, NULL);
+	list_init(&core->parents);
+	h->mdev = core;
+	return 0;
+}
+
+void mdev_core_fini(struct uiommu_host *h)
+{
+	struct mdev_core *core = h->mdev;
+	if (!core)
+		return;
+	pthread_mutex_destroy(&core->lock);
+	free(core);
+	h->mdev = NULL;
+}
+
+void mdev_core_lock(struct uiommu_host *h)
+{
+	pthread_mutex_lock(&h->mdev->lock);
+}
+
+void mdev_core_unlock(struct uiommu_host *h)
+{
+	pthread_mutex_unlock(&h->mdev->lock);
 }
 
 /* ---- the 2018 placeholders (patch 6/8, SPEC M-2, M-3) ---- */
@@ -97,7 +129,7 @@ int mdev_register_parent(struct uiommu_host *h, struct device *dev,
 			 const struct mdev_parent_ops *ops, const struct mdev_type *types,
 			 unsigned nr_types, void *priv, struct mdev_parent **out)
 {
-	if (!h || !dev || !ops || !ops->create || !types || !nr_types)
+	if (!h || !h->mdev || !dev || !ops || !ops->create || !types || !nr_types)
 		return -EINVAL;
 	struct mdev_parent *p = calloc(1, sizeof(*p));
 	struct mdev_type *t = calloc(nr_types, sizeof(*t));
@@ -118,9 +150,9 @@ int mdev_register_parent(struct uiommu_host *h, struct device *dev,
 	p->nr_types = nr_types;
 	p->priv = priv;
 	list_init(&p->mdevs);
-	pthread_mutex_lock(&h->lock);
-	list_add_tail(&p->node, &h->mdev_parents);
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_lock(&h->mdev->lock);
+	list_add_tail(&p->node, &h->mdev->parents);
+	pthread_mutex_unlock(&h->mdev->lock);
 	if (out)
 		*out = p;
 	return 0;
@@ -130,24 +162,17 @@ int mdev_register_parent(struct uiommu_host *h, struct device *dev,
 static void drop_group(struct mdev_device *m)
 {
 	struct iommu_group *g = m->dev.group;
-	if (!g)
-		return;
 	iommu_group_remove_device(&m->dev);
-	list_del(&g->node);
-	free(g);
+	iommu_group_free(g);
 }
 
+/* mdev lock held. */
 static void destroy(struct mdev_device *m)
 {
-	struct uiommu_host *h = m->parent->host;
-	/* Out of sysfs first, as device_del() does. */
-	sysfs_mdev_remove(m);
 	if (m->parent->ops->remove)
 		m->parent->ops->remove(m);
-	pthread_mutex_lock(&h->lock);
 	list_del(&m->parent_node);
-	list_del(&m->dev.node);
-	pthread_mutex_unlock(&h->lock);
+	device_del(&m->dev);
 	drop_group(m);
 	free(m);
 }
@@ -156,12 +181,13 @@ void mdev_unregister_parent(struct mdev_parent *p)
 {
 	if (!p)
 		return;
+	struct mdev_core *core = p->host->mdev;
+	pthread_mutex_lock(&core->lock);
 	struct mdev_device *m, *t;
 	list_for_each_entry_safe(m, t, &p->mdevs, parent_node)
 		destroy(m);
-	pthread_mutex_lock(&p->host->lock);
 	list_del(&p->node);
-	pthread_mutex_unlock(&p->host->lock);
+	pthread_mutex_unlock(&core->lock);
 	free(p->types);
 	free(p);
 }
@@ -171,7 +197,7 @@ static const struct mdev_type *find_type(struct uiommu_host *h, const char *name
 	const char *colon = strchr(name, ':');
 	const struct mdev_type *found = NULL;
 	struct mdev_parent *p;
-	list_for_each_entry(p, &h->mdev_parents, node) {
+	list_for_each_entry(p, &h->mdev->parents, node) {
 		if (colon && (strncmp(p->dev->name, name, (size_t)(colon - name)) ||
 			      p->dev->name[colon - name]))
 			continue;
@@ -196,7 +222,7 @@ struct mdev_device *mdev_find(struct uiommu_host *h, const char *uuid)
 	if (mdev_uuid_parse(uuid, u))
 		return NULL;
 	struct mdev_parent *p;
-	list_for_each_entry(p, &h->mdev_parents, node) {
+	list_for_each_entry(p, &h->mdev->parents, node) {
 		struct mdev_device *m;
 		list_for_each_entry(m, &p->mdevs, parent_node)
 			if (!memcmp(m->uuid, u, 16))
@@ -205,76 +231,73 @@ struct mdev_device *mdev_find(struct uiommu_host *h, const char *uuid)
 	return NULL;
 }
 
-int uiommu_mdev_create(struct uiommu_host *h, const char *type, const char *uuid,
-		       struct device **out)
+/* A new instance of type `t` on its parent, listed on the host. */
+static int create_locked(struct uiommu_host *h, const struct mdev_type *t, const uint8_t u[16],
+			 struct device **out)
 {
-	if (!h || !type || !uuid)
-		return -EINVAL;
-	uint8_t u[16];
-	if (mdev_uuid_parse(uuid, u))
-		return -EINVAL;
-	pthread_mutex_lock(&h->mdev_lock);
-	int rc;
-	const struct mdev_type *t = find_type(h, type, &rc);
-	if (!t)
-		goto out;
-	rc = -EEXIST;
-	if (mdev_find(h, uuid))
-		goto out;
 	struct mdev_parent *p = t->parent;
-	rc = -ENOSPC;
 	if (p->ops->available && p->ops->available(p, t) == 0)
-		goto out;
-	rc = -ENOMEM;
+		return -ENOSPC;
 	struct mdev_device *m = calloc(1, sizeof(*m));
 	if (!m)
-		goto out;
+		return -ENOMEM;
 	memcpy(m->uuid, u, 16);
 	m->parent = p;
 	m->type = t;
-	m->dev.host = h;
-	m->dev.bus = DEVICE_BUS_MDEV;
-	mdev_uuid_str(u, m->dev.name);
-	list_init(&m->dev.node);
-	list_init(&m->dev.group_node);
+	char name[37];
+	mdev_uuid_str(u, name);
+	device_initialize(&m->dev, h, &mdev_bus_type, name);
 
 	/* Each mdev is a group of its own (M-1). It has no IOMMU of its
 	 * own: VFIO decides how it is isolated. */
 	struct iommu_group *g = iommu_group_alloc(h);
 	if (!g) {
 		free(m);
-		goto out;
+		return -ENOMEM;
 	}
 	iommu_group_add_device(g, &m->dev);
-
-	rc = p->ops->create(m);
+	int rc = p->ops->create(m);
+	if (!rc) {
+		list_add_tail(&m->parent_node, &p->mdevs);
+		rc = device_add(&m->dev);
+		if (rc) {
+			list_del(&m->parent_node);
+			if (p->ops->remove)
+				p->ops->remove(m);
+		}
+	}
 	if (rc) {
 		drop_group(m);
 		free(m);
-		goto out;
-	}
-	pthread_mutex_lock(&h->lock);
-	list_add_tail(&m->parent_node, &p->mdevs);
-	list_add_tail(&m->dev.node, &h->devices);
-	pthread_mutex_unlock(&h->lock);
-	/* Visible in sysfs, as device_add() makes it; failing that, the
-	 * creation fails whole. */
-	if ((rc = sysfs_mdev_add(m))) {
-		destroy(m);
-		goto out;
+		return rc;
 	}
 	if (out)
 		*out = &m->dev;
-out:
-	pthread_mutex_unlock(&h->mdev_lock);
+	return 0;
+}
+
+int uiommu_mdev_create(struct uiommu_host *h, const char *type, const char *uuid,
+		       struct device **out)
+{
+	if (!h || !h->mdev || !type || !uuid)
+		return -EINVAL;
+	uint8_t u[16];
+	if (mdev_uuid_parse(uuid, u))
+		return -EINVAL;
+	pthread_mutex_lock(&h->mdev->lock);
+	int rc;
+	const struct mdev_type *t = find_type(h, type, &rc);
+	if (t)
+		rc = mdev_find(h, uuid) ? -EEXIST : create_locked(h, t, u, out);
+	pthread_mutex_unlock(&h->mdev->lock);
 	return rc;
 }
 
 int uiommu_mdev_remove(struct uiommu_host *h, const char *uuid)
 {
-	if (!h || !uuid)
+	if (!h || !h->mdev || !uuid)
 		return -EINVAL;
-	pthread_mutex_lock(&h->mdev_lock);
+	pthread_mutex_lock(&h->mdev->lock);
 	struct mdev_device *m = mdev_find(h, uuid);
 	int rc = -ENOENT;
 	if (m) {
@@ -283,17 +306,18 @@ int uiommu_mdev_remove(struct uiommu_host *h, const char *uuid)
 		if (!rc)
 			destroy(m);
 	}
-	pthread_mutex_unlock(&h->mdev_lock);
+	pthread_mutex_unlock(&h->mdev->lock);
 	return rc;
 }
 
 int uiommu_mdev_types(struct uiommu_host *h, struct uiommu_mdev_type_info *out, int max)
 {
-	if (!h)
+	if (!h || !h->mdev)
 		return -EINVAL;
 	int n = 0;
 	struct mdev_parent *p;
-	list_for_each_entry(p, &h->mdev_parents, node) {
+	pthread_mutex_lock(&h->mdev->lock);
+	list_for_each_entry(p, &h->mdev->parents, node) {
 		for (unsigned i = 0; i < p->nr_types; i++, n++) {
 			if (n >= max || !out)
 				continue;
@@ -304,5 +328,6 @@ int uiommu_mdev_types(struct uiommu_host *h, struct uiommu_mdev_type_info *out, 
 			out[n].available = p->ops->available ? p->ops->available(p, &p->types[i]) : 0;
 		}
 	}
+	pthread_mutex_unlock(&h->mdev->lock);
 	return n;
 }

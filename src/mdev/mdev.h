@@ -7,6 +7,7 @@
 #ifndef UIOMMU_MDEV_MDEV_H
 #define UIOMMU_MDEV_MDEV_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -43,12 +44,23 @@ struct mdev_parent {
 	struct mdev_type *types;
 	unsigned nr_types;
 	struct list_node mdevs;       /* mdev_device.parent_node */
-	struct list_node node;        /* uiommu_host.mdev_parents */
+	struct list_node node;        /* mdev_core.parents */
 	void *priv;                   /* the parent driver's */
 };
 
+/* The mdev core's state on a host. `lock` guards the parents, their
+ * instances, and creation and removal of instances (the sysfs create and
+ * remove files); users that must keep an instance and its group in place
+ * hold it (mdev_core_lock). */
+struct mdev_core {
+	pthread_mutex_t lock;
+	struct list_node parents;     /* mdev_parent.node */
+};
+
+extern const struct bus_type mdev_bus_type;
+
 struct mdev_device {
-	struct device dev;            /* bus DEVICE_BUS_MDEV, named by its UUID */
+	struct device dev;            /* on mdev_bus_type, named by its UUID */
 	uint8_t uuid[16];
 	struct mdev_parent *parent;
 	const struct mdev_type *type;
@@ -62,8 +74,14 @@ struct mdev_device {
 
 static inline struct mdev_device *to_mdev_device(struct device *dev)
 {
-	return dev && dev->bus == DEVICE_BUS_MDEV ? (struct mdev_device *)dev : NULL;
+	return dev && dev->bus == &mdev_bus_type ? (struct mdev_device *)dev : NULL;
 }
+
+int mdev_core_init(struct uiommu_host *h);
+/* Every parent has unregistered by now. */
+void mdev_core_fini(struct uiommu_host *h);
+void mdev_core_lock(struct uiommu_host *h);
+void mdev_core_unlock(struct uiommu_host *h);
 
 int mdev_register_parent(struct uiommu_host *h, struct device *dev,
 			 const struct mdev_parent_ops *ops, const struct mdev_type *types,

@@ -11,10 +11,10 @@
 #include <uiommu/iommu.h>
 
 #include "sysfs_int.h"
-#include "../host.h"
-#include "../base/device.h"
-#include "../hw/pci/pci.h"
+#include "../host/host.h"
+#include "../iommu/iommu.h"
 #include "../iommu/intel/debugfs.h"
+#include "../pci/pci.h"
 
 static int dts_show(struct kernfs_node *kn, FILE *f)
 {
@@ -32,7 +32,7 @@ static struct kernfs_node *intel_dir(struct sysfs_host *sh)
 
 int sysfs_debugfs_init(struct sysfs_host *sh)
 {
-	if (!sh->host->iommu_ready || !sh->host->intel)
+	if (!sh->host->intel)
 		return 0;
 	struct kernfs_node *iommu;
 	int rc = kernfs_create_dir(sh->debug, "iommu", 0755, 0, NULL, &iommu);
@@ -50,7 +50,9 @@ int sysfs_debugfs_init(struct sysfs_host *sh)
 void sysfs_debugfs_add_device(struct sysfs_host *sh, struct device *dev)
 {
 	struct kernfs_node *intel = intel_dir(sh);
-	if (!intel || dev->bus != DEVICE_BUS_PCI || !dev->pdev || !dev->pdev->unit) {
+	/* The driver makes one for each device it probes (Linux:
+	 * intel_iommu_debugfs_create_dev()). */
+	if (!intel || !dev_is_pci(dev) || !dev_has_iommu(dev)) {
 		kernfs_put(intel);
 		return;
 	}

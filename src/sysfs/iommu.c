@@ -12,48 +12,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <uiommu/hw/vtd.h>
 #include <uiommu/hw/vtd_regs.h>
 #include <uiommu/iommu.h>
 
 #include "sysfs_int.h"
-#include "../host.h"
+#include "../host/host.h"
 #include "../base/device.h"
 #include "../iommu/group.h"
 #include "../iommu/iommu.h"
+#include "../iommu/intel/intel.h"
 
 /* ---- remapping units ---- */
 
+/* Linux's intel-iommu attributes (intel/iommu.c), from the driver's
+ * instance: the registers it read at probe, the version live. */
 static ssize_t unit_show(struct kernfs_node *kn, char *buf)
 {
-	struct vtd_unit *u = kn->priv;
-	uint64_t v = 0;
+	struct intel_iommu *iommu = kn->priv;
 	if (!strcmp(kn->name, "version")) {
-		if (vtd_mmio_read(u, VTD_REG_VER, 4, &v))
-			return -EIO;
+		uint32_t v = dmar_readl(iommu, VTD_REG_VER);
 		return sysfs_emit(buf, "%d:%d\n", (int)((v >> 4) & 0xf), (int)(v & 0xf));
 	}
-	unsigned off = !strcmp(kn->name, "cap") ? VTD_REG_CAP : VTD_REG_ECAP;
-	if (vtd_mmio_read(u, off, 8, &v))
-		return -EIO;
-	if (!strcmp(kn->name, "domains_supported"))
-		return sysfs_emit(buf, "%u\n", 1u << (4 + 2 * VTD_CAP_ND(v)));
-	return sysfs_emit(buf, "%" PRIx64 "\n", v);
+	if (!strcmp(kn->name, "cap"))
+		return sysfs_emit(buf, "%" PRIx64 "\n", iommu->cap);
+	if (!strcmp(kn->name, "ecap"))
+		return sysfs_emit(buf, "%" PRIx64 "\n", iommu->ecap);
+	return sysfs_emit(buf, "%u\n", 1u << (4 + 2 * VTD_CAP_ND(iommu->cap)));
 }
 
 static const struct kernfs_ops unit_ops = { .show = unit_show };
 
-static int unit_add(struct sysfs_host *sh, struct vtd_unit *u)
+static int unit_add(struct sysfs_host *sh, struct intel_iommu *iommu)
 {
 	static const char *const attrs[] = { "version", "cap", "ecap", "domains_supported" };
 	struct kernfs_node *dir, *intel;
-	int rc = kernfs_create_dir(sh->virtual_iommu, vtd_unit_name(u), 0755, 0, u, &dir);
+	int rc = kernfs_create_dir(sh->virtual_iommu, iommu->iommu.name, 0755, 0, iommu, &dir);
 	if (rc || (rc = kernfs_create_dir(dir, "devices", 0755, 0, NULL, NULL)) ||
 	    (rc = kernfs_create_dir(dir, "intel-iommu", 0755, 0, NULL, &intel)) ||
-	    (rc = kernfs_create_link(sh->class_iommu, vtd_unit_name(u), dir, NULL)))
+	    (rc = kernfs_create_link(sh->class_iommu, iommu->iommu.name, dir, NULL)))
 		return rc;
 	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-		if ((rc = kernfs_create_file(intel, attrs[i], 0444, &unit_ops, u, NULL)))
+		if ((rc = kernfs_create_file(intel, attrs[i], 0444, &unit_ops, iommu, NULL)))
 			return rc;
 	return 0;
 }
@@ -61,15 +60,38 @@ static int unit_add(struct sysfs_host *sh, struct vtd_unit *u)
 int sysfs_iommu_init(struct sysfs_host *sh)
 {
 	/* A host without the IOMMU driver (bare) shows no IOMMU, as Linux
-	 * with intel_iommu=off. */
-	if (!sh->host->iommu_ready)
+	 * with intel_iommu=off. The driver's units stay as long as it. */
+	struct intel_driver *drv = sh->host->intel;
+	if (!drv)
 		return 0;
-	for (unsigned i = 0; i < uiommu_host_nr_units(sh->host); i++) {
-		int rc = unit_add(sh, uiommu_host_unit(sh->host, i));
+	struct intel_iommu *iommu;
+	list_for_each_entry(iommu, &drv->iommus, node) {
+		int rc = iommu->registered ? unit_add(sh, iommu) : 0;
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+/* The device's `iommu` link and the unit's link back, for a device an
+ * IOMMU translates for. */
+int sysfs_iommu_link_device(struct sysfs_host *sh, struct device *dev, struct kernfs_node *dir)
+{
+	struct dev_iommu *di = dev_iommu(dev);
+	struct kernfs_node *ud = di && di->iommu_dev ?
+					 kernfs_find_and_get(sh->virtual_iommu, di->iommu_dev->name) :
+					 NULL;
+	if (!ud)
+		return 0;
+	char name[64];
+	sysfs_dev_name(dev, name, sizeof(name));
+	struct kernfs_node *devs = kernfs_find_and_get(ud, "devices");
+	int rc = kernfs_create_link(dir, "iommu", ud, NULL);
+	if (!rc && devs)
+		rc = kernfs_create_link(devs, name, dir, NULL);
+	kernfs_put(devs);
+	kernfs_put(ud);
+	return rc;
 }
 
 /* ---- groups ---- */
@@ -77,21 +99,18 @@ int sysfs_iommu_init(struct sysfs_host *sh)
 static ssize_t type_show(struct kernfs_node *kn, char *buf)
 {
 	struct iommu_group *g = kn->priv;
-	struct group_iommu *gi = g->iommu;
 	const char *type = "unknown";
-	if (gi) {
-		pthread_mutex_lock(&gi->lock);
-		if (gi->default_domain) {
-			switch (iommu_domain_type(gi->default_domain)) {
-			case IOMMU_DOMAIN_BLOCKED: type = "blocked"; break;
-			case IOMMU_DOMAIN_IDENTITY: type = "identity"; break;
-			case IOMMU_DOMAIN_UNMANAGED: type = "unmanaged"; break;
-			case IOMMU_DOMAIN_DMA: type = "DMA"; break;
-			default: break;
-			}
+	pthread_mutex_lock(&g->lock);
+	if (g->default_domain) {
+		switch (iommu_domain_type(g->default_domain)) {
+		case IOMMU_DOMAIN_BLOCKED: type = "blocked"; break;
+		case IOMMU_DOMAIN_IDENTITY: type = "identity"; break;
+		case IOMMU_DOMAIN_UNMANAGED: type = "unmanaged"; break;
+		case IOMMU_DOMAIN_DMA: type = "DMA"; break;
+		default: break;
 		}
-		pthread_mutex_unlock(&gi->lock);
 	}
+	pthread_mutex_unlock(&g->lock);
 	return sysfs_emit(buf, "%s\n", type);
 }
 
@@ -114,19 +133,28 @@ static int resv_cmp(const void *a, const void *b)
 
 #define GROUP_MAX_RESV 64
 
+struct resv_list {
+	struct iommu_resv_region r[GROUP_MAX_RESV];
+	int n;
+};
+
+static int add_resv(struct device *dev, void *data)
+{
+	struct resv_list *l = data;
+	int got = iommu_get_resv_regions(dev, l->r + l->n, GROUP_MAX_RESV - l->n);
+	if (got > 0)
+		l->n += got < GROUP_MAX_RESV - l->n ? got : GROUP_MAX_RESV - l->n;
+	return 0;
+}
+
 /* Every device's regions, sorted, overlapping ones of a type merged (as
  * iommu_get_group_resv_regions()). */
 static ssize_t resv_show(struct kernfs_node *kn, char *buf)
 {
-	struct iommu_group *g = kn->priv;
-	struct iommu_resv_region r[GROUP_MAX_RESV];
-	int n = 0;
-	struct device *dev;
-	list_for_each_entry(dev, &g->devices, group_node) {
-		int got = iommu_get_resv_regions(dev, r + n, GROUP_MAX_RESV - n);
-		if (got > 0)
-			n += got < GROUP_MAX_RESV - n ? got : GROUP_MAX_RESV - n;
-	}
+	struct resv_list l = { .n = 0 };
+	iommu_group_for_each_dev(kn->priv, &l, add_resv);
+	struct iommu_resv_region *r = l.r;
+	int n = l.n;
 	qsort(r, (size_t)n, sizeof(r[0]), resv_cmp);
 	int len = 0;
 	for (int i = 0; i < n; i++) {

@@ -12,16 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uiommu/iommu.h>
+
 #include "sysfs_int.h"
-#include "../host.h"
-#include "../base/device.h"
+#include "../host/host.h"
 #include "../mdev/mdev.h"
 
 #define UUID_STRING_LEN 36
 
 static const char *parent_driver(const struct mdev_parent *p)
 {
-	return p->dev->driver ? p->dev->driver : "mdev";
+	const char *drv = dev_driver_name(p->dev);
+	return drv ? drv : "mdev";
 }
 
 /* ---- type attributes (priv: the struct mdev_type) ---- */
@@ -86,8 +88,8 @@ static int platform_dir(struct sysfs_host *sh, struct device *dev, struct kernfs
 	int rc = kernfs_create_dir(sh->platform, dev->name, 0755, 0, dev, &dir);
 	if (rc)
 		return rc;
-	if (dev->driver && (rc = sysfs_bind_driver(sh->platform_drivers, dev->driver, dir,
-						   dev->name)))
+	const char *drv = dev_driver_name(dev);
+	if (drv && (rc = sysfs_bind_driver(sh->platform_drivers, drv, dir, dev->name)))
 		return rc;
 	if (!(rc = kernfs_create_link(dir, "subsystem", sh->bus_platform, NULL)))
 		rc = sysfs_dev_track(sh, dev, dir);
@@ -188,50 +190,54 @@ out:
 	return rc;
 }
 
-int sysfs_mdev_add(struct mdev_device *m)
+static void mdev_del(struct sysfs_host *sh, struct mdev_device *m)
 {
-	struct sysfs_host *sh = sysfs_of(m->parent->host);
-	if (!sh)
-		return 0;
-	pthread_mutex_lock(&sh->lock);
-	int rc = mdev_add(sh, m);
-	pthread_mutex_unlock(&sh->lock);
-	return rc;
+	struct sysfs_dev *sd = sysfs_dev_find(sh, &m->dev);
+	if (!sd)
+		return;
+	const char *name = m->dev.name;
+	struct kernfs_node *type = type_dir(sh, m);
+	struct kernfs_node *devs = type ? kernfs_find_and_get(type, "devices") : NULL;
+	if (devs)
+		kernfs_remove_by_name(devs, name);
+	kernfs_remove_by_name(sh->mdev_devices, name);
+	sysfs_unbind_driver(sh->mdev_drivers, parent_driver(m->parent), name);
+	sysfs_group_remove_device(sh, &m->dev);
+	/* Waits for a show or store on the mdev's files to end. */
+	kernfs_remove(sd->dir);
+	sysfs_dev_untrack(sh, sd);
+	kernfs_put(devs);
+	kernfs_put(type);
 }
 
-void sysfs_mdev_remove(struct mdev_device *m)
+/* device_add()/device_del() of an mdev: the mdev core's lock is held,
+ * the instance is complete (group, type, parent) until DEL returns. */
+static int mdev_notify(struct bus_notifier *nb, enum bus_notify_action action, struct device *dev)
 {
-	struct sysfs_host *sh = sysfs_of(m->parent->host);
-	if (!sh)
-		return;
+	struct sysfs_host *sh = container_of(nb, struct sysfs_host, mdev_nb);
+	struct mdev_device *m = to_mdev_device(dev);
+	int rc = 0;
 	pthread_mutex_lock(&sh->lock);
-	struct sysfs_dev *sd = sysfs_dev_find(sh, &m->dev);
-	if (sd) {
-		const char *name = m->dev.name;
-		struct kernfs_node *type = type_dir(sh, m);
-		struct kernfs_node *devs = type ? kernfs_find_and_get(type, "devices") : NULL;
-		if (devs)
-			kernfs_remove_by_name(devs, name);
-		kernfs_remove_by_name(sh->mdev_devices, name);
-		sysfs_unbind_driver(sh->mdev_drivers, parent_driver(m->parent), name);
-		sysfs_group_remove_device(sh, &m->dev);
-		/* Waits for a show or store on the mdev's files to end. */
-		kernfs_remove(sd->dir);
-		sysfs_dev_untrack(sh, sd);
-		kernfs_put(devs);
-		kernfs_put(type);
-	}
+	if (action == BUS_NOTIFY_ADD_DEVICE)
+		rc = mdev_add(sh, m); /* failing, the mdev is not created (device_add) */
+	else
+		mdev_del(sh, m);
 	pthread_mutex_unlock(&sh->lock);
+	return rc;
 }
 
 int sysfs_mdev_init(struct sysfs_host *sh)
 {
 	struct uiommu_host *h = sh->host;
+	if (!h->mdev)
+		return 0;
 	int rc = 0;
-	pthread_mutex_lock(&h->mdev_lock);
+	/* Under the mdev core's lock no instance comes or goes until the
+	 * notifier is in place. */
+	mdev_core_lock(h);
 	pthread_mutex_lock(&sh->lock);
 	struct mdev_parent *p;
-	list_for_each_entry(p, &h->mdev_parents, node) {
+	list_for_each_entry(p, &h->mdev->parents, node) {
 		if ((rc = parent_add(sh, p)))
 			break;
 		struct mdev_device *m;
@@ -241,8 +247,20 @@ int sysfs_mdev_init(struct sysfs_host *sh)
 	}
 out:
 	pthread_mutex_unlock(&sh->lock);
-	pthread_mutex_unlock(&h->mdev_lock);
+	if (!rc) {
+		sh->mdev_nb.bus = &mdev_bus_type;
+		sh->mdev_nb.notify = mdev_notify;
+		bus_register_notifier(h, &sh->mdev_nb);
+	}
+	mdev_core_unlock(h);
 	return rc;
+}
+
+void sysfs_mdev_fini(struct sysfs_host *sh)
+{
+	if (sh->mdev_nb.notify)
+		bus_unregister_notifier(sh->host, &sh->mdev_nb);
+	sh->mdev_nb.notify = NULL;
 }
 
 /* ---- creating through the tree ---- */
@@ -254,11 +272,11 @@ int sysfs_mdev_create(struct uiommu_host *h, const char *parent, const char *typ
 	if (!sh || !parent || !type || !uuid)
 		return -EINVAL;
 	char pname[64];
-	struct device *dev = host_find_device(h, parent);
+	struct device *dev = uiommu_device_find(h, parent);
 	snprintf(pname, sizeof(pname), "%s", parent);
 	if (dev)
 		sysfs_dev_name(dev, pname, sizeof(pname));
-	const char *drv = dev && dev->driver ? dev->driver : NULL;
+	const char *drv = dev ? dev_driver_name(dev) : NULL;
 	char path[512];
 	struct kernfs_walk w;
 	int rc = -ENOENT;

@@ -2,8 +2,9 @@
 /*
  * PCI functions under /sys/devices/pci0000:00, nested below the bridges
  * that lead to them as Linux nests them, with their identity attributes
- * read live from configuration space, and the links that tie them to
- * their IOMMU group, remapping unit, driver and bus (sysfs.h).
+ * read through the kernel's configuration-space accessors (src/pci), and
+ * the links that tie them to their IOMMU group, remapping unit, driver
+ * and bus (sysfs.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,14 +12,11 @@
 #include <string.h>
 
 #include "sysfs_int.h"
-#include "../host.h"
-#include "../base/device.h"
-#include "../hw/pci/pci.h"
-#include "../hw/pci/pci_regs.h"
-#include "../hw/vtd/vtd.h"
+#include "../host/host.h"
+#include "../iommu/iommu.h"
+#include "../pci/pci.h"
 
-/* Type 0 header fields the model's register list leaves out. */
-#define SYSFS_PCI_HEADER_TYPE      0x0e
+/* Type 0 header fields (PCI Local Bus 3.0, 6.1). */
 #define SYSFS_PCI_SUBSYSTEM_VENDOR 0x2c
 #define SYSFS_PCI_SUBSYSTEM_ID     0x2e
 
@@ -38,32 +36,39 @@ static const struct pci_id_attr pci_id_attrs[] = {
 	{ "class", PCI_REVISION_ID, 4, 8, "0x%06x\n" }, /* above the revision */
 };
 
-static ssize_t id_show(struct kernfs_node *kn, char *buf);
-static const struct kernfs_ops id_ops = { .show = id_show };
-
 static ssize_t id_show(struct kernfs_node *kn, char *buf)
 {
-	struct device *dev = kn->priv;
+	struct pci_dev *pdev = to_pci_dev(kn->priv);
 	for (size_t i = 0; i < sizeof(pci_id_attrs) / sizeof(pci_id_attrs[0]); i++) {
 		const struct pci_id_attr *a = &pci_id_attrs[i];
 		if (strcmp(a->name, kn->name))
 			continue;
-		uint32_t v = pci_cfg_read(dev->pdev, a->off, a->size);
+		uint32_t v = 0;
+		uint16_t w = 0;
+		uint8_t b = 0;
+		int rc = a->size == 4 ? pci_read_config_dword(pdev, a->off, &v) :
+			 a->size == 2 ? pci_read_config_word(pdev, a->off, &w) :
+					pci_read_config_byte(pdev, a->off, &b);
+		if (rc)
+			return rc;
+		v = a->size == 4 ? v : a->size == 2 ? w : b;
 		/* A bridge's header has other fields there (Linux then shows
 		 * the subsystem capability's IDs; the model's bridges have none). */
-		if ((a->off == SYSFS_PCI_SUBSYSTEM_VENDOR || a->off == SYSFS_PCI_SUBSYSTEM_ID) &&
-		    (pci_cfg_read(dev->pdev, SYSFS_PCI_HEADER_TYPE, 1) & 0x7f))
-			v = 0;
+		if (a->off == SYSFS_PCI_SUBSYSTEM_VENDOR || a->off == SYSFS_PCI_SUBSYSTEM_ID)
+			v = pci_is_bridge(pdev) ? 0 : v;
 		return sysfs_emit(buf, a->fmt, v >> a->shift);
 	}
 	return -EIO;
 }
 
-/* The directory of the bridge a function sits behind (created on the way). */
-static int bridge_dir(struct sysfs_host *sh, const struct pci_dev *p, struct kernfs_node **out);
+static const struct kernfs_ops id_ops = { .show = id_show };
 
-static int function_dir(struct sysfs_host *sh, struct device *dev, struct kernfs_node **out)
+static int bridge_dir(struct sysfs_host *sh, struct pci_dev *pdev, struct kernfs_node **out);
+
+/* The function's directory, made (with its bridges') on first use. */
+static int function_dir(struct sysfs_host *sh, struct pci_dev *pdev, struct kernfs_node **out)
 {
+	struct device *dev = &pdev->dev;
 	struct sysfs_dev *sd = sysfs_dev_find(sh, dev);
 	if (sd) {
 		*out = sd->dir;
@@ -72,7 +77,7 @@ static int function_dir(struct sysfs_host *sh, struct device *dev, struct kernfs
 	struct kernfs_node *parent, *dir;
 	char name[32];
 	sysfs_dev_name(dev, name, sizeof(name));
-	int rc = bridge_dir(sh, dev->pdev, &parent);
+	int rc = bridge_dir(sh, pdev, &parent);
 	if (rc || (rc = kernfs_create_dir(parent, name, 0755, 0, dev, &dir)))
 		return rc;
 	for (size_t i = 0; i < sizeof(pci_id_attrs) / sizeof(pci_id_attrs[0]); i++)
@@ -86,55 +91,33 @@ static int function_dir(struct sysfs_host *sh, struct device *dev, struct kernfs
 	return 0;
 }
 
-static int bridge_dir(struct sysfs_host *sh, const struct pci_dev *p, struct kernfs_node **out)
+static int bridge_dir(struct sysfs_host *sh, struct pci_dev *pdev, struct kernfs_node **out)
 {
-	struct pci_dev *bridge = p->bus ? p->bus->self : NULL;
-	if (!bridge || !bridge->driver_data) {
+	struct pci_dev *bridge = pci_upstream_bridge(pdev);
+	if (!bridge) {
 		*out = sh->pci_root;
 		return 0;
 	}
-	return function_dir(sh, bridge->driver_data, out);
-}
-
-/* The unit's directory under /sys/devices/virtual/iommu. */
-static struct kernfs_node *unit_dir(struct sysfs_host *sh, const struct vtd_unit *u)
-{
-	return u ? kernfs_find_and_get(sh->virtual_iommu, vtd_unit_name(u)) : NULL;
-}
-
-static int link_unit(struct sysfs_host *sh, struct device *dev, struct kernfs_node *dir)
-{
-	if (!sh->host->iommu_ready)
-		return 0;
-	struct kernfs_node *ud = unit_dir(sh, dev->pdev->unit);
-	if (!ud)
-		return 0;
-	char name[32];
-	sysfs_dev_name(dev, name, sizeof(name));
-	struct kernfs_node *devs = kernfs_find_and_get(ud, "devices");
-	int rc = kernfs_create_link(dir, "iommu", ud, NULL);
-	if (!rc && devs)
-		rc = kernfs_create_link(devs, name, dir, NULL);
-	kernfs_put(devs);
-	kernfs_put(ud);
-	return rc;
+	return function_dir(sh, bridge, out);
 }
 
 /* What Linux would have bound: the host's driver, else - the function
  * being free for VFIO here - vfio-pci. */
 static const char *pci_driver_name(const struct device *dev)
 {
-	return dev->driver ? dev->driver : "vfio-pci";
+	const char *drv = dev_driver_name(dev);
+	return drv ? drv : "vfio-pci";
 }
 
-static int pci_device_add(struct sysfs_host *sh, struct device *dev)
+static int pci_device_add(struct device *dev, void *data)
 {
+	struct sysfs_host *sh = data;
 	struct kernfs_node *dir;
 	char name[32];
 	sysfs_dev_name(dev, name, sizeof(name));
-	int rc = function_dir(sh, dev, &dir);
+	int rc = function_dir(sh, to_pci_dev(dev), &dir);
 	if (!rc)
-		rc = link_unit(sh, dev, dir);
+		rc = sysfs_iommu_link_device(sh, dev, dir);
 	if (!rc && dev->group)
 		rc = sysfs_group_add_device(sh, dev, dir);
 	if (!rc)
@@ -144,13 +127,8 @@ static int pci_device_add(struct sysfs_host *sh, struct device *dev)
 
 int sysfs_pci_init(struct sysfs_host *sh)
 {
-	int rc = 0;
 	pthread_mutex_lock(&sh->lock);
-	struct device *dev;
-	list_for_each_entry(dev, &sh->host->devices, node) {
-		if (dev->bus == DEVICE_BUS_PCI && dev->pdev && (rc = pci_device_add(sh, dev)))
-			break;
-	}
+	int rc = bus_for_each_dev(sh->host, &pci_bus_type, sh, pci_device_add);
 	pthread_mutex_unlock(&sh->lock);
 	return rc;
 }

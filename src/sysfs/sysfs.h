@@ -11,6 +11,7 @@
  *       mdev_supported_types/<drv>-<type>/{name,description,device_api,
  *           available_instances,create,devices/}   (mdev parents)
  *       <uuid>/{remove,mdev_type,iommu_group,driver,subsystem}  (mdevs)
+ *       (vfio-dev/vfioN comes with the VFIO device cdevs)
  *   /sys/devices/platform/<name>/                  (software mdev parents)
  *   /sys/devices/virtual/iommu/dmarN/{intel-iommu/{version,cap,ecap,address},devices/}
  *   /sys/bus/pci/devices/<bdf> -> the device      /sys/bus/pci/drivers/<drv>/<bdf>
@@ -23,11 +24,15 @@
  * are passthrough (KERNFS_DIR_PASSTHROUGH): a path the host does not
  * have there is the real filesystem's.
  *
- * Concurrency: the tree has its own lock (kernfs.h); the host's view
- * adds and removes entries under sysfs_host.lock, called from the mdev
- * core under the host's mdev_lock. Attribute callbacks never take
- * mdev_lock except `create` and `remove`, which break their active
- * protection first (kernfs.h).
+ * The view is the floor above the kernel side: it reads the layers below
+ * through their queries and follows mdevs through a bus notifier, so no
+ * layer calls it (check-layers.sh).
+ *
+ * Concurrency: the tree has its own lock (kernfs.h); the view adds and
+ * removes entries under sysfs_host.lock, in the notifier (the host's
+ * notifier lock and, for mdevs, the mdev core's lock held). Attribute
+ * callbacks take no lock of the notifier's path except `create` and
+ * `remove`, which break their active protection first (kernfs.h).
  */
 #ifndef UIOMMU_SYSFS_SYSFS_H
 #define UIOMMU_SYSFS_SYSFS_H
@@ -38,23 +43,14 @@
 
 struct uiommu_host;
 struct device;
-struct mdev_device;
 
 /* ---- host assembly: after the drivers are bound / before anything goes ---- */
 int sysfs_host_init(struct uiommu_host *h);
 void sysfs_host_fini(struct uiommu_host *h);
 struct kernfs_root *sysfs_root(struct uiommu_host *h);
 
-/* ---- for layers ---- */
 /* The device's directory (borrowed; valid until the device goes), or NULL. */
 struct kernfs_node *sysfs_device_dir(struct uiommu_host *h, struct device *dev);
-/* The mdev core: an mdev was created / is about to go. */
-int sysfs_mdev_add(struct mdev_device *m);
-void sysfs_mdev_remove(struct mdev_device *m);
-/* VFIO device cdevs: vfio-dev/vfio<minor> under the device, while the
- * cdev /dev/vfio/devices/vfio<minor> exists. */
-int sysfs_vfio_dev_add(struct device *dev, unsigned minor);
-void sysfs_vfio_dev_remove(struct device *dev);
 
 /* The device's name under /sys/bus/.../devices ("0000:00:02.0", an
  * mdev's UUID, a platform device's name). */

@@ -10,9 +10,8 @@
 #include <string.h>
 
 #include "sysfs_int.h"
-#include "../host.h"
-#include "../base/device.h"
-#include "../hw/pci/pci.h"
+#include "../host/host.h"
+#include "../pci/pci.h"
 
 #define PT KERNFS_DIR_PASSTHROUGH
 
@@ -38,11 +37,12 @@ int sysfs_emit(char *buf, const char *fmt, ...)
 
 void sysfs_dev_name(const struct device *dev, char *buf, size_t size)
 {
-	if (dev->bus == DEVICE_BUS_PCI && dev->pdev)
-		snprintf(buf, size, "0000:%02x:%02x.%x", dev->pdev->rid >> 8,
-			 (dev->pdev->rid >> 3) & 0x1f, dev->pdev->rid & 7);
-	else
+	if (dev_is_pci(dev)) {
+		uint16_t rid = pci_dev_id(to_pci_dev((struct device *)dev));
+		snprintf(buf, size, "0000:%02x:%02x.%x", rid >> 8, (rid >> 3) & 0x1f, rid & 7);
+	} else {
 		snprintf(buf, size, "%s", dev->name);
+	}
 }
 
 /* ---- the device map ---- */
@@ -108,29 +108,6 @@ void sysfs_unbind_driver(struct kernfs_node *drivers, const char *driver, const 
 	kernfs_put(drv);
 }
 
-/* ---- VFIO device cdevs ---- */
-
-int sysfs_vfio_dev_add(struct device *dev, unsigned minor)
-{
-	struct kernfs_node *dir = dev ? sysfs_device_dir(dev->host, dev) : NULL;
-	if (!dir)
-		return dev && sysfs_of(dev->host) ? -ENOENT : 0;
-	struct kernfs_node *vd, *cdev;
-	char name[32];
-	snprintf(name, sizeof(name), "vfio%u", minor);
-	int rc = kernfs_ensure_dir(dir, "vfio-dev", 0755, 0, &vd);
-	if (!rc)
-		rc = kernfs_create_dir(vd, name, 0755, 0, NULL, &cdev);
-	return rc;
-}
-
-void sysfs_vfio_dev_remove(struct device *dev)
-{
-	struct kernfs_node *dir = dev ? sysfs_device_dir(dev->host, dev) : NULL;
-	if (dir)
-		kernfs_remove_by_name(dir, "vfio-dev");
-}
-
 /* ---- up and down ---- */
 
 static int skeleton(struct sysfs_host *sh)
@@ -194,10 +171,9 @@ void sysfs_host_fini(struct uiommu_host *h)
 	struct sysfs_host *sh = sysfs_of(h);
 	if (!sh)
 		return;
-	/* From here the layers' hooks find no view and do nothing. */
-	pthread_mutex_lock(&h->mdev_lock);
+	/* No notifier runs once this returns; nothing else changes the view. */
+	sysfs_mdev_fini(sh);
 	h->sysfs = NULL;
-	pthread_mutex_unlock(&h->mdev_lock);
 	kernfs_destroy_root(sh->root);
 	struct sysfs_dev *sd, *t;
 	list_for_each_entry_safe(sd, t, &sh->devs, node)

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "sysfs.h"
+#include "../base/device.h"
 #include "../util/list.h"
 
 struct iommu_group;
@@ -39,6 +40,7 @@ struct sysfs_host {
 	struct kernfs_node *bus_mdev, *mdev_devices, *mdev_drivers;
 	struct kernfs_node *bus_platform, *platform_drivers;
 	struct kernfs_node *class_iommu, *class_mdev_bus, *iommu_groups, *debug;
+	struct bus_notifier mdev_nb;  /* mdevs coming and going (mdev.c) */
 };
 
 struct sysfs_host *sysfs_of(struct uiommu_host *h);
@@ -55,12 +57,14 @@ void sysfs_unbind_driver(struct kernfs_node *drivers, const char *driver, const 
 
 /* pci.c */
 int sysfs_pci_init(struct sysfs_host *sh);
-/* iommu_groups.c: under sh->lock. */
+/* iommu.c: under sh->lock. */
+int sysfs_iommu_link_device(struct sysfs_host *sh, struct device *dev, struct kernfs_node *dir);
 int sysfs_group_add_device(struct sysfs_host *sh, struct device *dev, struct kernfs_node *dir);
 void sysfs_group_remove_device(struct sysfs_host *sh, struct device *dev);
 int sysfs_iommu_init(struct sysfs_host *sh);
 /* mdev.c */
 int sysfs_mdev_init(struct sysfs_host *sh);
+void sysfs_mdev_fini(struct sysfs_host *sh);
 /* debugfs.c */
 int sysfs_debugfs_init(struct sysfs_host *sh);
 void sysfs_debugfs_add_device(struct sysfs_host *sh, struct device *dev);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "vfio.h"
-#include "../host.h"
+#include "../host/host.h"
 
 struct vfio_container *vfio_container_new(struct uiommu_host *h)
 {

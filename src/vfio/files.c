@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "vfio.h"
-#include "../host.h"
+#include "../host/host.h"
 #include "../files/file.h"
 #include "../iommu/group.h"
 
@@ -38,7 +38,7 @@ static long container_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 
 static void container_release(struct file *f)
 {
-	struct vfio_host *v = f->host->vfio;
+	struct vfio_core *v = f->host->vfio;
 	pthread_mutex_lock(&v->lock);
 	vfio_container_put(f->private_data);
 	pthread_mutex_unlock(&v->lock);
@@ -73,7 +73,7 @@ static long group_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 
 static void group_release(struct file *f)
 {
-	struct vfio_host *v = f->host->vfio;
+	struct vfio_core *v = f->host->vfio;
 	pthread_mutex_lock(&v->lock);
 	vfio_group_put(f->private_data);
 	pthread_mutex_unlock(&v->lock);
@@ -95,33 +95,30 @@ static int group_lookup(void *dir_data, const char *name, const struct file_oper
 	unsigned long id = strtoul(name, &end, 10);
 	if (!*name || *end || (name[0] == '0' && name[1]) || id > UINT32_MAX)
 		return -ENOENT;
-	pthread_mutex_lock(&h->mdev_lock);
-	bool found = false;
-	struct iommu_group *ig;
-	list_for_each_entry(ig, &h->groups, node)
-		found |= ig->id == id;
-	pthread_mutex_unlock(&h->mdev_lock);
-	if (!found)
+	if (!iommu_group_get_by_id(h, (unsigned)id))
 		return -ENOENT;
 	*fops = &vfio_group_fops;
 	*node_data = (void *)(uintptr_t)id;
 	return 0;
 }
 
+struct group_names {
+	int (*emit)(const char *name, void *arg);
+	void *arg;
+};
+
+static int emit_group(struct iommu_group *g, void *data)
+{
+	struct group_names *n = data;
+	char name[16];
+	snprintf(name, sizeof(name), "%u", g->id);
+	return n->emit(name, n->arg);
+}
+
 static int group_iterate(void *dir_data, int (*emit)(const char *name, void *arg), void *arg)
 {
-	struct uiommu_host *h = dir_data;
-	int rc = 0;
-	pthread_mutex_lock(&h->mdev_lock);
-	struct iommu_group *ig;
-	list_for_each_entry(ig, &h->groups, node) {
-		char name[16];
-		snprintf(name, sizeof(name), "%u", ig->id);
-		if ((rc = emit(name, arg)))
-			break;
-	}
-	pthread_mutex_unlock(&h->mdev_lock);
-	return rc;
+	struct group_names n = { .emit = emit, .arg = arg };
+	return iommu_for_each_group(dir_data, &n, emit_group);
 }
 
 static const struct devnode_dir_ops vfio_group_dir = {
@@ -155,7 +152,7 @@ static ssize_t device_write(struct file *f, const void *buf, size_t count, int64
 static void device_release(struct file *f)
 {
 	struct vfio_device *vd = f->private_data;
-	struct vfio_host *v = f->host->vfio;
+	struct vfio_core *v = f->host->vfio;
 	pthread_mutex_lock(&v->lock);
 	struct vfio_group *g = vd->group;
 	if (--vd->open_count == 0 && vd->ops->close)
@@ -185,7 +182,7 @@ int vfio_device_file(struct vfio_device *vd)
 	struct uiommu_host *h = vd->group->h;
 	int fd = anon_file_getfd(h, "[vfio-device]", &vfio_device_fops, vd, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		struct vfio_host *v = h->vfio;
+		struct vfio_core *v = h->vfio;
 		pthread_mutex_lock(&v->lock);
 		struct vfio_group *g = vd->group;
 		if (--vd->open_count == 0 && vd->ops->close)
@@ -241,9 +238,9 @@ int vfio_close(struct uiommu_host *h, int fd)
 
 /* ---- per host ---- */
 
-int vfio_host_init(struct uiommu_host *h)
+int vfio_core_init(struct uiommu_host *h)
 {
-	struct vfio_host *v = calloc(1, sizeof(*v));
+	struct vfio_core *v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	pthread_mutex_init(&v->lock, NULL);
@@ -253,15 +250,15 @@ int vfio_host_init(struct uiommu_host *h)
 	if (!rc)
 		rc = devnode_register_dir(h, "/dev/vfio/", &vfio_group_dir, h);
 	if (rc)
-		vfio_host_fini(h);
+		vfio_core_fini(h);
 	return rc;
 }
 
 /* The file layer has closed every descriptor by now (files_host_fini
  * runs first, as process exit closes files before anything else). */
-void vfio_host_fini(struct uiommu_host *h)
+void vfio_core_fini(struct uiommu_host *h)
 {
-	struct vfio_host *v = h->vfio;
+	struct vfio_core *v = h->vfio;
 	if (!v)
 		return;
 	devnode_unregister(h, "/dev/vfio/");

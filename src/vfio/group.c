@@ -16,37 +16,39 @@
 #include <uiommu/iommu.h>
 
 #include "vfio.h"
-#include "../host.h"
-#include "../base/device.h"
 #include "../base/uaccess.h"
 #include "../files/file.h"
-#include "../hw/pci/pci.h"
+#include "../host/host.h"
 #include "../iommu/group.h"
 #include "../mdev/mdev.h"
+#include "../pci/pci.h"
+#include "../util/bdf.h"
 
 static const struct vfio_device_ops *ops_for(struct device *dev)
 {
-	if (dev->bus == DEVICE_BUS_MDEV)
+	if (dev_is_mdev(dev))
 		return to_mdev_device(dev)->parent->ops->vfio_ops;
-	if (dev->bus == DEVICE_BUS_PCI && !pci_kind_is_bridge(dev->pdev->kind))
+	/* vfio-pci takes any function its ID table matches, and drives type
+	 * 0 (non-bridge) functions only, as Linux's refuses other headers. */
+	if (dev_is_pci(dev) && pci_match_id(vfio_pci_ids, to_pci_dev(dev)) &&
+	    !pci_is_bridge(to_pci_dev(dev)))
 		return &vfio_pci_ops;
 	return NULL;
 }
 
+/* Bridges may stay with their port driver (Linux allows pcieport); any
+ * other kernel driver makes the group unsafe. */
+static int unsafe_member(struct device *dev, void *data)
+{
+	(void)data;
+	if (dev_is_pci(dev) && pci_is_bridge(to_pci_dev(dev)))
+		return 0;
+	return dev->driver || (dev_is_mdev(dev) && !ops_for(dev));
+}
+
 bool vfio_group_viable(struct vfio_group *g)
 {
-	struct device *dev;
-	list_for_each_entry(dev, &g->iommu_group->devices, group_node) {
-		/* Bridges may stay with their port driver (Linux allows
-		 * pcieport); any other kernel driver makes the group unsafe. */
-		if (dev->bus == DEVICE_BUS_PCI && pci_kind_is_bridge(dev->pdev->kind))
-			continue;
-		if (dev->driver)
-			return false;
-		if (dev->bus == DEVICE_BUS_MDEV && !ops_for(dev))
-			return false;
-	}
-	return true;
+	return !iommu_group_for_each_dev(g->iommu_group, NULL, unsafe_member);
 }
 
 static void mdev_mark_in_use(struct device *dev, bool in_use)
@@ -68,19 +70,37 @@ static void group_free(struct vfio_group *g)
 	free(g);
 }
 
+/* A VFIO device for each member a VFIO driver serves. */
+static int add_vfio_device(struct device *dev, void *data)
+{
+	struct vfio_group *g = data;
+	const struct vfio_device_ops *ops = ops_for(dev);
+	if (!ops)
+		return 0;
+	struct vfio_device *vd = calloc(1, sizeof(*vd));
+	if (!vd)
+		return -ENOMEM;
+	vd->dev = dev;
+	vd->ops = ops;
+	vd->group = g;
+	list_add_tail(&vd->group_node, &g->devices);
+	if (dev_is_mdev(dev)) {
+		g->mdev_group = true;
+		mdev_mark_in_use(dev, true); /* removal waits for the group */
+	}
+	return 0;
+}
+
 /* Open the VFIO side of IOMMU group `group_id` for its node's file;
  * -EBUSY if it is open already (one user per group, as Linux). */
 int vfio_group_open(struct uiommu_host *h, unsigned group_id, struct vfio_group **out)
 {
-	struct vfio_host *v = h->vfio;
-	/* mdev_lock keeps the group list and the mdevs in it still. */
-	pthread_mutex_lock(&h->mdev_lock);
+	struct vfio_core *v = h->vfio;
+	/* The mdev core's lock keeps the mdevs and their groups still. */
+	mdev_core_lock(h);
 	pthread_mutex_lock(&v->lock);
 	int rc = -ENOENT;
-	struct iommu_group *ig = NULL, *it;
-	list_for_each_entry(it, &h->groups, node)
-		if (it->id == group_id)
-			ig = it;
+	struct iommu_group *ig = iommu_group_get_by_id(h, group_id);
 	if (!ig)
 		goto out;
 	struct vfio_group *g;
@@ -96,31 +116,16 @@ int vfio_group_open(struct uiommu_host *h, unsigned group_id, struct vfio_group 
 	g->iommu_group = ig;
 	list_init(&g->devices);
 	list_add_tail(&g->node, &v->groups);
-	struct device *dev;
-	list_for_each_entry(dev, &ig->devices, group_node) {
-		const struct vfio_device_ops *ops = ops_for(dev);
-		if (!ops)
-			continue;
-		struct vfio_device *vd = calloc(1, sizeof(*vd));
-		if (!vd) {
-			group_free(g);
-			goto out;
-		}
-		vd->dev = dev;
-		vd->ops = ops;
-		vd->group = g;
-		list_add_tail(&vd->group_node, &g->devices);
-		if (dev->bus == DEVICE_BUS_MDEV) {
-			g->mdev_group = true;
-			mdev_mark_in_use(dev, true); /* removal waits for the group */
-		}
+	if (iommu_group_for_each_dev(ig, g, add_vfio_device)) {
+		group_free(g);
+		goto out;
 	}
 	g->refs = 1; /* its file's */
 	*out = g;
 	rc = 0;
 out:
 	pthread_mutex_unlock(&v->lock);
-	pthread_mutex_unlock(&h->mdev_lock);
+	mdev_core_unlock(h);
 	return rc;
 }
 
@@ -217,14 +222,14 @@ static bool name_matches(struct device *dev, const char *name)
 {
 	if (!strcmp(dev->name, name))
 		return true;
-	if (dev->bus == DEVICE_BUS_MDEV) {
+	if (dev_is_mdev(dev)) {
 		uint8_t u[16];
 		return !mdev_uuid_parse(name, u) && !memcmp(u, to_mdev_device(dev)->uuid, 16);
 	}
 	if (!strncmp(name, "0000:", 5))
 		name += 5;
 	uint16_t rid;
-	return dev->pdev && !pci_bdf_parse(name, &rid) && rid == dev->pdev->rid;
+	return dev_is_pci(dev) && !pci_bdf_parse(name, &rid) && rid == pci_dev_id(to_pci_dev(dev));
 }
 
 /* Opens the device for a new file (v->lock held); the file itself is made
@@ -257,7 +262,7 @@ static long get_device(struct vfio_group *g, unsigned long arg, struct vfio_devi
 
 long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg)
 {
-	struct vfio_host *v = g->h->vfio;
+	struct vfio_core *v = g->h->vfio;
 	struct file *cf = NULL;
 	struct vfio_device *vd = NULL;
 	if (cmd == VFIO_GROUP_SET_CONTAINER) {

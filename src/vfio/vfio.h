@@ -20,6 +20,7 @@
 
 #include <uiommu/vfio.h>
 
+#include "../pci/pci.h"
 #include "../util/list.h"
 
 struct uiommu_host;
@@ -69,7 +70,7 @@ struct vfio_group {
 	unsigned opened_devices;
 	struct list_node devices;    /* vfio_device.group_node */
 	struct list_node container_node;
-	struct list_node node;       /* vfio_host.groups */
+	struct list_node node;       /* vfio_core.groups */
 };
 
 struct vfio_container {
@@ -80,16 +81,18 @@ struct vfio_container {
 	struct vfio_iommu *iommu;    /* after VFIO_SET_IOMMU */
 };
 
-/* Per-host VFIO state: the open groups. */
-struct vfio_host {
+/* VFIO's state on a host: the open groups. */
+struct vfio_core {
 	pthread_mutex_t lock;        /* groups, object lifetimes (refs) */
 	struct list_node groups;
 };
 
 /* files.c: VFIO's files on the file layer. */
 struct file;
-int vfio_host_init(struct uiommu_host *h);
-void vfio_host_fini(struct uiommu_host *h);
+int vfio_core_init(struct uiommu_host *h);
+/* The file layer has closed what users left open by now (as process
+ * exit closes files first). */
+void vfio_core_fini(struct uiommu_host *h);
 struct vfio_container *vfio_container_from_file(struct file *f);
 int vfio_device_file(struct vfio_device *vd);
 struct vfio_device *vfio_device_from_file(struct file *f);
@@ -109,7 +112,7 @@ long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg
 long vfio_device_ioctl(struct vfio_device *d, unsigned long cmd, unsigned long arg);
 ssize_t vfio_device_rw(struct vfio_device *d, void *buf, size_t count, uint64_t off, bool write);
 
-/* vfio_iommu_type1.c */
+/* vfio_iommu_type1.c and type1_*.c (type1.h) */
 struct vfio_iommu *vfio_iommu_type1_open(struct uiommu_host *h, unsigned long type, int *err);
 void vfio_iommu_type1_release(struct vfio_iommu *iommu);
 int vfio_iommu_type1_attach_group(struct vfio_iommu *iommu, struct vfio_group *g);
@@ -133,6 +136,7 @@ void vfio_unpin_pages(struct vfio_device *vdev, uint64_t iova, int npage);
  * vfio-pci layout shared by devices that present themselves as PCI
  * functions (mdevs): regions BAR0-5, ROM, config, VGA; IRQ indexes. */
 extern const struct vfio_device_ops vfio_pci_ops;
+extern const struct pci_device_id vfio_pci_ids[];
 void vfio_pci_info(struct vfio_device *vd, uint32_t *flags, uint32_t *nr_regions,
 		   uint32_t *nr_irqs);
 /* Region `index` of a device with these BAR and config sizes (0: a hole). */

@@ -2,26 +2,26 @@
 /*
  * vfio-pci: a whole PCI function handed to the user (SPEC M-4). Regions
  * are the six BARs, a ROM hole, the configuration space and a VGA hole,
- * at vfio-pci's fixed indexes. BAR accesses go to the device model in
- * naturally aligned pieces of 8/4/2/1 bytes, as vfio-pci's ioread/iowrite
- * loop does.
+ * at vfio-pci's fixed indexes. BAR accesses go to the function in
+ * naturally aligned pieces of 8/4/2/1 bytes, as vfio-pci's
+ * ioread/iowrite loop does.
  *
  * The configuration space is virtualized where the kernel must stay in
  * charge: the PASID, ATS and PRI capabilities belong to the IOMMU driver,
- * so user writes there are dropped (vfio-pci's read-only perm bits for
- * those capabilities). A reset saves and restores config state around
+ * and the BARs, the reset commands (PCIe DEVCTL, AF control) to the
+ * kernel's PCI code, so user writes there are dropped (vfio-pci's
+ * read-only perm bits). A reset saves and restores config state around
  * the function-level reset, as pci_reset_function() does.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "vfio.h"
-#include "../base/device.h"
-#include "../hw/pci/pci.h"
+#include "../pci/pci.h"
 
 static struct pci_dev *pdev(struct vfio_device *vd)
 {
-	return vd->dev->pdev;
+	return to_pci_dev(vd->dev);
 }
 
 void vfio_pci_info(struct vfio_device *vd, uint32_t *flags, uint32_t *nr_regions,
@@ -53,9 +53,7 @@ int vfio_pci_region(const uint64_t bar_size[6], uint64_t cfg_size, uint32_t inde
 static int region(struct vfio_device *vd, uint32_t index, uint64_t *size, uint32_t *flags)
 {
 	struct pci_dev *d = pdev(vd);
-	return vfio_pci_region(d->bar_size,
-			       pci_is_pcie(d) ? PCI_CFG_SPACE_EXP_SIZE : PCI_CFG_SPACE_SIZE, index,
-			       size, flags);
+	return vfio_pci_region(d->bar_size, d->cfg_size, index, size, flags);
 }
 
 unsigned vfio_pci_access_size(uint64_t off, size_t left)
@@ -66,15 +64,47 @@ unsigned vfio_pci_access_size(uint64_t off, size_t left)
 	return 1;
 }
 
-/* Is config offset `off` inside a capability the kernel owns? */
+/* Is config offset `off` one the kernel owns? */
 static bool kernel_owned_cfg(struct pci_dev *d, unsigned off)
 {
-	static const unsigned len[] = { PCI_PASID_SIZEOF, PCI_ATS_SIZEOF, PCI_PRI_SIZEOF };
-	uint16_t at[] = { d->ecap_pasid, d->ecap_ats, d->ecap_pri };
-	for (unsigned i = 0; i < 3; i++)
-		if (at[i] && off >= at[i] && off < at[i] + len[i])
+	const struct {
+		unsigned at, len;
+	} owned[] = {
+		{ d->pasid_cap, PCI_PASID_SIZEOF },
+		{ d->ats_cap, PCI_ATS_SIZEOF },
+		{ d->pri_cap, PCI_PRI_SIZEOF },
+		{ d->pcie_cap ? d->pcie_cap + (unsigned)PCI_EXP_DEVCTL : 0u, 2 },
+		{ d->af_cap ? d->af_cap + (unsigned)PCI_AF_CTRL : 0u, 1 },
+		{ PCI_BASE_ADDRESS_0, 4 * PCI_NUM_BARS },
+	};
+	for (unsigned i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		if (owned[i].at && off >= owned[i].at && off < owned[i].at + owned[i].len)
 			return true;
 	return false;
+}
+
+static void cfg_write(struct pci_dev *d, unsigned off, unsigned size, uint32_t v)
+{
+	if (kernel_owned_cfg(d, off))
+		return;
+	if (size == 1)
+		pci_write_config_byte(d, off, (uint8_t)v);
+	else if (size == 2)
+		pci_write_config_word(d, off, (uint16_t)v);
+	else
+		pci_write_config_dword(d, off, v);
+}
+
+static uint32_t cfg_read(struct pci_dev *d, unsigned off, unsigned size)
+{
+	uint8_t b;
+	uint16_t w;
+	uint32_t l;
+	if (size == 1)
+		return pci_read_config_byte(d, off, &b) ? ~0u : b;
+	if (size == 2)
+		return pci_read_config_word(d, off, &w) ? ~0u : w;
+	return pci_read_config_dword(d, off, &l) ? ~0u : l;
 }
 
 static ssize_t cfg_rw(struct pci_dev *d, uint8_t *buf, size_t count, uint64_t off, bool write)
@@ -85,13 +115,12 @@ static ssize_t cfg_rw(struct pci_dev *d, uint8_t *buf, size_t count, uint64_t of
 		unsigned s = vfio_pci_access_size(o, count - done);
 		if (s == 8)
 			s = 4; /* config cycles are at most a dword */
+		uint32_t v = 0;
 		if (write) {
-			uint32_t v = 0;
 			memcpy(&v, buf + done, s);
-			if (!kernel_owned_cfg(d, o))
-				pci_cfg_write(d, o, s, v);
+			cfg_write(d, o, s, v);
 		} else {
-			uint32_t v = pci_cfg_read(d, o, s);
+			v = cfg_read(d, o, s);
 			memcpy(buf + done, &v, s);
 		}
 		done += s;
@@ -99,8 +128,8 @@ static ssize_t cfg_rw(struct pci_dev *d, uint8_t *buf, size_t count, uint64_t of
 	return (ssize_t)done;
 }
 
-static ssize_t bar_rw(struct pci_dev *d, unsigned bar, uint8_t *buf, size_t count, uint64_t off,
-		      bool write)
+static ssize_t bar_rw(struct pci_dev *d, unsigned bar, uint8_t *buf, size_t count,
+		      uint64_t off, bool write)
 {
 	size_t done = 0;
 	while (done < count) {
@@ -139,15 +168,8 @@ static ssize_t wr(struct vfio_device *vd, uint32_t index, const void *buf, size_
 
 static int reset(struct vfio_device *vd)
 {
-	struct pci_dev *d = pdev(vd);
-	uint8_t saved[PCI_CFG_SPACE_EXP_SIZE];
-	memcpy(saved, d->cfg, sizeof(saved));
-	pci_dev_reset(d);
-	/* pci_restore_state(): writable config state comes back (bus
-	 * mastering, and the kernel's PASID/ATS/PRI enables). */
-	for (unsigned off = 0; off < PCI_CFG_SPACE_EXP_SIZE; off++)
-		d->cfg[off] = (uint8_t)((d->cfg[off] & ~d->wmask[off]) | (saved[off] & d->wmask[off]));
-	return 0;
+	int rc = pci_reset_function(pdev(vd));
+	return rc == -ENOTTY ? 0 : rc;
 }
 
 /* Opening the fd does not touch the device: the group's DMA already goes
@@ -155,11 +177,16 @@ static int reset(struct vfio_device *vd)
  * it for the next user (vfio_pci_core_disable). */
 static void close_dev(struct vfio_device *vd)
 {
-	struct pci_dev *d = pdev(vd);
 	reset(vd);
-	uint16_t cmd = (uint16_t)pci_cfg_read(d, PCI_COMMAND, 2);
-	pci_cfg_write(d, PCI_COMMAND, 2, cmd & (uint16_t)~PCI_COMMAND_MASTER);
+	pci_clear_master(pdev(vd));
 }
+
+/* Any vendor, any device: which functions go to VFIO is the user's
+ * choice (driver_override in Linux), not vfio-pci's. */
+const struct pci_device_id vfio_pci_ids[] = {
+	{ PCI_ANY_ID, PCI_ANY_ID },
+	{ 0 },
+};
 
 const struct vfio_device_ops vfio_pci_ops = {
 	.name = "vfio-pci",

@@ -9,7 +9,7 @@
 #include <uiommu/iommu.h>
 
 #include "harness.h"
-#include "base/device.h"
+#include "pci/pci.h"
 #include "util/compiler.h"
 #include "util/fixup.h"
 
@@ -34,21 +34,21 @@ void *th_buf(struct th *t)
 	return th_page(t);
 }
 
-struct pci_dev *th_dev(struct th *t, uint16_t sid)
+struct hw_pci_function *th_dev(struct th *t, uint16_t sid)
 {
-	struct pci_dev *d = hw_dev_by_rid(t->m, sid);
+	struct hw_pci_function *d = hw_pci_function_by_rid(t->m, sid);
 	assert_non_null(d);
 	return d;
 }
 
 void th_dev_enable(struct th *t, uint16_t sid, bool pasid)
 {
-	struct pci_dev *d = th_dev(t, sid);
-	pci_cfg_write(d, PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
+	struct hw_pci_function *d = th_dev(t, sid);
+	hw_pci_cfg_write(d, PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
 	if (pasid) {
 		assert_true(d->ecap_pasid != 0);
-		pci_cfg_write(d, d->ecap_pasid + PCI_PASID_CTRL, 2,
-			      PCI_PASID_CTRL_ENABLE | PCI_PASID_CTRL_PRIV);
+		hw_pci_cfg_write(d, d->ecap_pasid + PCI_PASID_CTRL, 2,
+				 PCI_PASID_CTRL_ENABLE | PCI_PASID_CTRL_PRIV);
 	}
 }
 
@@ -329,7 +329,7 @@ int th_dma(struct th *t, uint16_t sid, uint32_t pasid, bool priv, uint64_t addr,
 	   size_t len, bool write, struct pci_dma_result *res)
 {
 	struct pci_dma_attr a = { .pasid = pasid, .priv = priv };
-	struct pci_dev *d = th_dev(t, sid);
+	struct hw_pci_function *d = th_dev(t, sid);
 	return write ? pci_dma_write(t->dma, d, &a, addr, buf, len, res) :
 		       pci_dma_read(t->dma, d, &a, addr, buf, len, res);
 }
@@ -411,10 +411,19 @@ struct device *th_device(struct uiommu_host *h, const char *name)
 	struct device *d = uiommu_device_find(h, name);
 	if (!d)
 		fail_msg("no device %s", name);
-	assert_int_equal(pci_cfg_write(d->pdev, PCI_COMMAND, 2,
-				       PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY),
-			 0);
+	assert_int_equal(
+		hw_pci_cfg_write(th_fn(d), PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY),
+		0);
 	return d;
+}
+
+struct hw_pci_function *th_fn(struct device *d)
+{
+	assert_true(dev_is_pci(d));
+	struct hw_pci_function *f =
+		hw_pci_function_by_rid(d->host->m, pci_dev_id(to_pci_dev(d)));
+	assert_non_null(f);
+	return f;
 }
 
 uint8_t *th_alloc_page(void)
@@ -432,8 +441,8 @@ int th_kdma(struct device *d, uint32_t pasid, uint64_t iova, void *buf, size_t l
 	struct pci_dma_result dummy;
 	if (!res)
 		res = &dummy;
-	return write ? pci_dma_write(NULL, d->pdev, &a, iova, buf, len, res) :
-		       pci_dma_read(NULL, d->pdev, &a, iova, buf, len, res);
+	return write ? pci_dma_write(NULL, th_fn(d), &a, iova, buf, len, res) :
+		       pci_dma_read(NULL, th_fn(d), &a, iova, buf, len, res);
 }
 
 void th_dma_lands(struct device *d, uint32_t pasid, uint64_t iova, uint8_t *host,

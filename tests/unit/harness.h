@@ -15,9 +15,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "host.h"
+#include "host/host.h"
 #include "hw/machine.h"
 #include "hw/pci/dma.h"
+#include "util/bdf.h"
 #include "util/compiler.h"
 
 /* Requester IDs in the default topology. */
@@ -52,7 +53,7 @@ void th_init(struct th *t, const char *json);
 void th_init_opts(struct th *t, const char *json, bool enable);
 void th_fini(struct th *t);
 void *th_page(struct th *t);
-struct pci_dev *th_dev(struct th *t, uint16_t sid);
+struct hw_pci_function *th_dev(struct th *t, uint16_t sid);
 /* Give the function bus mastering (and PASID, priv if asked). */
 void th_dev_enable(struct th *t, uint16_t sid, bool pasid);
 
@@ -129,6 +130,9 @@ struct device;
 struct uiommu_host *th_host(const char *json, bool drivers);
 /* A device by name, with memory decoding and bus mastering on. */
 struct device *th_device(struct uiommu_host *h, const char *name);
+/* The emulated function behind a kernel PCI device: what a test drives
+ * to make the device do DMA. */
+struct hw_pci_function *th_fn(struct device *d);
 /* A zeroed 4 KiB-aligned page; free() it. */
 uint8_t *th_alloc_page(void);
 /* DMA by `d` through the default context (PCI_NO_PASID: no PASID). */

@@ -110,7 +110,7 @@ static struct intel_iommu *unit_of(struct device *d)
 /* Scalable-mode context entry qword 0 for the device's RID (9.4). */
 static uint64_t ctx_lo(struct device *d)
 {
-	uint16_t sid = d->pdev->rid;
+	uint16_t sid = th_fn(d)->rid;
 	uint64_t re = unit_of(d)->root[(sid >> 8) * 2 + ((sid & 0xff) >= 128)];
 	if (!(re & VTD_SM_ROOT_P))
 		return 0;
@@ -165,7 +165,7 @@ static void test_enable_sets_paside(void **s)
 	(void)s;
 	struct uiommu_host *h = th_host(NULL, false);
 	struct device *dsa = th_device(h, "dsa0");
-	assert_int_equal(dsa->pdev->rid, SID_DSA0);
+	assert_int_equal(th_fn(dsa)->rid, SID_DSA0);
 	uint64_t lo = ctx_lo(dsa);
 	assert_true(lo & VTD_SM_CTX_P);
 	assert_false(lo & VTD_SM_CTX_PASIDE);

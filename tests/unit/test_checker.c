@@ -115,8 +115,8 @@ static void test_forgotten_devtlb_flush(void **s)
 	struct reports rep = { 0 };
 	vtd_set_checker(t.u, on_stale, &rep);
 	th_dev_enable(&t, SID_DSA, true);
-	struct pci_dev *d = th_dev(&t, SID_DSA);
-	pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
+	struct hw_pci_function *d = th_dev(&t, SID_DSA);
+	hw_pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
 	th_context_setup(&t, SID_DSA, VTD_SM_CTX_DTE);
 	struct th_pt pt;
 	th_pt_init(&t, &pt, 4, false);
@@ -153,8 +153,8 @@ static void test_real_driver_never_caught(void **s)
 
 	struct device *dsa = uiommu_device_find(h, "dsa0");
 	struct device *dt = uiommu_device_find(h, "dmatest0");
-	pci_cfg_write(dsa->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
-	pci_cfg_write(dt->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	hw_pci_cfg_write(th_fn(dsa), PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	hw_pci_cfg_write(th_fn(dt), PCI_COMMAND, 2, PCI_COMMAND_MASTER);
 	uint8_t *buf = aligned_alloc(4096, 4 * 4096);
 	assert_non_null(buf);
 	memset(buf, 0, 4 * 4096);
@@ -172,9 +172,10 @@ static void test_real_driver_never_caught(void **s)
 		/* RID path on dmatest0, through map/DMA/unmap/DMA. */
 		assert_int_equal(iommu_attach_device(d1, dt), 0);
 		assert_int_equal(iommu_map(d1, 0x10000, pa, 4096, IOMMU_READ | IOMMU_WRITE), 0);
-		assert_int_equal(pci_dma_write(NULL, dt->pdev, &none, 0x10000, &v, 1, &r), 0);
+		assert_int_equal(pci_dma_write(NULL, th_fn(dt), &none, 0x10000, &v, 1, &r), 0);
 		assert_int_equal(iommu_unmap(d1, 0x10000, 4096), 4096);
-		assert_int_equal(pci_dma_write(NULL, dt->pdev, &none, 0x10000, &v, 1, &r), -EFAULT);
+		assert_int_equal(pci_dma_write(NULL, th_fn(dt), &none, 0x10000, &v, 1, &r),
+				 -EFAULT);
 		iommu_detach_device(d1, dt);
 
 		/* Aux/PASID path on dsa0 with ATS: both formats, replace. */
@@ -185,20 +186,22 @@ static void test_real_driver_never_caught(void **s)
 		struct pci_dma_attr pa_attr = { .pasid = (uint32_t)pasid };
 		assert_int_equal(iommu_map(d1, 0x20000, pa, 4096, IOMMU_READ | IOMMU_WRITE), 0);
 		assert_int_equal(iommu_map(d2, 0x20000, pa, 4096, IOMMU_READ), 0);
-		assert_int_equal(pci_dma_write(NULL, dsa->pdev, &pa_attr, 0x20000, &v, 1, &r), 0);
+		assert_int_equal(pci_dma_write(NULL, th_fn(dsa), &pa_attr, 0x20000, &v, 1, &r), 0);
 		assert_int_equal(iommu_replace_device_pasid(d2, dsa, (ioasid_t)pasid), 0);
-		assert_int_equal(pci_dma_write(NULL, dsa->pdev, &pa_attr, 0x20000, &v, 1, &r),
+		assert_int_equal(pci_dma_write(NULL, th_fn(dsa), &pa_attr, 0x20000, &v, 1, &r),
 				 -EFAULT); /* read-only in d2 */
-		assert_int_equal(pci_dma_read(NULL, dsa->pdev, &pa_attr, 0x20000, &v, 1, &r), 0);
+		assert_int_equal(pci_dma_read(NULL, th_fn(dsa), &pa_attr, 0x20000, &v, 1, &r), 0);
 		assert_int_equal(iommu_replace_device_pasid(d1, dsa, (ioasid_t)pasid), 0);
 		/* dsa0 has ATS on: this read fills its device TLB, which the
 		 * unmap must then invalidate too. */
-		assert_int_equal(pci_dma_read(NULL, dsa->pdev, &pa_attr, 0x20000, &v, 1, &r), 0);
+		assert_int_equal(pci_dma_read(NULL, th_fn(dsa), &pa_attr, 0x20000, &v, 1, &r), 0);
 		assert_int_equal(iommu_unmap(d1, 0x20000, 4096), 4096);
-		assert_int_equal(pci_dma_read(NULL, dsa->pdev, &pa_attr, 0x20000, &v, 1, &r), -EFAULT);
+		assert_int_equal(pci_dma_read(NULL, th_fn(dsa), &pa_attr, 0x20000, &v, 1, &r),
+				 -EFAULT);
 		assert_int_equal(iommu_unmap(d2, 0x20000, 4096), 4096);
 		iommu_detach_device_aux(d1, dsa);
-		assert_int_equal(pci_dma_read(NULL, dsa->pdev, &pa_attr, 0x20000, &v, 1, &r), -EFAULT);
+		assert_int_equal(pci_dma_read(NULL, th_fn(dsa), &pa_attr, 0x20000, &v, 1, &r),
+				 -EFAULT);
 		assert_int_equal(iommu_set_dev_attr(dsa, IOMMU_DEV_ATTR_AUXD_DISABLE, NULL), 0);
 	}
 	assert_int_equal(rep.n, 0);

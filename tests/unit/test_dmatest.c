@@ -12,7 +12,7 @@
 
 struct rig {
 	struct th t;
-	struct pci_dev *d;
+	struct hw_pci_function *d;
 	struct th_pt pt;
 	uint8_t *src, *dst;
 };
@@ -20,13 +20,13 @@ struct rig {
 static uint64_t reg(struct rig *r, unsigned off)
 {
 	uint64_t v;
-	assert_int_equal(pci_bar_read(r->d, 0, off, 8, &v), 0);
+	assert_int_equal(hw_pci_bar_read(r->d, 0, off, 8, &v), 0);
 	return v;
 }
 
 static void wr(struct rig *r, unsigned off, uint64_t v)
 {
-	assert_int_equal(pci_bar_write(r->d, 0, off, 8, v), 0);
+	assert_int_equal(hw_pci_bar_write(r->d, 0, off, 8, v), 0);
 }
 
 static void rig_init(struct rig *r)
@@ -47,8 +47,8 @@ static void go(struct rig *r, uint64_t src, uint64_t dst, uint32_t len)
 {
 	wr(r, DMATEST_REG_SRC, src);
 	wr(r, DMATEST_REG_DST, dst);
-	assert_int_equal(pci_bar_write(r->d, 0, DMATEST_REG_LEN, 4, len), 0);
-	assert_int_equal(pci_bar_write(r->d, 0, DMATEST_REG_CTRL, 4, DMATEST_CTRL_GO), 0);
+	assert_int_equal(hw_pci_bar_write(r->d, 0, DMATEST_REG_LEN, 4, len), 0);
+	assert_int_equal(hw_pci_bar_write(r->d, 0, DMATEST_REG_CTRL, 4, DMATEST_CTRL_GO), 0);
 }
 
 static void test_copy(void **s)
@@ -57,7 +57,7 @@ static void test_copy(void **s)
 	struct rig r;
 	rig_init(&r);
 	assert_int_equal((uint32_t)reg(&r, DMATEST_REG_ID), DMATEST_ID_VALUE);
-	assert_int_equal(pci_cfg_read(r.d, PCI_VENDOR_ID, 2), DMATEST_VENDOR_ID);
+	assert_int_equal(hw_pci_cfg_read(r.d, PCI_VENDOR_ID, 2), DMATEST_VENDOR_ID);
 	for (int i = 0; i < 4096; i++)
 		r.src[i] = (uint8_t)(i * 31 + 1);
 	go(&r, 0x10000, 0x20000, 4096);
@@ -109,21 +109,21 @@ static void test_engine_errors(void **s)
 	go(&r, 0x10000, 0x20000, DMATEST_MAX_LEN + 1);
 	assert_int_equal((uint32_t)(reg(&r, DMATEST_REG_STATUS) >> 32), DMATEST_ERR_LEN);
 
-	pci_cfg_write(r.d, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	hw_pci_cfg_write(r.d, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	go(&r, 0x10000, 0x20000, 16);
 	assert_int_equal((uint32_t)(reg(&r, DMATEST_REG_STATUS) >> 32), DMATEST_ERR_MASTER);
 	th_expect_no_fault(&r.t);
 
 	/* Reset clears status and counters. */
-	assert_int_equal(pci_bar_write(r.d, 0, DMATEST_REG_CTRL, 4, DMATEST_CTRL_RESET), 0);
+	assert_int_equal(hw_pci_bar_write(r.d, 0, DMATEST_REG_CTRL, 4, DMATEST_CTRL_RESET), 0);
 	assert_int_equal(reg(&r, DMATEST_REG_STATUS), DMATEST_STATUS_IDLE);
 
 	/* Bad BAR accesses. */
 	uint64_t v;
-	assert_int_equal(pci_bar_read(r.d, 0, 0x1000, 4, &v), -EINVAL);
-	assert_int_equal(pci_bar_read(r.d, 0, 0x3, 4, &v), -EINVAL);
-	assert_int_equal(pci_bar_read(r.d, 1, 0, 4, &v), -EINVAL);
-	assert_int_equal(pci_bar_write(r.d, 0, 0x8, 2, 0), -EINVAL);
+	assert_int_equal(hw_pci_bar_read(r.d, 0, 0x1000, 4, &v), -EINVAL);
+	assert_int_equal(hw_pci_bar_read(r.d, 0, 0x3, 4, &v), -EINVAL);
+	assert_int_equal(hw_pci_bar_read(r.d, 1, 0, 4, &v), -EINVAL);
+	assert_int_equal(hw_pci_bar_write(r.d, 0, 0x8, 2, 0), -EINVAL);
 	th_fini(&r.t);
 }
 

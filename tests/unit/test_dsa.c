@@ -29,7 +29,7 @@
 struct rig {
 	struct uiommu_host *h;
 	struct device *dev;
-	struct pci_dev *p;
+	struct hw_pci_function *p;
 	struct iommu_domain *dom;
 	ioasid_t pasid;
 	uint8_t *mem;
@@ -56,9 +56,9 @@ static void rig_init_json(struct rig *r, const char *json)
 		fail_msg("host: %s", err);
 	r->dev = uiommu_device_find(r->h, "dsa0");
 	assert_non_null(r->dev);
-	r->p = r->dev->pdev;
+	r->p = th_fn(r->dev);
 	assert_true(dsa_is_dsa(r->p));
-	pci_cfg_write(r->p, PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
+	hw_pci_cfg_write(r->p, PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
 	r->dom = iommu_paging_domain_alloc(r->dev);
 	assert_non_null(r->dom);
 	r->pasid = iommu_alloc_global_pasid(r->dev);
@@ -79,7 +79,7 @@ static void rig_init(struct rig *r)
 static void rig_fini(struct rig *r)
 {
 	/* The device first, so no engine touches memory we free. */
-	pci_dev_reset(r->p);
+	hw_pci_function_reset(r->p);
 	iommu_detach_device_pasid(r->dom, r->dev, r->pasid);
 	iommu_free_global_pasid(r->dev, r->pasid);
 	iommu_domain_free(r->dom);
@@ -92,13 +92,13 @@ static void rig_fini(struct rig *r)
 static uint64_t rd(struct rig *r, uint64_t off, unsigned size)
 {
 	uint64_t v = 0;
-	assert_int_equal(pci_bar_read(r->p, 0, off, size, &v), 0);
+	assert_int_equal(hw_pci_bar_read(r->p, 0, off, size, &v), 0);
 	return v;
 }
 
 static void wr(struct rig *r, uint64_t off, unsigned size, uint64_t v)
 {
-	assert_int_equal(pci_bar_write(r->p, 0, off, size, v), 0);
+	assert_int_equal(hw_pci_bar_write(r->p, 0, off, size, v), 0);
 }
 
 static unsigned cmd(struct rig *r, unsigned c, uint32_t operand)
@@ -219,7 +219,7 @@ struct irqs {
 	atomic_int vec0;
 };
 
-static void on_irq(struct pci_dev *d, unsigned vector, void *opaque)
+static void on_irq(struct hw_pci_function *d, unsigned vector, void *opaque)
 {
 	struct irqs *q = opaque;
 	(void)d;
@@ -236,12 +236,12 @@ struct cmd_from_irq {
 	atomic_uint cmdsts;
 };
 
-static void irq_issues_command(struct pci_dev *d, unsigned vector, void *opaque)
+static void irq_issues_command(struct hw_pci_function *d, unsigned vector, void *opaque)
 {
 	struct cmd_from_irq *c = opaque;
 	uint64_t v = 0;
-	pci_bar_write(d, 0, DSA_REG_CMD, 4, DSA_CMD(DSA_CMD_DISABLE_DEVICE, 0));
-	pci_bar_read(d, 0, DSA_REG_CMDSTS, 4, &v);
+	hw_pci_bar_write(d, 0, DSA_REG_CMD, 4, DSA_CMD(DSA_CMD_DISABLE_DEVICE, 0));
+	hw_pci_bar_read(d, 0, DSA_REG_CMDSTS, 4, &v);
 	atomic_store(&c->cmdsts, (unsigned)v);
 	atomic_fetch_add(&c->calls, 1);
 	(void)vector;
@@ -254,8 +254,8 @@ static void test_capabilities(void **s)
 	(void)s;
 	struct rig r;
 	rig_init(&r);
-	assert_int_equal(pci_cfg_read(r.p, PCI_VENDOR_ID, 2), DSA_VENDOR_ID);
-	assert_int_equal(pci_cfg_read(r.p, PCI_DEVICE_ID, 2), DSA_DEVICE_ID);
+	assert_int_equal(hw_pci_cfg_read(r.p, PCI_VENDOR_ID, 2), DSA_VENDOR_ID);
+	assert_int_equal(hw_pci_cfg_read(r.p, PCI_DEVICE_ID, 2), DSA_DEVICE_ID);
 	assert_int_equal(rd(&r, DSA_REG_VERSION, 4), 0x10);
 	uint64_t g = rd(&r, DSA_REG_GENCAP, 8);
 	assert_true(g & DSA_GENCAP_BOF);
@@ -302,18 +302,18 @@ static void test_bad_accesses(void **s)
 	struct rig r;
 	rig_init(&r);
 	uint64_t v;
-	assert_int_equal(pci_bar_read(r.p, 0, DSA_REG_GENCAP, 2, &v), -EINVAL);
-	assert_int_equal(pci_bar_read(r.p, 0, DSA_REG_GENCAP, 1, &v), -EINVAL);
-	assert_int_equal(pci_bar_read(r.p, 0, DSA_REG_GENCAP + 4, 8, &v), -EINVAL);
-	assert_int_equal(pci_bar_read(r.p, 0, DSA_REG_GENCAP + 2, 4, &v), -EINVAL);
-	assert_int_equal(pci_bar_write(r.p, 0, DSA_REG_GENCTRL, 2, 1), -EINVAL);
-	assert_int_equal(pci_bar_write(r.p, 0, DSA_REG_CMD + 1, 4, 1), -EINVAL);
-	assert_int_equal(pci_bar_read(r.p, 0, DSA_BAR0_SIZE, 4, &v), -EINVAL);
-	assert_int_equal(pci_bar_read(r.p, 0, DSA_BAR0_SIZE - 4, 8, &v), -EINVAL);
-	assert_int_equal(pci_bar_read(r.p, 1, 0, 4, &v), -EINVAL);
+	assert_int_equal(hw_pci_bar_read(r.p, 0, DSA_REG_GENCAP, 2, &v), -EINVAL);
+	assert_int_equal(hw_pci_bar_read(r.p, 0, DSA_REG_GENCAP, 1, &v), -EINVAL);
+	assert_int_equal(hw_pci_bar_read(r.p, 0, DSA_REG_GENCAP + 4, 8, &v), -EINVAL);
+	assert_int_equal(hw_pci_bar_read(r.p, 0, DSA_REG_GENCAP + 2, 4, &v), -EINVAL);
+	assert_int_equal(hw_pci_bar_write(r.p, 0, DSA_REG_GENCTRL, 2, 1), -EINVAL);
+	assert_int_equal(hw_pci_bar_write(r.p, 0, DSA_REG_CMD + 1, 4, 1), -EINVAL);
+	assert_int_equal(hw_pci_bar_read(r.p, 0, DSA_BAR0_SIZE, 4, &v), -EINVAL);
+	assert_int_equal(hw_pci_bar_read(r.p, 0, DSA_BAR0_SIZE - 4, 8, &v), -EINVAL);
+	assert_int_equal(hw_pci_bar_read(r.p, 1, 0, 4, &v), -EINVAL);
 	/* Portals are written with dsa_portal_submit, not MMIO. */
-	assert_int_equal(pci_bar_read(r.p, 2, 0, 8, &v), -EINVAL);
-	assert_int_equal(pci_bar_write(r.p, 2, 0, 8, 0), -EINVAL);
+	assert_int_equal(hw_pci_bar_read(r.p, 2, 0, 8, &v), -EINVAL);
+	assert_int_equal(hw_pci_bar_write(r.p, 2, 0, 8, 0), -EINVAL);
 	/* Reserved space reads 0. */
 	assert_int_equal(rd(&r, 0x300, 8), 0);
 	/* GENCTRL is read-write, INTCAUSE write-1-to-clear. */
@@ -330,7 +330,7 @@ static void test_bad_accesses(void **s)
 	assert_int_equal(dsa_portal_submit(r.p, 0, &d, DSA_ENQCMD, 1u << 20, &res), -EINVAL);
 	assert_int_equal(dsa_portal_submit(r.p, 0, NULL, DSA_MOVDIR64B, 0, &res), -EINVAL);
 	struct device *dt = uiommu_device_find(r.h, "dmatest0");
-	assert_int_equal(dsa_portal_submit(dt->pdev, 0, &d, DSA_MOVDIR64B, 0, &res), -ENODEV);
+	assert_int_equal(dsa_portal_submit(th_fn(dt), 0, &d, DSA_MOVDIR64B, 0, &res), -ENODEV);
 	/* No SWERR for any of them. */
 	assert_int_equal(swerr(&r, 0), 0);
 	rig_fini(&r);
@@ -407,9 +407,9 @@ static void test_command_errors(void **s)
 	assert_int_equal(cmd(&r, DSA_CMD_DISABLE_WQ, DSA_WQ_OPERAND(9)), DSA_CMDSTS_INVAL_WQIDX);
 	assert_int_equal(cmd(&r, DSA_CMD_DRAIN_WQ, 0), DSA_CMDSTS_INVAL_WQIDX);
 	/* ENABLE_DEVICE: bus mastering first. */
-	pci_cfg_write(r.p, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	hw_pci_cfg_write(r.p, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	assert_int_equal(cmd(&r, DSA_CMD_ENABLE_DEVICE, 0), DSA_CMDSTS_ERR_BUSMASTER_EN);
-	pci_cfg_write(r.p, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	hw_pci_cfg_write(r.p, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	/* Nothing configured. */
 	assert_int_equal(cmd(&r, DSA_CMD_ENABLE_DEVICE, 0), DSA_CMDSTS_ERR_CONFIG);
 	/* WQ sizes above the total. */
@@ -449,11 +449,11 @@ static void test_command_errors(void **s)
 	assert_int_equal(cmd(&r, DSA_CMD_ENABLE_WQ, 1), DSA_CMDSTS_ERR_MAX_BATCH_SIZE);
 	wr(&r, DSA_WQCFG(1, 3), 4, DSA_WQCFG_MAX_XFER_SHIFT(20) | DSA_WQCFG_MAX_BATCH_SHIFT(3));
 	/* PASID enable needs the function's PASID capability enabled. */
-	uint16_t pc = (uint16_t)pci_cfg_read(r.p, r.p->ecap_pasid + PCI_PASID_CTRL, 2);
+	uint16_t pc = (uint16_t)hw_pci_cfg_read(r.p, r.p->ecap_pasid + PCI_PASID_CTRL, 2);
 	assert_true(pc & PCI_PASID_CTRL_ENABLE);
-	pci_cfg_write(r.p, r.p->ecap_pasid + PCI_PASID_CTRL, 2, 0);
+	hw_pci_cfg_write(r.p, r.p->ecap_pasid + PCI_PASID_CTRL, 2, 0);
 	assert_int_equal(cmd(&r, DSA_CMD_ENABLE_WQ, 1), DSA_CMDSTS_ERR_PASID_EN);
-	pci_cfg_write(r.p, r.p->ecap_pasid + PCI_PASID_CTRL, 2, pc);
+	hw_pci_cfg_write(r.p, r.p->ecap_pasid + PCI_PASID_CTRL, 2, pc);
 	/* A WQ in no group. */
 	wqcfg(&r, 2, 4, DED(r.pasid));
 	assert_int_equal(cmd(&r, DSA_CMD_ENABLE_WQ, 2), DSA_CMDSTS_ERR_GRP_CONFIG);
@@ -969,7 +969,7 @@ static void test_isolation(void **s)
 		if (r.mem[i] != 0x11)
 			fail_msg("domain 1 memory changed at %#x", i);
 
-	pci_dev_reset(r.p);
+	hw_pci_function_reset(r.p);
 	iommu_detach_device_pasid(d2, r.dev, p2);
 	iommu_free_global_pasid(r.dev, p2);
 	iommu_domain_free(d2);
@@ -1023,7 +1023,7 @@ static void test_block_on_fault(void **s)
 	struct rig r;
 	rig_init(&r);
 	assert_int_equal(iommu_dev_enable_feature(r.dev, IOMMU_DEV_FEAT_IOPF), 0);
-	assert_true(pci_pri_enabled(r.p));
+	assert_true(hw_pci_pri_enabled(r.p));
 	std_setup(&r, DSA_WQCFG_BOF);
 	struct fixer fx = { .r = &r, .page = aligned_alloc(4096, 4096), .map = true };
 	memset(fx.page, 0, 4096);
@@ -1071,7 +1071,7 @@ static void test_block_on_fault(void **s)
 	assert_int_equal(crec(&r, 0)->fault_addr, HOLE + 0x3000);
 	dsa_get_stats(r.p, &st);
 	assert_int_equal(st.wq[0].page_requests, 3);
-	pci_dev_reset(r.p);
+	hw_pci_function_reset(r.p);
 	iommu_dev_disable_feature(r.dev, IOMMU_DEV_FEAT_IOPF);
 	free(fx.page);
 	rig_fini(&r);
@@ -1275,7 +1275,7 @@ static void test_shared_wq(void **s)
 	p.pasid_priv = r.pasid | (1u << 31);
 	memset(crec(&r, 7), 0, 32);
 	p.completion_addr = iova(&r, crec(&r, 7));
-	assert_true(pci_pasid_priv_enabled(r.p));
+	assert_true(hw_pci_pasid_priv_enabled(r.p));
 	assert_int_equal(dsa_portal_submit(r.p, DSA_WQ_PORTAL(0, 0), &p, DSA_ENQCMDS, 0, &res), 0);
 	n.completion_addr = iova(&r, crec(&r, 9));
 	assert_int_equal(dsa_portal_submit(r.p, DSA_WQ_PORTAL(0, 0), &n, DSA_ENQCMD, r.pasid, &res), 0);
@@ -1289,9 +1289,9 @@ static void test_shared_wq(void **s)
 	assert_int_equal(crec(&r, 7)->status, 0);
 	wr(&r, DSA_REG_SWERR, 8, DSA_SWERR_VALID);
 	/* ... which needs privileged mode enabled on the function. */
-	uint16_t pc = (uint16_t)pci_cfg_read(r.p, r.p->ecap_pasid + PCI_PASID_CTRL, 2);
-	pci_cfg_write(r.p, r.p->ecap_pasid + PCI_PASID_CTRL, 2, pc & ~PCI_PASID_CTRL_PRIV);
-	assert_false(pci_pasid_priv_enabled(r.p));
+	uint16_t pc = (uint16_t)hw_pci_cfg_read(r.p, r.p->ecap_pasid + PCI_PASID_CTRL, 2);
+	hw_pci_cfg_write(r.p, r.p->ecap_pasid + PCI_PASID_CTRL, 2, pc & ~PCI_PASID_CTRL_PRIV);
+	assert_false(hw_pci_pasid_priv_enabled(r.p));
 	memset(crec(&r, 7), 0, 32);
 	assert_int_equal(dsa_portal_submit(r.p, DSA_WQ_PORTAL(0, 0), &p, DSA_ENQCMDS, 0, &res), 0);
 	assert_int_equal(wait_cr(crec(&r, 7)), DSA_COMP_PRIV_BAD);
@@ -1300,7 +1300,7 @@ static void test_shared_wq(void **s)
 	assert_int_equal(dsa_portal_submit(r.p, DSA_WQ_PORTAL(0, 0), &p, DSA_ENQCMD, r.pasid, &res),
 			 0);
 	assert_int_equal(wait_cr(crec(&r, 7)), DSA_COMP_SUCCESS);
-	pci_cfg_write(r.p, r.p->ecap_pasid + PCI_PASID_CTRL, 2, pc);
+	hw_pci_cfg_write(r.p, r.p->ecap_pasid + PCI_PASID_CTRL, 2, pc);
 
 	/* Wrong mode: MOVDIR64B to the shared WQ, ENQCMD to the dedicated. */
 	assert_int_equal(dsa_portal_submit(r.p, DSA_WQ_PORTAL(0, 0), &n, DSA_MOVDIR64B, 0, &res), 0);
@@ -1311,7 +1311,7 @@ static void test_shared_wq(void **s)
 			 0);
 	assert_int_equal(res, DSA_SUBMIT_RETRY);
 	assert_true(swerr(&r, 0) & DSA_SWERR_OVERFLOW);
-	pci_dev_reset(r.p);
+	hw_pci_function_reset(r.p);
 	iommu_dev_disable_feature(r.dev, IOMMU_DEV_FEAT_IOPF);
 	free(fx.page);
 	rig_fini(&r);
@@ -1420,10 +1420,10 @@ static void test_swerr_and_interrupts(void **s)
 	assert_int_equal(atomic_load(&q.vec0), v0);
 	/* Memory decoding off: portal writes go nowhere. */
 	wr(&r, DSA_REG_SWERR, 8, DSA_SWERR_VALID);
-	pci_cfg_write(r.p, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	hw_pci_cfg_write(r.p, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
 	assert_int_equal(dsa_portal_submit(r.p, DSA_WQ_PORTAL(1, 0), &n, DSA_MOVDIR64B, 0, &res), 0);
 	assert_false(swerr(&r, 0) & DSA_SWERR_VALID);
-	pci_cfg_write(r.p, PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
+	hw_pci_cfg_write(r.p, PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
 	dsa_set_irq_handler(r.p, NULL, NULL);
 	rig_fini(&r);
 }
@@ -1461,8 +1461,8 @@ static void test_reset(void **s)
 	std_setup(&r, 0);
 	assert_int_equal(run(&r, &n), DSA_COMP_SUCCESS);
 	/* FLR: the same, and config space too. */
-	pci_dev_reset(r.p);
-	assert_false(pci_bus_master(r.p));
+	hw_pci_function_reset(r.p);
+	assert_false(hw_pci_bus_master(r.p));
 	assert_int_equal(rd(&r, DSA_REG_GENSTS, 4), DSA_STATE_DISABLED);
 	assert_int_equal(rd(&r, DSA_WQCFG(0, 0), 4), 0);
 	assert_int_equal(rd(&r, DSA_WQCFG(0, 3), 4),

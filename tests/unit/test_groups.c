@@ -7,9 +7,11 @@
  */
 #include <string.h>
 
+#include <uiommu/iommu.h>
+
 #include "harness.h"
-#include "base/device.h"
 #include "iommu/group.h"
+#include "pci/pci.h"
 
 static struct uiommu_host *host(const char *json)
 {
@@ -23,7 +25,7 @@ static struct uiommu_host *host(const char *json)
 
 static struct iommu_group *grp(struct uiommu_host *h, const char *name)
 {
-	struct device *d = host_find_device(h, name);
+	struct device *d = uiommu_device_find(h, name);
 	if (!d)
 		fail_msg("no device %s", name);
 	return d->group;
@@ -44,6 +46,13 @@ static void apart(struct uiommu_host *h, const char *a, const char *b)
 		fail_msg("%s and %s should be in different groups", a, b);
 }
 
+static int count_group(struct iommu_group *g, void *data)
+{
+	(void)g;
+	(*(unsigned *)data)++;
+	return 0;
+}
+
 static void test_default_groups(void **s)
 {
 	(void)s;
@@ -57,9 +66,7 @@ static void test_default_groups(void **s)
 	assert_int_equal(grp(h, "dsa0")->nr_devices, 1);
 	assert_int_equal(grp(h, "pcibr")->nr_devices, 3);
 	unsigned n = 0;
-	struct iommu_group *g;
-	list_for_each_entry(g, &h->groups, node)
-		n++;
+	iommu_for_each_group(h, &n, count_group);
 	assert_int_equal(n, 8);
 	uiommu_host_free(h);
 }
@@ -126,7 +133,7 @@ static void test_quirk_alias(void **s)
 		"]}");
 	same(h, "f0", "f1");  /* f1 issues DMA as f0 */
 	apart(h, "f2", "f0");
-	assert_int_equal(host_find_device(h, "f1")->pdev->dma_sid, 0x0100);
+	assert_int_equal(th_fn(uiommu_device_find(h, "f1"))->dma_sid, 0x0100);
 	uiommu_host_free(h);
 }
 
@@ -139,7 +146,7 @@ static void test_outside_scope(void **s)
 		" {\"bdf\": \"00:02.0\", \"type\": \"rc_endpoint\", \"name\": \"out\"}]}");
 	assert_non_null(grp(h, "in"));
 	assert_null(grp(h, "out")); /* no IOMMU, no group */
-	assert_null(host_find_device(h, "out")->pdev->unit);
+	assert_null(th_fn(uiommu_device_find(h, "out"))->unit);
 	uiommu_host_free(h);
 }
 
@@ -149,10 +156,10 @@ static void test_acs_control(void **s)
 {
 	(void)s;
 	struct uiommu_host *h = host(NULL);
-	struct pci_dev *rp = host_find_device(h, "rp1")->pdev;
-	assert_true(pci_acs_isolated(rp));
-	pci_cfg_write(rp, rp->ecap_acs + PCI_ACS_CTRL, 2, PCI_ACS_SV);
-	assert_false(pci_acs_isolated(rp));
+	struct pci_dev *rp = to_pci_dev(uiommu_device_find(h, "rp1"));
+	assert_true(pci_acs_enabled(rp));
+	pci_write_config_word(rp, rp->acs_cap + PCI_ACS_CTRL, PCI_ACS_SV);
+	assert_false(pci_acs_enabled(rp));
 	uiommu_host_free(h);
 }
 

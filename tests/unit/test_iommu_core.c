@@ -112,14 +112,15 @@ static void test_default_domains(void **s)
 	/* Nothing is mapped in a default domain: all DMA is blocked and
 	 * recorded. */
 	struct device *dt = th_device(h, "dmatest0");
-	unsigned long before = h->nr_faults;
+	unsigned long before = iommu_fault_count(h);
 	th_dma_faults(dt, PCI_NO_PASID, 0x1000);
-	assert_int_equal(h->nr_faults, before + 1);
-	struct host_fault *f = &h->fault_log[(h->fault_head - 1) % HOST_FAULT_LOG];
-	assert_ptr_equal(f->dev, dt);
-	assert_int_equal(f->addr, 0x1000);
-	assert_false(f->write);
-	assert_false(f->pasid_valid);
+	assert_int_equal(iommu_fault_count(h), before + 1);
+	struct iommu_fault_record f;
+	assert_true(iommu_fault_last(h, &f));
+	assert_ptr_equal(f.dev, dt);
+	assert_int_equal(f.addr, 0x1000);
+	assert_false(f.write);
+	assert_false(f.pasid_valid);
 	th_dma_faults(th_device(h, "dsa0"), PCI_NO_PASID, 0x1000);
 	th_dma_faults(th_device(h, "mf1"), PCI_NO_PASID, 0x2000);
 
@@ -629,10 +630,11 @@ static void test_fault_routing(void **s)
 	assert_ptr_equal(fp.dev, p);
 	assert_int_equal(fp.iova, 0x7000);
 	assert_int_equal(fp.flags, IOMMU_FAULT_WRITE);
-	struct host_fault *f = &h->fault_log[(h->fault_head - 1) % HOST_FAULT_LOG];
-	assert_true(f->pasid_valid);
-	assert_int_equal(f->pasid, 7);
-	assert_true(f->write);
+	struct iommu_fault_record f;
+	assert_true(iommu_fault_last(h, &f));
+	assert_true(f.pasid_valid);
+	assert_int_equal(f.pasid, 7);
+	assert_true(f.write);
 
 	/* Another device's faults are not this domain's business. */
 	th_dma_faults(q, PCI_NO_PASID, 0x9000);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "iommu/iommu.h"
 #include "base/device.h"
 #include "hw/pci/pri.h"
 #include <uiommu/iommu.h>
@@ -22,7 +23,7 @@ struct dev_side {
 
 static struct dev_side *g_side;
 
-static void prg_response(struct pci_dev *d, uint32_t pasid, bool pasid_valid, unsigned prgi,
+static void prg_response(struct hw_pci_function *d, uint32_t pasid, bool pasid_valid, unsigned prgi,
 			 unsigned code)
 {
 	(void)d;
@@ -33,7 +34,7 @@ static void prg_response(struct pci_dev *d, uint32_t pasid, bool pasid_valid, un
 	g_side->last_pasid = pasid;
 }
 
-static const struct pci_dev_ops test_ops = { .prg_response = prg_response };
+static const struct hw_pci_function_ops test_ops = { .prg_response = prg_response };
 
 struct fixer {
 	uint8_t *page;
@@ -80,9 +81,9 @@ static void rig_init(struct rig *r)
 	struct uiommu_host_opts o = { .topology_json = topo };
 	assert_int_equal(uiommu_host_new(&o, &r->h, err, sizeof(err)), 0);
 	r->dsa = uiommu_device_find(r->h, "dsa0");
-	r->dsa->pdev->ops = &test_ops;
+	th_fn(r->dsa)->ops = &test_ops;
 	g_side = &r->side;
-	pci_cfg_write(r->dsa->pdev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	hw_pci_cfg_write(th_fn(r->dsa), PCI_COMMAND, 2, PCI_COMMAND_MASTER);
 	r->d = iommu_paging_domain_alloc(r->dsa);
 	assert_non_null(r->d);
 	r->pasid = iommu_alloc_global_pasid(r->dsa);
@@ -93,7 +94,7 @@ static void rig_init(struct rig *r)
 
 static void rig_fini(struct rig *r)
 {
-	r->dsa->pdev->ops = NULL;
+	th_fn(r->dsa)->ops = NULL;
 	iommu_detach_device_pasid(r->d, r->dsa, r->pasid);
 	iommu_free_global_pasid(r->dsa, r->pasid);
 	iommu_domain_free(r->d);
@@ -109,7 +110,7 @@ static void test_page_request_resolved(void **s)
 	assert_false(iommu_dev_feature_enabled(r.dsa, IOMMU_DEV_FEAT_IOPF));
 	assert_true(iommu_dev_has_feature(r.dsa, IOMMU_DEV_FEAT_IOPF));
 	assert_int_equal(iommu_dev_enable_feature(r.dsa, IOMMU_DEV_FEAT_IOPF), 0);
-	assert_true(pci_pri_enabled(r.dsa->pdev));
+	assert_true(hw_pci_pri_enabled(th_fn(r.dsa)));
 	struct fixer fx = { .page = r.page, .map = true };
 	iommu_set_iopf_handler(r.d, iopf_handler, &fx);
 
@@ -117,9 +118,9 @@ static void test_page_request_resolved(void **s)
 	struct pci_dma_attr a = { .pasid = r.pasid };
 	struct pci_dma_result res;
 	uint8_t v;
-	assert_int_equal(pci_dma_read(NULL, r.dsa->pdev, &a, 0x5000, &v, 1, &res), -EFAULT);
+	assert_int_equal(pci_dma_read(NULL, th_fn(r.dsa), &a, 0x5000, &v, 1, &res), -EFAULT);
 	assert_int_equal(res.status, PCI_DMA_ATS_NOACCESS); /* no fault recorded for ATS */
-	assert_int_equal(pci_pri_page_request(r.dsa->pdev, r.pasid, false, 0x5000, true, true,
+	assert_int_equal(pci_pri_page_request(th_fn(r.dsa), r.pasid, false, 0x5000, true, true,
 					      false, 7, true),
 			 0);
 	assert_int_equal(fx.calls, 1);
@@ -133,10 +134,10 @@ static void test_page_request_resolved(void **s)
 	assert_int_equal(r.side.last_prgi, 7);
 	assert_int_equal(r.side.last_pasid, r.pasid);
 	/* The retry finds the page. */
-	assert_int_equal(pci_dma_read(NULL, r.dsa->pdev, &a, 0x5010, &v, 1, &res), 0);
+	assert_int_equal(pci_dma_read(NULL, th_fn(r.dsa), &a, 0x5010, &v, 1, &res), 0);
 	assert_int_equal(v, 0x77);
 	assert_int_equal(iommu_dev_disable_feature(r.dsa, IOMMU_DEV_FEAT_IOPF), 0);
-	assert_false(pci_pri_enabled(r.dsa->pdev));
+	assert_false(hw_pci_pri_enabled(th_fn(r.dsa)));
 	rig_fini(&r);
 }
 
@@ -149,14 +150,14 @@ static void test_page_request_refused(void **s)
 	/* A handler that cannot resolve it answers Invalid. */
 	struct fixer fx = { .page = r.page, .map = false };
 	iommu_set_iopf_handler(r.d, iopf_handler, &fx);
-	assert_int_equal(pci_pri_page_request(r.dsa->pdev, r.pasid, false, 0x9000, true, false,
+	assert_int_equal(pci_pri_page_request(th_fn(r.dsa), r.pasid, false, 0x9000, true, false,
 					      false, 3, true),
 			 0);
 	assert_int_equal(fx.calls, 1);
 	assert_int_equal(r.side.last_code, VTD_PRG_RESP_INVALID);
 	/* No handler at all: the core answers Invalid itself. */
 	iommu_set_iopf_handler(r.d, NULL, NULL);
-	assert_int_equal(pci_pri_page_request(r.dsa->pdev, r.pasid, false, 0xa000, true, false,
+	assert_int_equal(pci_pri_page_request(th_fn(r.dsa), r.pasid, false, 0xa000, true, false,
 					      false, 4, true),
 			 0);
 	assert_int_equal(r.side.responses, 2);
@@ -164,7 +165,7 @@ static void test_page_request_refused(void **s)
 	assert_int_equal(r.side.last_code, VTD_PRG_RESP_INVALID);
 	/* A PASID with no domain: Invalid too, nobody's handler called. */
 	iommu_set_iopf_handler(r.d, iopf_handler, &fx);
-	assert_int_equal(pci_pri_page_request(r.dsa->pdev, r.pasid + 1, false, 0xb000, true, false,
+	assert_int_equal(pci_pri_page_request(th_fn(r.dsa), r.pasid + 1, false, 0xb000, true, false,
 					      false, 5, true),
 			 0);
 	assert_int_equal(fx.calls, 1);
@@ -180,15 +181,16 @@ static void test_page_request_without_iopf(void **s)
 	rig_init(&r);
 	/* PRI enabled at the function by hand, as a driver that forgot the
 	 * IOMMU side would. */
-	struct pci_dev *p = r.dsa->pdev;
-	pci_cfg_write(p, p->ecap_pri + PCI_PRI_ALLOC_REQ, 4, 8);
-	pci_cfg_write(p, p->ecap_pri + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
-	unsigned long before = r.h->nr_faults;
+	struct hw_pci_function *p = th_fn(r.dsa);
+	hw_pci_cfg_write(p, p->ecap_pri + PCI_PRI_ALLOC_REQ, 4, 8);
+	hw_pci_cfg_write(p, p->ecap_pri + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
+	unsigned long before = iommu_fault_count(r.h);
 	assert_int_equal(pci_pri_page_request(p, r.pasid, false, 0x5000, true, false, false, 1, true),
 			 -EIO);
-	assert_int_equal(r.h->nr_faults, before + 1);
-	assert_int_equal(r.h->fault_log[(r.h->fault_head - 1) % HOST_FAULT_LOG].reason,
-			 VTD_FR_SM_CTX_PRE);
+	assert_int_equal(iommu_fault_count(r.h), before + 1);
+	struct iommu_fault_record f;
+	assert_true(iommu_fault_last(r.h, &f));
+	assert_int_equal(f.reason, VTD_FR_SM_CTX_PRE);
 	assert_int_equal(r.side.responses, 0);
 	/* dmatest0 has no PRI: the feature is not there to enable. */
 	struct device *dt = uiommu_device_find(r.h, "dmatest0");

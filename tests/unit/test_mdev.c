@@ -162,7 +162,7 @@ static void test_idxd_parent(void **s)
 	struct device *dsa = uiommu_device_find(h, "dsa0");
 	if (!dsa->driver)
 		skip();
-	assert_string_equal(dsa->driver, "idxd");
+	assert_string_equal(dsa->driver->name, "idxd");
 	assert_true(iommu_dev_feature_enabled(dsa, IOMMU_DEV_FEAT_AUX));
 	struct uiommu_mdev_type_info t[8];
 	int n = uiommu_mdev_types(h, t, 8);

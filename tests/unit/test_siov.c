@@ -176,8 +176,9 @@ static uint8_t memmove_desc(struct tenant *t, uint64_t src, uint64_t dst, uint32
 static uint32_t pwqcfg(struct uiommu_host *h, unsigned wq, unsigned dword)
 {
 	uint64_t v;
-	assert_int_equal(pci_bar_read(uiommu_device_find(h, "dsa0")->pdev, 0, DSA_WQCFG(wq, dword),
-				      4, &v), 0);
+	assert_int_equal(hw_pci_bar_read(th_fn(uiommu_device_find(h, "dsa0")), 0,
+					 DSA_WQCFG(wq, dword), 4, &v),
+			 0);
 	return (uint32_t)v;
 }
 

@@ -19,7 +19,7 @@
 
 #include "harness.h"
 #include "files/file.h"
-#include "hw/pci/pci.h"
+#include "pci/pci.h"
 #include "mdev/mdev.h"
 #include <uiommu/iommu.h>
 #include <uiommu/hw/vtd.h>
@@ -291,15 +291,20 @@ static void pci_devices_as_linux(void **state)
 	assert_non_null(strstr(names, "0000:01:00.0 "));
 
 	/* Identity from configuration space, in pci-sysfs formats. */
-	struct pci_dev *p = hw_dev_by_rid(h->m, SID_DMATEST0);
+	struct pci_dev *p = pci_get_by_rid(h, SID_DMATEST0);
+	uint16_t vendor, device;
+	uint32_t class;
+	pci_read_config_word(p, 0, &vendor);
+	pci_read_config_word(p, 2, &device);
+	pci_read_config_dword(p, 8, &class);
 	char want[32];
-	snprintf(want, sizeof(want), "0x%04x\n", pci_cfg_read(p, 0, 2));
+	snprintf(want, sizeof(want), "0x%04x\n", vendor);
 	assert_string_equal(read_view(h, "/sys/bus/pci/devices/0000:00:02.0/vendor", buf,
 				      sizeof(buf)), want);
-	snprintf(want, sizeof(want), "0x%04x\n", pci_cfg_read(p, 2, 2));
+	snprintf(want, sizeof(want), "0x%04x\n", device);
 	assert_string_equal(read_view(h, "/sys/bus/pci/devices/0000:00:02.0/device", buf,
 				      sizeof(buf)), want);
-	snprintf(want, sizeof(want), "0x%06x\n", pci_cfg_read(p, 8, 4) >> 8);
+	snprintf(want, sizeof(want), "0x%06x\n", class >> 8);
 	assert_string_equal(read_view(h, "/sys/bus/pci/devices/0000:00:02.0/class", buf,
 				      sizeof(buf)), want);
 

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <uiommu/hw/acpi_dmar.h>
+#include <uiommu/hw/smbios.h>
+
 #include "harness.h"
 #include "hw/topology.h"
 
@@ -41,17 +44,17 @@ static void test_default_host(void **s)
 	assert_int_equal(uiommu_host_new(NULL, &h, err, sizeof(err)), 0);
 	struct hw_machine *m = h->m;
 	assert_int_equal(m->nr_units, 1);
-	struct pci_dev *dsa = hw_dev_by_name(m, "dsa0");
+	struct hw_pci_function *dsa = hw_pci_function_by_name(m, "dsa0");
 	assert_non_null(dsa);
 	assert_int_equal(dsa->rid, 0x0100);
-	assert_int_equal(pci_pasid_width(dsa), 20);
+	assert_int_equal(hw_pci_pasid_width(dsa), 20);
 	assert_true(dsa->ecap_ats && dsa->ecap_pri && dsa->ecap_dvsec);
 	assert_ptr_equal(dsa->unit, m->units[0]);
 	assert_non_null(dsa->atc);
 	/* Behind the PCIe-to-PCI bridge every function speaks as 03:00.0. */
-	assert_int_equal(hw_dev_by_name(m, "legacy1")->dma_sid, 0x0300);
-	assert_true(hw_dev_by_name(m, "mf0")->multifunction);
-	assert_true(hw_dev_by_name(m, "mf0")->cfg[PCI_HEADER_TYPE] & PCI_HEADER_TYPE_MFD);
+	assert_int_equal(hw_pci_function_by_name(m, "legacy1")->dma_sid, 0x0300);
+	assert_true(hw_pci_function_by_name(m, "mf0")->multifunction);
+	assert_true(hw_pci_function_by_name(m, "mf0")->cfg[PCI_HEADER_TYPE] & PCI_HEADER_TYPE_MFD);
 	uiommu_host_free(h);
 }
 
@@ -78,16 +81,16 @@ static void test_custom_switch(void **s)
 	if (rc)
 		fail_msg("%s", err);
 	struct hw_machine *m = h->m;
-	struct pci_dev *ep = hw_dev_by_name(m, "ep");
+	struct hw_pci_function *ep = hw_pci_function_by_name(m, "ep");
 	assert_non_null(ep);
 	assert_int_equal(ep->rid, 0x0700);
 	assert_int_equal(ep->bus->self->bus->self->kind, PCI_KIND_SWITCH_UP);
 	assert_string_equal(ep->unit->name, "u0"); /* inherited from the root port's scope */
-	assert_string_equal(hw_dev_by_name(m, "t")->unit->name, "u1");
+	assert_string_equal(hw_pci_function_by_name(m, "t")->unit->name, "u1");
 	assert_int_equal(VTD_CAP_NFR(m->units[0]->cap), 4);
 	assert_int_equal(VTD_CAP_SAGAW(m->units[0]->cap), 4);
 	assert_int_equal(VTD_ECAP_PSS(m->units[1]->ecap), 9);
-	assert_int_equal(pci_cfg_read(ep->bus->self, PCI_SECONDARY_BUS, 1), 7);
+	assert_int_equal(hw_pci_cfg_read(ep->bus->self, PCI_SECONDARY_BUS, 1), 7);
 	uiommu_host_free(h);
 }
 
@@ -228,13 +231,144 @@ static void test_mutations(void **s)
 	free(buf);
 }
 
+/* The DMAR table the topology produces for software (VT-d chapter 8):
+ * a DRHD per unit at its register page, scopes as paths from the root
+ * bus, the INCLUDE_PCI_ALL unit last whatever its place in the file. */
+static void test_dmar_table(void **s)
+{
+	(void)s;
+	struct uiommu_host *h;
+	char err[256];
+	struct uiommu_host_opts o = { .topology_json =
+		"{\"units\":[{\"name\":\"all\"},"
+		"{\"name\":\"sw\",\"scope\":[\"rp\",\"00:03.0\"]},"
+		"{\"name\":\"ep\",\"scope\":[\"deep\"]}],\"devices\":["
+		"{\"bdf\":\"00:01.0\",\"type\":\"root_port\",\"name\":\"rp\",\"children\":["
+		" {\"bdf\":\"01:00.0\",\"type\":\"endpoint\"}]},"
+		"{\"bdf\":\"00:02.0\",\"type\":\"root_port\",\"children\":["
+		" {\"bdf\":\"02:00.0\",\"type\":\"switch_upstream\",\"bus\":3,\"children\":["
+		"  {\"bdf\":\"03:04.0\",\"type\":\"switch_downstream\",\"children\":["
+		"   {\"bdf\":\"04:00.5\",\"type\":\"endpoint\",\"name\":\"deep\"}]}]}]},"
+		"{\"bdf\":\"00:03.0\",\"type\":\"rc_endpoint\"}]}" };
+	assert_int_equal(uiommu_host_new(&o, &h, err, sizeof(err)), 0);
+	const uint8_t *t;
+	size_t len;
+	assert_int_equal(hw_acpi_get_table(h->m, "DMAR", (const void **)&t, &len), 0);
+	assert_int_equal(hw_acpi_get_table(h->m, "IVRS", (const void **)&t, &len), -ENOENT);
+	const struct acpi_dmar_table *dmar = (const void *)t;
+	assert_memory_equal(dmar->header.signature, "DMAR", 4);
+	assert_int_equal(dmar->header.length, len);
+	uint8_t sum = 0;
+	for (size_t i = 0; i < len; i++)
+		sum = (uint8_t)(sum + t[i]);
+	assert_int_equal(sum, 0);
+	assert_int_equal(dmar->host_address_width, 47);
+
+	/* sw: rp as a bridge scope, 00:03.0 an endpoint; ep: 04:00.5 by
+	 * its path 00:02.0 / 02:00.0 / 03:04.0 / 04:00.5; then all. */
+	static const char *const names[] = { "sw", "ep", "all" };
+	static const uint8_t want_scopes[][14] = {
+		{ ACPI_DMAR_SCOPE_BRIDGE, 8, 0, 0, 0, 0, 1, 0 },
+		{ ACPI_DMAR_SCOPE_ENDPOINT, 8, 0, 0, 0, 0, 3, 0 },
+		{ ACPI_DMAR_SCOPE_ENDPOINT, 14, 0, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 5 },
+	};
+	size_t off = sizeof(*dmar);
+	unsigned scope = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		assert_true(off + sizeof(struct acpi_dmar_drhd) <= len);
+		const struct acpi_dmar_drhd *d = (const void *)(t + off);
+		assert_int_equal(d->entry.type, ACPI_DMAR_DRHD);
+		assert_int_equal(d->flags, i == 2 ? ACPI_DMAR_INCLUDE_PCI_ALL : 0);
+		struct vtd_unit *u = hw_vtd_ioremap(h->m, d->address);
+		assert_non_null(u);
+		assert_string_equal(vtd_unit_name(u), names[i]);
+		for (size_t so = sizeof(*d); so < d->entry.length; scope++) {
+			const uint8_t *sc = t + off + so;
+			assert_true(scope < 3);
+			assert_int_equal(sc[1], want_scopes[scope][1]);
+			assert_memory_equal(sc, want_scopes[scope], sc[1]);
+			so += sc[1];
+		}
+		off += d->entry.length;
+	}
+	assert_int_equal(scope, 3);
+	assert_int_equal(off, len);
+	assert_null(hw_vtd_ioremap(h->m, 0xfed80000));
+	uiommu_host_free(h);
+
+	/* "units": [] - no remapping hardware, no table. */
+	o.topology_json = "{\"units\":[],\"devices\":[]}";
+	assert_int_equal(uiommu_host_new(&o, &h, err, sizeof(err)), 0);
+	assert_int_equal(hw_acpi_get_table(h->m, "DMAR", (const void **)&t, &len), -ENOENT);
+	uiommu_host_free(h);
+}
+
+/* The type 41 entries of a host's SMBIOS table: (bus, devfn, label). */
+static unsigned smbios_labels(struct uiommu_host *h, uint16_t *rid, char (*label)[32],
+			      unsigned max)
+{
+	const uint8_t *t;
+	size_t len;
+	assert_int_equal(hw_smbios_get_table(h->m, (const void **)&t, &len), 0);
+	const uint8_t *p = t, *end = t + len;
+	unsigned n = 0;
+	while (p + sizeof(struct smbios_header) <= end) {
+		struct smbios_header hd;
+		memcpy(&hd, p, sizeof(hd));
+		if (hd.type == SMBIOS_TYPE_END_OF_TABLE)
+			return n;
+		assert_int_equal(hd.type, SMBIOS_TYPE_ONBOARD_DEV_EXT);
+		struct smbios_onboard_dev_ext e;
+		memcpy(&e, p, sizeof(e));
+		const char *str = (const char *)p + hd.length;
+		assert_int_equal(e.designation, 1);
+		assert_true(n < max);
+		rid[n] = PCI_RID(e.bus, e.devfn);
+		snprintf(label[n], 32, "%s", str);
+		n++;
+		p = (const uint8_t *)str + strlen(str) + 2;
+	}
+	fail_msg("no end-of-table structure");
+	return 0;
+}
+
+/* Device names reach software as firmware labels: an SMBIOS type 41
+ * entry per function the topology names (a BDF-named one has none). */
+static void test_smbios_labels(void **s)
+{
+	(void)s;
+	struct uiommu_host *h;
+	uint16_t rid[16];
+	char label[16][32];
+	assert_int_equal(uiommu_host_new(NULL, &h, NULL, 0), 0);
+	unsigned n = smbios_labels(h, rid, label, 16);
+	assert_int_equal(n, 12); /* every function of the built-in host is named */
+	unsigned i = 0;
+	while (i < n && rid[i] != 0x0100)
+		i++;
+	assert_true(i < n);
+	assert_string_equal(label[i], "dsa0");
+	uiommu_host_free(h);
+
+	struct uiommu_host_opts o = { .topology_json =
+		"{\"devices\":[{\"bdf\":\"00:01.0\",\"type\":\"rc_endpoint\"},"
+		"{\"bdf\":\"00:02.0\",\"type\":\"rc_endpoint\",\"name\":\"named\"}]}" };
+	assert_int_equal(uiommu_host_new(&o, &h, NULL, 0), 0);
+	n = smbios_labels(h, rid, label, 16);
+	assert_int_equal(n, 1);
+	assert_int_equal(rid[0], 0x0010);
+	assert_string_equal(label[0], "named");
+	uiommu_host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_host), cmocka_unit_test(test_custom_switch),
 		cmocka_unit_test(test_syntax_errors), cmocka_unit_test(test_field_errors),
 		cmocka_unit_test(test_files),        cmocka_unit_test(test_truncations),
-		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_mutations),    cmocka_unit_test(test_dmar_table),
+		cmocka_unit_test(test_smbios_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,7 +35,7 @@ static void *reader(void *arg)
 	if (pci_dma_ctx_new(sh->t->m, &c))
 		return NULL;
 	pci_dma_ctx_online(c);
-	struct pci_dev *d = hw_dev_by_rid(sh->t->m, sh->sid);
+	struct hw_pci_function *d = hw_pci_function_by_rid(sh->t->m, sh->sid);
 	struct pci_dma_attr a = { .pasid = sh->pasid };
 	while (!atomic_load(&sh->stop)) {
 		uint64_t v[2];

@@ -273,10 +273,10 @@ static void set_rtaddr(struct th *t, uint64_t v)
 
 static void pri_enable(struct th *t, uint16_t sid)
 {
-	struct pci_dev *d = th_dev(t, sid);
+	struct hw_pci_function *d = th_dev(t, sid);
 	assert_true(d->ecap_pri != 0);
-	pci_cfg_write(d, d->ecap_pri + PCI_PRI_ALLOC_REQ, 4, 32);
-	pci_cfg_write(d, d->ecap_pri + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
+	hw_pci_cfg_write(d, d->ecap_pri + PCI_PRI_ALLOC_REQ, 4, 32);
+	hw_pci_cfg_write(d, d->ecap_pri + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
 }
 
 /* ---- root table ---- */
@@ -326,7 +326,7 @@ static void test_ttm_legacy_page_request(void **state)
 	pri_enable(t, SID_DSA);
 	th_context_setup(t, SID_DSA, VTD_SM_CTX_PRE);
 	set_rtaddr(t, hw_pa(t->root) | VTD_RTADDR_TTM_LEGACY);
-	struct pci_dev *d = th_dev(t, SID_DSA);
+	struct hw_pci_function *d = th_dev(t, SID_DSA);
 
 	assert_int_not_equal(pci_pri_page_request(d, PASID, false, 0x42000, true, false, false, 1,
 						  true),
@@ -470,9 +470,9 @@ static void test_ctx_dte(void **state)
 	struct th_pt pt;
 	ss_pasid(t, &pt, PASID);
 	th_pasid_ss(t, SID_DSA, 0, DID, &pt, 0);
-	struct pci_dev *d = th_dev(t, SID_DSA);
+	struct hw_pci_function *d = th_dev(t, SID_DSA);
 	assert_true(d->ecap_ats != 0);
-	pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
+	hw_pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
 	struct rq q = { SID_DSA, PCI_NO_PASID, false, false, IOVA };
 	struct rq qp = { SID_DSA, PASID, false, false, IOVA };
 	expect_fault(t, &q, VTD_FR_SM_CTX_DTE);
@@ -529,7 +529,7 @@ static void test_ctx_pre(void **state)
 	th_dev_enable(t, SID_DSA, true);
 	pri_enable(t, SID_DSA);
 	th_context_setup(t, SID_DSA, 0);
-	struct pci_dev *d = th_dev(t, SID_DSA);
+	struct hw_pci_function *d = th_dev(t, SID_DSA);
 	assert_int_not_equal(pci_pri_page_request(d, PASID, false, 0x77000, false, true, false, 3,
 						  true),
 			     0);
@@ -1328,8 +1328,8 @@ static void test_frcd_at(void **state)
 
 	struct th_pt pt;
 	ss_pasid(t, &pt, PASID);
-	struct pci_dev *d = th_dev(t, SID_DSA);
-	pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
+	struct hw_pci_function *d = th_dev(t, SID_DSA);
+	hw_pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
 	struct rq qa = { SID_DSA, PASID, false, false, IOVA };
 	assert_int_equal(rq_dma(t, &qa, &r), -EFAULT);
 	assert_int_equal(th_faults(t, &f, 1), 1);

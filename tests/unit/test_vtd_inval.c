@@ -9,7 +9,7 @@
  * the old translation is still used, then issue one descriptor and see
  * which requests now observe the new state. Each check is taken right
  * after an invalidation descriptor, which also retires the engines' small
- * front cache, so what is observed is what the unit's caches (or the
+ * micro-TLB, so what is observed is what the unit's caches (or the
  * device TLB) still hold.
  */
 #include <string.h>
@@ -129,7 +129,7 @@ static int probe(struct th *t, uint16_t sid, uint32_t pasid, uint64_t iova, uint
 }
 
 /* An invalidation that matches nothing any test caches: its only effect
- * is to retire the engines' front caches. */
+ * is to retire the engines' micro-TLBs. */
 static void unrelated_inval(struct th *t)
 {
 	th_inv_cc_dev(t, 0x00f8);
@@ -145,11 +145,11 @@ static struct th *dsa_start(void)
 
 static void enable_ats(struct th *t)
 {
-	struct pci_dev *d = th_dev(t, SID_DSA);
+	struct hw_pci_function *d = th_dev(t, SID_DSA);
 	assert_true(d->ecap_ats != 0);
 	assert_non_null(d->atc);
-	pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
-	assert_true(pci_ats_enabled(d));
+	hw_pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
+	assert_true(hw_pci_ats_enabled(d));
 }
 
 /* ---- stale until invalidated ---- */
@@ -182,7 +182,7 @@ static void test_stale_until_invalidated(void **s)
 		struct pci_dma_attr attr = { .pasid = PCI_NO_PASID };
 		struct pci_dma_result r;
 		uint8_t v = (uint8_t)(0x80 + i);
-		struct pci_dev *d = th_dev(t, SID_DMATEST0);
+		struct hw_pci_function *d = th_dev(t, SID_DMATEST0);
 		assert_int_equal(pci_dma_write(c, d, &attr, X + 100, &v, 1, &r), 0);
 		assert_int_equal(a[100], v);
 		pci_dma_ctx_offline(c);

@@ -22,16 +22,16 @@ struct resp {
 
 struct prq_env {
 	struct th t;
-	struct pci_dev *d;
+	struct hw_pci_function *d;
 	uint64_t *q;                    /* the queue page */
-	const struct pci_dev_ops *saved_ops;
+	const struct hw_pci_function_ops *saved_ops;
 	void *saved_model;
 	struct resp resp[8];
 	unsigned nresp;
 };
 
-static void on_prg_response(struct pci_dev *d, uint32_t pasid, bool pasid_valid, unsigned prgi,
-			    unsigned code)
+static void on_prg_response(struct hw_pci_function *d, uint32_t pasid, bool pasid_valid,
+			    unsigned prgi, unsigned code)
 {
 	struct prq_env *e = d->model;
 	if (e->nresp < ARRAY_SIZE(e->resp))
@@ -39,7 +39,7 @@ static void on_prg_response(struct pci_dev *d, uint32_t pasid, bool pasid_valid,
 	e->nresp++;
 }
 
-static const struct pci_dev_ops observe_ops = {
+static const struct hw_pci_function_ops observe_ops = {
 	.prg_response = on_prg_response,
 };
 
@@ -60,17 +60,17 @@ static struct prq_env *prq_start(uint64_t ctx_bits, uint32_t alloc)
 	memset(e, 0, sizeof(*e));
 	struct th *t = &e->t;
 	th_init(t, NULL);
-	struct pci_dev *d = e->d = th_dev(t, SID_DSA);
+	struct hw_pci_function *d = e->d = th_dev(t, SID_DSA);
 	e->saved_ops = d->ops;
 	e->saved_model = d->model;
 	the_env_live = true;
 
 	assert_true(d->ecap_pri && d->ecap_ats);
 	th_dev_enable(t, SID_DSA, true);
-	pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
-	pci_cfg_write(d, d->ecap_pri + PCI_PRI_ALLOC_REQ, 4, alloc);
-	pci_cfg_write(d, d->ecap_pri + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
-	assert_true(pci_pri_enabled(d));
+	hw_pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
+	hw_pci_cfg_write(d, d->ecap_pri + PCI_PRI_ALLOC_REQ, 4, alloc);
+	hw_pci_cfg_write(d, d->ecap_pri + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
+	assert_true(hw_pci_pri_enabled(d));
 	th_context_setup(t, SID_DSA, VTD_SM_CTX_DTE | ctx_bits);
 	d->ops = &observe_ops;
 	d->model = e;
@@ -239,7 +239,7 @@ static void test_prq_group_response(void **s)
 	(void)s;
 	struct prq_env *e = prq_start(VTD_SM_CTX_PRE, 2);
 	struct th *t = &e->t;
-	uint16_t st0 = (uint16_t)pci_cfg_read(e->d, e->d->ecap_pri + PCI_PRI_STATUS, 2);
+	uint16_t st0 = (uint16_t)hw_pci_cfg_read(e->d, e->d->ecap_pri + PCI_PRI_STATUS, 2);
 	assert_false(st0 & PCI_PRI_STATUS_RF);
 
 	assert_int_equal(req(e, 5, 0x10000, 1, true), 0);
@@ -259,7 +259,7 @@ static void test_prq_group_response(void **s)
 	/* Invalid Request: answered, not a failure of the interface. */
 	respond(e, 5, true, 2, VTD_PRG_RESP_INVALID);
 	expect_resp(e, 1, 5, true, 2, VTD_PRG_RESP_INVALID);
-	assert_false(pci_cfg_read(e->d, e->d->ecap_pri + PCI_PRI_STATUS, 2) & PCI_PRI_STATUS_RF);
+	assert_false(hw_pci_cfg_read(e->d, e->d->ecap_pri + PCI_PRI_STATUS, 2) & PCI_PRI_STATUS_RF);
 
 	/* A response without PASID. */
 	respond(e, 0, false, 3, VTD_PRG_RESP_SUCCESS);
@@ -269,7 +269,7 @@ static void test_prq_group_response(void **s)
 	assert_int_equal(req(e, 7, 0x14000, 4, true), 0);
 	respond(e, 7, true, 4, VTD_PRG_RESP_FAILURE);
 	expect_resp(e, 3, 7, true, 4, VTD_PRG_RESP_FAILURE);
-	assert_true(pci_cfg_read(e->d, e->d->ecap_pri + PCI_PRI_STATUS, 2) & PCI_PRI_STATUS_RF);
+	assert_true(hw_pci_cfg_read(e->d, e->d->ecap_pri + PCI_PRI_STATUS, 2) & PCI_PRI_STATUS_RF);
 	assert_int_equal(e->nresp, 4);
 	assert_int_equal(t->irqs[VTD_IRQ_FAULT], 0);
 	prq_stop(e);
@@ -280,20 +280,20 @@ static void test_prq_refusals(void **s)
 	(void)s;
 	struct prq_env *e = prq_start(VTD_SM_CTX_PRE, 1);
 	/* PASID not enabled at the function: it cannot tag the request. */
-	pci_cfg_write(e->d, e->d->ecap_pasid + PCI_PASID_CTRL, 2, 0);
+	hw_pci_cfg_write(e->d, e->d->ecap_pasid + PCI_PASID_CTRL, 2, 0);
 	assert_int_equal(req(e, 5, 0x1000, 1, true), -EINVAL);
 	th_dev_enable(&e->t, SID_DSA, true);
 	/* PRI disabled: nothing goes out. */
-	pci_cfg_write(e->d, e->d->ecap_pri + PCI_PRI_CTRL, 2, 0);
+	hw_pci_cfg_write(e->d, e->d->ecap_pri + PCI_PRI_CTRL, 2, 0);
 	assert_int_equal(req(e, 5, 0x1000, 1, true), -ENODEV);
-	pci_cfg_write(e->d, e->d->ecap_pri + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
+	hw_pci_cfg_write(e->d, e->d->ecap_pri + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
 	assert_int_equal(pqt(e), 0);
 	/* Refusals consumed none of the one-request allocation. */
 	assert_int_equal(req(e, 5, 0x1000, 1, true), 0);
 	assert_int_equal(req(e, 5, 0x2000, 2, true), -EBUSY);
 	/* A PRI reset forgets the outstanding request. */
-	pci_cfg_write(e->d, e->d->ecap_pri + PCI_PRI_CTRL, 2,
-		      PCI_PRI_CTRL_ENABLE | PCI_PRI_CTRL_RESET);
+	hw_pci_cfg_write(e->d, e->d->ecap_pri + PCI_PRI_CTRL, 2,
+			 PCI_PRI_CTRL_ENABLE | PCI_PRI_CTRL_RESET);
 	assert_int_equal(req(e, 5, 0x2000, 2, true), 0);
 	assert_int_equal(pqt(e), 2 * 32);
 	prq_stop(e);

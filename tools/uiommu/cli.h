@@ -25,4 +25,10 @@ int cmd_exec(struct cli *c, int argc, char **argv);
 /* JSON string escaping for --json output. */
 void json_str(FILE *f, const char *s);
 
+/* The emulated function behind a kernel PCI device (the CLI shows both
+ * sides of the hardware line), or NULL. */
+struct device;
+struct hw_pci_function;
+struct hw_pci_function *cli_hw_function(struct uiommu_host *h, struct device *dev);
+
 #endif

@@ -3,35 +3,44 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <uiommu/iommu.h>
 #include <uiommu/mdev.h>
 
 #include "cli.h"
-#include "host.h"
-#include "base/device.h"
+#include "host/host.h"
 #include "hw/machine.h"
 #include "iommu/group.h"
+#include "pci/pci.h"
 
-static int group_id(const struct pci_dev *p)
+/* The kernel's device for an emulated function: the one at its BDF. */
+static struct device *kdev(struct uiommu_host *h, const struct hw_pci_function *p)
 {
-	const struct device *d = p->driver_data;
+	char b[8];
+	return uiommu_device_find(h, pci_bdf_str(p->rid, b));
+}
+
+static int group_id(struct uiommu_host *h, const struct hw_pci_function *p)
+{
+	const struct device *d = kdev(h, p);
 	return d && d->group ? (int)d->group->id : -1;
 }
 
-static void caps_text(const struct pci_dev *p, char *buf, size_t len)
+static void caps_text(const struct hw_pci_function *p, char *buf, size_t len)
 {
 	size_t n = 0;
 	buf[0] = 0;
 #define ADD(...) n += (size_t)snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__)
 	if (p->ecap_acs)
 		ADD("ACS ");
-	if (p->ecap_pasid)
-		ADD("PASID:%u%s%s ", pci_pasid_width(p),
-		    pci_cfg_get16(p, p->ecap_pasid + PCI_PASID_CAP) & PCI_PASID_CAP_PRIV ? "+priv" : "",
-		    pci_pasid_enabled(p) ? "(on)" : "");
+	if (p->ecap_pasid) {
+		bool priv = hw_pci_cfg_get16(p, p->ecap_pasid + PCI_PASID_CAP) & PCI_PASID_CAP_PRIV;
+		ADD("PASID:%u%s%s ", hw_pci_pasid_width(p), priv ? "+priv" : "",
+		    hw_pci_pasid_enabled(p) ? "(on)" : "");
+	}
 	if (p->ecap_ats)
-		ADD("ATS%s ", pci_ats_enabled(p) ? "(on)" : "");
+		ADD("ATS%s ", hw_pci_ats_enabled(p) ? "(on)" : "");
 	if (p->ecap_pri)
-		ADD("PRI%s ", pci_pri_enabled(p) ? "(on)" : "");
+		ADD("PRI%s ", hw_pci_pri_enabled(p) ? "(on)" : "");
 	if (p->ecap_dvsec)
 		ADD("SIOV ");
 	if (p->multifunction)
@@ -45,14 +54,14 @@ static void caps_text(const struct pci_dev *p, char *buf, size_t len)
 		buf[n - 1] = 0;
 }
 
-static void tree(const struct pci_bus *bus, const char *prefix)
+static void tree(struct uiommu_host *h, const struct hw_pci_bus *bus, const char *prefix)
 {
-	const struct pci_dev *p;
+	const struct hw_pci_function *p;
 	list_for_each_entry(p, &bus->devices, bus_node) {
 		bool last = p->bus_node.next == &bus->devices;
 		char caps[128], bdf[8], gid[24];
 		caps_text(p, caps, sizeof(caps));
-		int g = group_id(p);
+		int g = group_id(h, p);
 		if (g >= 0)
 			snprintf(gid, sizeof(gid), "group %d", g);
 		else
@@ -66,11 +75,11 @@ static void tree(const struct pci_bus *bus, const char *prefix)
 			if ((*s & 0xc0) != 0x80)
 				cols++;
 		printf("%s%*s %-10s %-17s %-26s %-9s %s\n", lead, 18 - cols, "", p->name,
-		       pci_kind_name(p->kind), caps, gid, p->unit ? p->unit->name : "-");
+		       hw_pci_kind_name(p->kind), caps, gid, p->unit ? p->unit->name : "-");
 		if (p->subordinate) {
 			char sub[64];
 			snprintf(sub, sizeof(sub), "%s%s", prefix, bus->self ? (last ? "  " : "│ ") : "");
-			tree(p->subordinate, sub);
+			tree(h, p->subordinate, sub);
 		}
 	}
 }
@@ -95,42 +104,72 @@ static void units_text(struct hw_machine *m)
 	}
 }
 
+static int print_member(struct device *d, void *data)
+{
+	char b[8];
+	(void)data;
+	if (dev_is_pci(d))
+		printf(" %s(%s)", d->name, pci_name(to_pci_dev(d), b));
+	else
+		printf(" %s(mdev)", d->name);
+	return 0;
+}
+
+static int print_group(struct iommu_group *g, void *data)
+{
+	printf("iommu group %u:", g->id);
+	iommu_group_for_each_dev(g, data, print_member);
+	printf("\n");
+	return 0;
+}
+
 static void groups_text(struct uiommu_host *h)
 {
-	struct iommu_group *g;
-	list_for_each_entry(g, &h->groups, node) {
-		printf("iommu group %u:", g->id);
-		struct device *d;
-		list_for_each_entry(d, &g->devices, group_node) {
-			char b[8];
-			if (d->pdev)
-				printf(" %s(%s)", d->name, pci_bdf_str(d->pdev->rid, b));
-			else
-				printf(" %s(mdev)", d->name);
-		}
-		printf("\n");
-	}
+	iommu_for_each_group(h, NULL, print_group);
 }
 
 /* Which kernel drivers took which functions, and the mdev types their
  * parents offer (mdev_supported_types in sysfs). */
+static int print_driver(struct device *d, void *data)
+{
+	bool *any = data;
+	if (!d->driver)
+		return 0;
+	printf("%s %s", *any ? "," : "\nkernel drivers:", d->name);
+	printf(" -> %s", d->driver->name);
+	*any = true;
+	return 0;
+}
+
 static void drivers_text(struct uiommu_host *h)
 {
-	struct device *d;
 	bool any = false;
-	list_for_each_entry(d, &h->devices, node) {
-		if (!d->driver)
-			continue;
-		printf("%s %s", any ? "," : "\nkernel drivers:", d->name);
-		printf(" -> %s", d->driver);
-		any = true;
-	}
+	bus_for_each_dev(h, NULL, &any, print_driver);
 	printf("%s", any ? "  (every other function is free for VFIO)\n" : "");
 	struct uiommu_mdev_type_info t[16];
 	int n = uiommu_mdev_types(h, t, 16);
 	for (int i = 0; i < n && i < 16; i++)
 		printf("%s%s:%s  %u available  %s\n", i ? "  " : "mdev types:\n  ", t[i].parent,
 		       t[i].name, t[i].available, t[i].description);
+}
+
+static int json_member(struct device *d, void *data)
+{
+	bool *first = data;
+	char b[8];
+	printf("%s\"%s\"", *first ? "" : ",", dev_is_pci(d) ? pci_name(to_pci_dev(d), b) : d->name);
+	*first = false;
+	return 0;
+}
+
+static int json_group(struct iommu_group *g, void *data)
+{
+	bool *first = data, f2 = true;
+	printf("%s{\"id\":%u,\"devices\":[", *first ? "" : ",", g->id);
+	iommu_group_for_each_dev(g, &f2, json_member);
+	printf("]}");
+	*first = false;
+	return 0;
 }
 
 static void json_out(struct uiommu_host *h)
@@ -148,14 +187,14 @@ static void json_out(struct uiommu_host *h)
 		       u->include_all ? "true" : "false");
 	}
 	printf("],\"devices\":[");
-	struct pci_dev *p;
+	struct hw_pci_function *p;
 	bool first = true;
 	list_for_each_entry(p, &m->devices, node) {
 		char b[8], s[8], caps[128];
 		caps_text(p, caps, sizeof(caps));
 		printf("%s{\"bdf\":\"%s\",\"name\":", first ? "" : ",", pci_bdf_str(p->rid, b));
 		json_str(stdout, p->name);
-		printf(",\"type\":\"%s\",\"parent\":", pci_kind_name(p->kind));
+		printf(",\"type\":\"%s\",\"parent\":", hw_pci_kind_name(p->kind));
 		if (p->bus->self)
 			printf("\"%s\"", pci_bdf_str(p->bus->self->rid, s));
 		else
@@ -166,8 +205,8 @@ static void json_out(struct uiommu_host *h)
 		else
 			printf("null");
 		printf(",\"group\":");
-		if (group_id(p) >= 0)
-			printf("%d", group_id(p));
+		if (group_id(h, p) >= 0)
+			printf("%d", group_id(h, p));
 		else
 			printf("null");
 		printf(",\"unit\":");
@@ -175,38 +214,23 @@ static void json_out(struct uiommu_host *h)
 			json_str(stdout, p->unit->name);
 		else
 			printf("null");
-		struct device *dv = p->driver_data;
+		struct device *dv = kdev(h, p);
 		printf(",\"driver\":");
 		if (dv && dv->driver)
-			json_str(stdout, dv->driver);
+			json_str(stdout, dv->driver->name);
 		else
 			printf("null");
 		printf(",\"requester_id\":\"%s\",\"acs\":%s,\"multifunction\":%s,\"pasid_bits\":%u,"
 		       "\"pasid_enabled\":%s,\"ats\":%s,\"pri\":%s,\"siov\":%s}",
 		       pci_bdf_str(p->dma_sid, s), p->ecap_acs ? "true" : "false",
-		       p->multifunction ? "true" : "false", pci_pasid_width(p),
-		       pci_pasid_enabled(p) ? "true" : "false", p->ecap_ats ? "true" : "false",
+		       p->multifunction ? "true" : "false", hw_pci_pasid_width(p),
+		       hw_pci_pasid_enabled(p) ? "true" : "false", p->ecap_ats ? "true" : "false",
 		       p->ecap_pri ? "true" : "false", p->ecap_dvsec ? "true" : "false");
 		first = false;
 	}
 	printf("],\"groups\":[");
-	struct iommu_group *g;
-	first = true;
-	list_for_each_entry(g, &h->groups, node) {
-		printf("%s{\"id\":%u,\"devices\":[", first ? "" : ",", g->id);
-		struct device *d;
-		bool f2 = true;
-		list_for_each_entry(d, &g->devices, group_node) {
-			char b[8];
-			if (d->pdev)
-				printf("%s\"%s\"", f2 ? "" : ",", pci_bdf_str(d->pdev->rid, b));
-			else
-				printf("%s\"%s\"", f2 ? "" : ",", d->name);
-			f2 = false;
-		}
-		printf("]}");
-		first = false;
-	}
+	bool firstg = true;
+	iommu_for_each_group(h, &firstg, json_group);
 	printf("],\"mdev_types\":[");
 	struct uiommu_mdev_type_info t[16];
 	int n = uiommu_mdev_types(h, t, 16);
@@ -251,7 +275,7 @@ int cmd_topology(struct cli *c, int argc, char **argv)
 	} else {
 		units_text(h->m);
 		printf("\n");
-		tree(h->m->root_bus, "");
+		tree(h, h->m->root_bus, "");
 		printf("\n");
 		groups_text(h);
 		drivers_text(h);

@@ -14,28 +14,27 @@
 
 #include "cli.h"
 #include "demo.h"
-#include "host.h"
-#include "base/device.h"
 #include "hw/machine.h"
+#include "iommu/iommu.h"
 
 #define SRC_IOVA 0x100000ull
 #define DST_IOVA 0x200000ull
 #define BAD_IOVA 0x300000ull
 #define BUF      (64u << 10)
 
-static uint64_t reg(struct pci_dev *p, unsigned off)
+static uint64_t reg(struct hw_pci_function *p, unsigned off)
 {
 	uint64_t v = 0;
-	pci_bar_read(p, 0, off, 8, &v);
+	hw_pci_bar_read(p, 0, off, 8, &v);
 	return v;
 }
 
-static void go(struct pci_dev *p, uint64_t src, uint64_t dst, uint32_t len)
+static void go(struct hw_pci_function *p, uint64_t src, uint64_t dst, uint32_t len)
 {
-	pci_bar_write(p, 0, DMATEST_REG_SRC, 8, src);
-	pci_bar_write(p, 0, DMATEST_REG_DST, 8, dst);
-	pci_bar_write(p, 0, DMATEST_REG_LEN, 4, len);
-	pci_bar_write(p, 0, DMATEST_REG_CTRL, 4, DMATEST_CTRL_GO);
+	hw_pci_bar_write(p, 0, DMATEST_REG_SRC, 8, src);
+	hw_pci_bar_write(p, 0, DMATEST_REG_DST, 8, dst);
+	hw_pci_bar_write(p, 0, DMATEST_REG_LEN, 4, len);
+	hw_pci_bar_write(p, 0, DMATEST_REG_CTRL, 4, DMATEST_CTRL_GO);
 }
 
 static int on_fault(struct iommu_domain *d, struct device *dev, uint64_t iova, int flags, void *token)
@@ -51,11 +50,11 @@ static int on_fault(struct iommu_domain *d, struct device *dev, uint64_t iova, i
 int demo_pci(struct uiommu_host *h, struct demo_out *o)
 {
 	struct device *dev = uiommu_device_find(h, "dmatest0");
-	if (!dev || !dev->pdev || !dev->pdev->model) {
+	struct hw_pci_function *p = cli_hw_function(h, dev);
+	if (!p || !p->model) {
 		fprintf(stderr, "uiommu demo: this topology has no dmatest0 engine\n");
 		return 1;
 	}
-	struct pci_dev *p = dev->pdev;
 	char bdf[8];
 	demo_say(o, "host", "%s: dmatest engine at %s, IOMMU group %u, unit %s", dev->name,
 		 pci_bdf_str(p->rid, bdf), iommu_group_id(iommu_group_get(dev)),
@@ -79,7 +78,7 @@ int demo_pci(struct uiommu_host *h, struct demo_out *o)
 	demo_say(o, "kernel", "mapped IOVA 0x%llx -> source (read-only), 0x%llx -> destination, %u KiB each",
 		 SRC_IOVA, DST_IOVA, BUF >> 10);
 
-	pci_cfg_write(p, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	hw_pci_cfg_write(p, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	unsigned copies = BUF / 4096;
 	for (unsigned i = 0; i < copies; i++)
 		go(p, SRC_IOVA + 4096ull * i, DST_IOVA + 4096ull * i, 4096);
@@ -94,17 +93,18 @@ int demo_pci(struct uiommu_host *h, struct demo_out *o)
 		 (st >> 32) == DMATEST_ERR_WRITE ? "write blocked by the IOMMU" : "other",
 		 (unsigned long long)reg(p, DMATEST_REG_FAULT));
 
-	if (h->nr_faults) {
-		struct host_fault *f = &h->fault_log[(h->fault_head - 1) % HOST_FAULT_LOG];
+	struct iommu_fault_record f;
+	if (iommu_fault_last(h, &f)) {
 		demo_say(o, "iommu", "fault record: source %s, %s of 0x%llx, reason 0x%02x (%s)",
-			 pci_bdf_str(p->dma_sid, bdf), f->write ? "write" : "read",
-			 (unsigned long long)f->addr, f->reason, vtd_fault_reason_str(f->reason));
+			 pci_bdf_str(p->dma_sid, bdf), f.write ? "write" : "read",
+			 (unsigned long long)f.addr, f.reason, vtd_fault_reason_str(f.reason));
 	}
 	struct vtd_stats s;
 	vtd_stats_get(p->unit, &s);
 	demo_stat(o, "translations", (double)s.translations);
 	demo_stat(o, "iotlb_hit_rate",
-		  s.translations ? (double)(s.l1_hits + s.iotlb_hits) / (double)s.translations : 0);
+		  s.translations ? (double)(s.utlb_hits + s.iotlb_hits) / (double)s.translations :
+				   0);
 	demo_stat(o, "faults", (double)s.faults);
 	demo_stat(o, "bytes_copied", (double)reg(p, DMATEST_REG_BYTES));
 	demo_done(o, ok && (uint32_t)st == DMATEST_STATUS_ERROR);

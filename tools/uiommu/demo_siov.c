@@ -353,12 +353,12 @@ static bool attack(struct tenant *mallory, struct tenant *victim, struct demo_ou
 /* ---- the show ---- */
 
 static void progress(struct tenant *t, double elapsed, const struct vtd_stats *s0,
-		     struct pci_dev *p)
+		     struct hw_pci_function *p)
 {
 	struct vtd_stats s;
 	vtd_stats_get(p->unit, &s);
 	uint64_t tr = s.translations - s0->translations;
-	uint64_t hits = s.l1_hits + s.iotlb_hits - s0->l1_hits - s0->iotlb_hits;
+	uint64_t hits = s.utlb_hits + s.iotlb_hits - s0->utlb_hits - s0->iotlb_hits;
 	printf("\r  %4.1fs ", elapsed);
 	for (int i = 0; i < NR_TENANTS; i++)
 		printf(" %s %5.0f MiB", t[i].name,
@@ -370,7 +370,8 @@ static void progress(struct tenant *t, double elapsed, const struct vtd_stats *s
 int demo_siov(struct uiommu_host *h, struct demo_out *o, double seconds)
 {
 	struct device *dsa = uiommu_device_find(h, "dsa0");
-	if (!dsa || !dsa->driver) {
+	struct hw_pci_function *dsa_fn = cli_hw_function(h, dsa);
+	if (!dsa || !dsa->driver || !dsa_fn) {
 		fprintf(stderr, "uiommu demo: this host has no DSA (dsa0) bound to idxd; "
 				"the siov scenario needs one (see docs/topology.md)\n");
 		return 1;
@@ -387,7 +388,7 @@ int demo_siov(struct uiommu_host *h, struct demo_out *o, double seconds)
 	}
 	char bdf[8];
 	demo_say(o, "host", "dsa0 at %s, driven by %s: aux mode %s, mdev type %s \"%s\", %u available",
-		 pci_bdf_str(dsa->pdev->rid, bdf), dsa->driver,
+		 pci_bdf_str(dsa_fn->rid, bdf), dsa->driver->name,
 		 iommu_dev_feature_enabled(dsa, IOMMU_DEV_FEAT_AUX) ? "on" : "off", ty->name,
 		 ty->description, ty->available);
 
@@ -413,7 +414,7 @@ int demo_siov(struct uiommu_host *h, struct demo_out *o, double seconds)
 	demo_say(o, "host", "three tenants run MEMMOVE and CRC-32C descriptors for %.1f s, "
 			    "each result checked by the CPU", seconds);
 	struct vtd_stats s0, s1;
-	vtd_stats_get(dsa->pdev->unit, &s0);
+	vtd_stats_get(dsa_fn->unit, &s0);
 	atomic_store(&stop, 0);
 	double t0 = now_s();
 	for (int i = 0; i < NR_TENANTS; i++)
@@ -422,17 +423,17 @@ int demo_siov(struct uiommu_host *h, struct demo_out *o, double seconds)
 	while (now_s() - t0 < seconds) {
 		usleep(100000);
 		if (live)
-			progress(t, now_s() - t0, &s0, dsa->pdev);
+			progress(t, now_s() - t0, &s0, dsa_fn);
 	}
 	atomic_store(&stop, 1);
 	for (int i = 0; i < NR_TENANTS; i++)
 		pthread_join(t[i].thread, NULL);
 	double elapsed = now_s() - t0;
 	if (live) {
-		progress(t, elapsed, &s0, dsa->pdev);
+		progress(t, elapsed, &s0, dsa_fn);
 		printf("\n");
 	}
-	vtd_stats_get(dsa->pdev->unit, &s1);
+	vtd_stats_get(dsa_fn->unit, &s1);
 	uint64_t bad = 0;
 	for (int i = 0; i < NR_TENANTS; i++) {
 		bad += t[i].bad;
@@ -446,7 +447,7 @@ int demo_siov(struct uiommu_host *h, struct demo_out *o, double seconds)
 	bool held = attack(&t[2], &t[0], o);
 
 	uint64_t tr = s1.translations - s0.translations;
-	uint64_t hits = s1.l1_hits + s1.iotlb_hits - s0.l1_hits - s0.iotlb_hits;
+	uint64_t hits = s1.utlb_hits + s1.iotlb_hits - s0.utlb_hits - s0.iotlb_hits;
 	double rate = tr ? (double)hits / (double)tr : 1.0;
 	if (!o->json) {
 		printf("\n  %-8s %6s %10s %12s %9s %6s %7s\n", "tenant", "PASID", "MiB moved",

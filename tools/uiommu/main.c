@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "host/host.h"
+#include "hw/machine.h"
+#include "pci/pci.h"
 
 static const struct {
 	const char *name;
@@ -48,6 +51,13 @@ int cli_host(const struct cli *c, struct uiommu_host **h)
 	if (rc)
 		fprintf(stderr, "uiommu: %s\n", err);
 	return rc;
+}
+
+struct hw_pci_function *cli_hw_function(struct uiommu_host *h, struct device *dev)
+{
+	if (!h || !dev_is_pci(dev))
+		return NULL;
+	return hw_pci_function_by_rid(h->m, pci_dev_id(to_pci_dev(dev)));
 }
 
 void json_str(FILE *f, const char *s)

@@ -52,8 +52,10 @@ struct vtd_stale_report {
 typedef void (*vtd_checker_fn)(struct vtd_unit *u, const struct vtd_stale_report *r, void *opaque);
 void vtd_set_checker(struct vtd_unit *u, vtd_checker_fn fn, void *opaque);
 
+/* utlb_hits: translations the requesting engine's micro-TLB answered;
+ * iotlb_hits: those the IOTLB answered. */
 struct vtd_stats {
-	uint64_t translations, l1_hits, iotlb_hits, iotlb_misses, walks;
+	uint64_t translations, utlb_hits, iotlb_hits, iotlb_misses, walks;
 	uint64_t ctx_hits, ctx_misses, pasid_hits, pasid_misses;
 	uint64_t faults, faults_suppressed, faults_overflow;
 	uint64_t inv_desc, inv_waits, page_requests, prq_overflow, stale_hits;

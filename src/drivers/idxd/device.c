@@ -18,9 +18,7 @@
 #include <uiommu/iommu.h>
 
 #include "idxd.h"
-#include "../../base/device.h"
-#include "../../hw/pci/pci.h"
-#include "../../hw/dev/dsa/dsa.h"
+#include "../../pci/pci.h"
 
 uint64_t idxd_read(struct idxd_device *idxd, unsigned off, unsigned size)
 {
@@ -95,8 +93,8 @@ static int configure(struct idxd_device *idxd)
 	if (groups > idxd->nr_wqs)
 		groups = idxd->nr_wqs;
 
-	uint64_t wq_bits[DSA_MAX_GROUPS][4] = { { 0 } };
-	uint64_t eng_bits[DSA_MAX_GROUPS] = { 0 };
+	uint64_t wq_bits[IDXD_MAX_GROUPS][4] = { { 0 } };
+	uint64_t eng_bits[IDXD_MAX_GROUPS] = { 0 };
 	unsigned size = idxd->wq_total / idxd->nr_wqs;
 	for (unsigned w = 0; w < idxd->nr_wqs; w++) {
 		struct idxd_wq *wq = &idxd->wqs[w];
@@ -114,7 +112,7 @@ static int configure(struct idxd_device *idxd)
 	}
 	for (unsigned e = 0; e < idxd->nr_engines && e < 64; e++)
 		eng_bits[e % groups] |= 1ull << e;
-	for (unsigned g = 0; g < idxd->nr_groups && g < DSA_MAX_GROUPS; g++) {
+	for (unsigned g = 0; g < idxd->nr_groups && g < IDXD_MAX_GROUPS; g++) {
 		for (unsigned q = 0; q < 4; q++)
 			idxd_write(idxd, DSA_GRPCFG_WQS(g) + 8 * q, 8, wq_bits[g][q]);
 		idxd_write(idxd, DSA_GRPCFG_ENGINES(g), 8, eng_bits[g]);
@@ -129,11 +127,10 @@ static int configure(struct idxd_device *idxd)
 	return 0;
 }
 
-int idxd_probe(struct device *dev)
+static int idxd_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
-	struct pci_dev *p = dev->pdev;
-	if (!p || !dsa_is_dsa(p))
-		return -ENODEV;
+	(void)id;
+	struct device *dev = &pdev->dev;
 	/* Slicing needs PASID-granular isolation: aux mode on the IOMMU
 	 * (A-4). Without it the device stays with no driver, free for
 	 * whole-function assignment. */
@@ -146,40 +143,48 @@ int idxd_probe(struct device *dev)
 		return -ENOMEM;
 	}
 	idxd->dev = dev;
-	idxd->pdev = p;
+	idxd->pdev = pdev;
 	pthread_mutex_init(&idxd->cmd_lock, NULL);
 	pthread_mutex_init(&idxd->wq_lock, NULL);
-	pci_cfg_write(p, PCI_COMMAND, 2,
-		      pci_cfg_read(p, PCI_COMMAND, 2) | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	pci_enable_device_mem_master(pdev);
 	rc = configure(idxd);
 	if (!rc)
 		rc = idxd_mdev_register(idxd);
 	if (rc) {
-		pci_dev_reset(p);
+		pci_reset_function_locked(pdev);
 		iommu_dev_disable_feature(dev, IOMMU_DEV_FEAT_AUX);
 		pthread_mutex_destroy(&idxd->cmd_lock);
 		pthread_mutex_destroy(&idxd->wq_lock);
 		free(idxd);
 		return rc;
 	}
-	dev->driver = "idxd";
 	dev->driver_data = idxd;
 	return 0;
 }
 
-void idxd_remove(struct device *dev)
+static void idxd_remove(struct pci_dev *pdev)
 {
-	struct idxd_device *idxd = dev->driver_data;
-	if (!idxd || !dev->driver || strcmp(dev->driver, "idxd"))
+	struct idxd_device *idxd = pdev->dev.driver_data;
+	if (!idxd)
 		return;
 	/* The mdevs go first: each disables its WQ. */
 	idxd_mdev_unregister(idxd);
 	idxd_cmd(idxd, DSA_CMD_DISABLE_DEVICE, 0);
-	pci_dev_reset(idxd->pdev);
-	iommu_dev_disable_feature(dev, IOMMU_DEV_FEAT_AUX);
+	pci_reset_function_locked(pdev);
+	iommu_dev_disable_feature(&pdev->dev, IOMMU_DEV_FEAT_AUX);
 	pthread_mutex_destroy(&idxd->cmd_lock);
 	pthread_mutex_destroy(&idxd->wq_lock);
 	free(idxd);
-	dev->driver = NULL;
-	dev->driver_data = NULL;
 }
+
+static const struct pci_device_id idxd_ids[] = {
+	{ DSA_VENDOR_ID, DSA_DEVICE_ID },
+	{ 0 },
+};
+
+struct pci_driver idxd_pci_driver = {
+	.driver = { .name = "idxd" },
+	.id_table = idxd_ids,
+	.probe = idxd_probe,
+	.remove = idxd_remove,
+};

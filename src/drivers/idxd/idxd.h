@@ -24,6 +24,8 @@ struct mdev_parent;
 struct mdev_device;
 
 #define IDXD_MAX_WQS 64
+/* The GRPCFG table fills the space up to WQCFG. */
+#define IDXD_MAX_GROUPS ((DSA_WQCFG_OFFSET - DSA_GRPCFG_OFFSET) / DSA_GRPCFG_SIZE)
 
 struct idxd_wq {
 	unsigned id;
@@ -43,9 +45,8 @@ struct idxd_device {
 	struct mdev_parent *parent;
 };
 
-/* device.c */
-int idxd_probe(struct device *dev);
-void idxd_remove(struct device *dev);
+/* device.c: the PCI driver (idxd_pci_driver matches DSA functions). */
+extern struct pci_driver idxd_pci_driver;
 uint64_t idxd_read(struct idxd_device *idxd, unsigned off, unsigned size);
 void idxd_write(struct idxd_device *idxd, unsigned off, unsigned size, uint64_t val);
 /* Issue a device command and wait for it; returns CMDSTS.err. */

@@ -25,14 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uiommu/hw/pci_regs.h>
 #include <uiommu/iommu.h>
 #include <uiommu/mdev.h>
 
 #include "idxd.h"
-#include "../../base/device.h"
-#include "../../hw/pci/pci.h"
-#include "../../hw/dev/dsa/dsa.h"
 #include "../../mdev/mdev.h"
+#include "../../pci/pci.h"
 #include "../../vfio/vfio.h"
 
 #define VDEV_BAR2_SIZE (4 * DSA_PORTAL_SIZE)   /* WQ 0's four portal pages */
@@ -314,10 +313,9 @@ static ssize_t wr(struct vfio_device *vd, uint32_t index, const void *buf, size_
 		unsigned page = (unsigned)(off / DSA_PORTAL_SIZE);
 		if (count == sizeof(struct dsa_hw_desc) && !(off & 63) && page < 2) {
 			struct dsa_hw_desc d;
-			enum dsa_submit_result res;
 			memcpy(&d, buf, sizeof(d));
-			dsa_portal_submit(v->idxd->pdev, DSA_WQ_PORTAL(v->wq->id, page == 1), &d,
-					  DSA_MOVDIR64B, 0, &res);
+			pci_bar_movdir64b(v->idxd->pdev, 2, DSA_WQ_PORTAL(v->wq->id, page == 1),
+					  &d);
 		}
 		return (ssize_t)count;
 	}

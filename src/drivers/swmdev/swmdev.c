@@ -18,12 +18,10 @@
 #include <string.h>
 
 #include <uiommu/hw/dmatest.h>
+#include <uiommu/hw/pci_regs.h>
 #include <uiommu/iommu.h>
 
 #include "swmdev.h"
-#include "../../host.h"
-#include "../../base/device.h"
-#include "../../hw/pci/pci_regs.h"
 #include "../../mdev/mdev.h"
 #include "../../vfio/vfio.h"
 
@@ -355,17 +353,17 @@ static const struct mdev_parent_ops sw_parent_ops = {
 	.vfio_ops = &sw_ops,
 };
 
-int swmdev_init(struct uiommu_host *h)
+static const struct device_driver swmdev_driver = { .name = "swmdev" };
+
+int swmdev_init(struct uiommu_host *h, struct swmdev **out)
 {
 	struct swmdev *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->dev.host = h;
-	s->dev.bus = DEVICE_BUS_PLATFORM;
-	s->dev.driver = "swmdev";
-	snprintf(s->dev.name, sizeof(s->dev.name), "swmdev0");
-	list_init(&s->dev.node);
-	list_init(&s->dev.group_node);
+	/* A platform device of its own; not listed on the host, as it has
+	 * no hardware and nothing to isolate. */
+	device_initialize(&s->dev, h, &platform_bus_type, "swmdev0");
+	s->dev.driver = &swmdev_driver;
 	pthread_mutex_init(&s->lock, NULL);
 	for (unsigned i = 0; i < SWMDEV_INSTANCES; i++)
 		pthread_mutex_init(&s->engines[i].lock, NULL);
@@ -377,13 +375,12 @@ int swmdev_init(struct uiommu_host *h)
 		free(s);
 		return rc;
 	}
-	h->swmdev = s;
+	*out = s;
 	return 0;
 }
 
-void swmdev_fini(struct uiommu_host *h)
+void swmdev_fini(struct swmdev *s)
 {
-	struct swmdev *s = h->swmdev;
 	if (!s)
 		return;
 	mdev_unregister_parent(s->parent);
@@ -391,5 +388,4 @@ void swmdev_fini(struct uiommu_host *h)
 		pthread_mutex_destroy(&s->engines[i].lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
-	h->swmdev = NULL;
 }

@@ -11,8 +11,8 @@
 
 const char *const hw_model_names[] = { "dmatest", "dsa", NULL };
 
-int hw_model_create(const char *name, struct pci_dev *d, struct json_object *opts, char *err,
-		    size_t errlen)
+int hw_model_create(const char *name, struct hw_pci_function *d, struct json_object *opts,
+		    char *err, size_t errlen)
 {
 	if (!strcmp(name, "dmatest")) {
 		if (opts && (!json_object_is_type(opts, json_type_object) ||

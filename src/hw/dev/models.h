@@ -5,12 +5,12 @@
 
 #include <stddef.h>
 
-struct pci_dev;
+struct hw_pci_function;
 struct json_object;
 
 /* Attach model `name` to `d` with its options object (may be NULL). */
-int hw_model_create(const char *name, struct pci_dev *d, struct json_object *opts, char *err,
-		    size_t errlen);
+int hw_model_create(const char *name, struct hw_pci_function *d, struct json_object *opts,
+		    char *err, size_t errlen);
 /* Names of the models, NULL-terminated. */
 extern const char *const hw_model_names[];
 

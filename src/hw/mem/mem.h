@@ -5,9 +5,10 @@
  * uiommu's convention (SPEC section 0): a "physical address" is the host
  * virtual address of the backing memory. IOMMU structures are 4 KiB-aligned
  * pages of ordinary process memory and a leaf PTE holds the host VA of the
- * page it maps. This file is the single place that turns a physical address
- * into a pointer, so the policy on which addresses can ever be touched by
- * the emulated hardware lives here.
+ * page it maps. hw_mem_ptr() (hw/iface/mem.h) is the single place that
+ * turns a physical address into a pointer, so the policy on which addresses
+ * can ever be touched by the emulated hardware lives there; the accessors
+ * below are how the hardware reads and updates table memory.
  */
 #ifndef UIOMMU_HW_MEM_H
 #define UIOMMU_HW_MEM_H
@@ -17,16 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HW_PAGE_SIZE 4096u
-
-/*
- * Addresses the hardware may decode as memory: the canonical lower half of
- * a 48-bit address space, minus the first 64 KiB that Linux never maps
- * (vm.mmap_min_addr). Anything else is a master abort, which the remapping
- * unit reports as an access error and a device as a bus error.
- */
-#define HW_PA_MIN   0x10000ull
-#define HW_PA_LIMIT (1ull << 47)
+#include "../iface/mem.h"
 
 struct hw_mem {
 	atomic_ullong table_pages;   /* table pages currently allocated */
@@ -34,29 +26,6 @@ struct hw_mem {
 };
 
 void hw_mem_init(struct hw_mem *mem);
-
-/* A zeroed, 4 KiB-aligned page for IOMMU tables; NULL when out of memory. */
-void *hw_page_alloc(struct hw_mem *mem);
-void hw_page_free(struct hw_mem *mem, void *page);
-/* `n` physically (here: virtually) contiguous zeroed pages. */
-void *hw_pages_alloc(struct hw_mem *mem, unsigned n);
-void hw_pages_free(struct hw_mem *mem, void *pages, unsigned n);
-
-static inline uint64_t hw_pa(const void *p)
-{
-	return (uint64_t)(uintptr_t)p;
-}
-
-static inline bool hw_pa_valid(uint64_t pa, uint64_t len)
-{
-	return pa >= HW_PA_MIN && len <= HW_PA_LIMIT && pa <= HW_PA_LIMIT - len;
-}
-
-/* The pointer behind [pa, pa+len), or NULL for a master abort. */
-static inline void *hw_mem_ptr(uint64_t pa, uint64_t len)
-{
-	return hw_pa_valid(pa, len) ? (void *)(uintptr_t)pa : NULL;
-}
 
 /*
  * Hardware reads of in-memory structures. Entries wider than 64 bits are

@@ -19,8 +19,8 @@ int pci_dma_ctx_new(struct hw_machine *m, struct pci_dma_ctx **out)
 		return -ENOMEM;
 	memset(c, 0, sizeof(*c));
 	c->m = m;
-	vtd_l1_init(&c->l1);
-	hw_inflight_register(&m->inflight, &c->slot);
+	vtd_utlb_init(&c->utlb);
+	dma_rcu_register_reader(&m->dma_rcu, &c->reader);
 	pthread_mutex_lock(&m->ctx_lock);
 	list_add_tail(&c->node, &m->dma_ctxs);
 	pthread_mutex_unlock(&m->ctx_lock);
@@ -33,22 +33,22 @@ void pci_dma_ctx_free(struct pci_dma_ctx *c)
 	if (!c)
 		return;
 	struct hw_machine *m = c->m;
-	hw_inflight_unregister(&c->slot);
+	dma_rcu_unregister_reader(&c->reader);
 	pthread_mutex_lock(&m->ctx_lock);
 	list_del(&c->node);
-	vtd_l1_retire(&c->l1, m->units, m->nr_units);
+	vtd_utlb_retire(&c->utlb, m->units, m->nr_units);
 	pthread_mutex_unlock(&m->ctx_lock);
 	free(c);
 }
 
 void pci_dma_ctx_online(struct pci_dma_ctx *c)
 {
-	hw_slot_online(&c->slot);
+	dma_rcu_thread_online(&c->reader);
 }
 
 void pci_dma_ctx_offline(struct pci_dma_ctx *c)
 {
-	hw_slot_offline(&c->slot);
+	dma_rcu_thread_offline(&c->reader);
 }
 
 void pci_dma_flush_pending(struct pci_dma_ctx *c)
@@ -59,12 +59,12 @@ void pci_dma_flush_pending(struct pci_dma_ctx *c)
 }
 
 /* ATS function: device TLB first, a translation request on a miss. */
-static int xlate_ats(struct pci_dma_ctx *c, struct pci_dev *d, struct vtd_unit *u,
+static int xlate_ats(struct pci_dma_ctx *c, struct hw_pci_function *d, struct vtd_unit *u,
 		     const struct vtd_req *req, struct vtd_xlate *x, struct vtd_fault *f)
 {
-	uint64_t key = vtd_l1_key(req), vpn = req->addr >> 12;
+	uint64_t key = vtd_utlb_key(req), vpn = req->addr >> 12;
 	uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
-	struct vtd_l1_entry *e = vtd_l1_slot(&c->l1, vpn, key);
+	struct vtd_utlb_entry *e = vtd_utlb_slot(&c->utlb, vpn, key);
 	struct pci_atc_hit h;
 
 	if (e->vpn == vpn && e->key == key && e->unit == u && e->gen == gen &&
@@ -72,11 +72,11 @@ static int xlate_ats(struct pci_dma_ctx *c, struct pci_dev *d, struct vtd_unit *
 		h.out_base = e->out_base;
 		h.perm = e->perm;
 		h.size_shift = e->size_shift;
-		stat_inc(&c->l1.l1_hits[u->index]);
+		stat_inc(&c->utlb.utlb_hits[u->index]);
 	} else if (!pci_atc_lookup(d->atc, req->pasid, req->priv, req->addr, &h) ||
 		   (h.perm & req->perm) != req->perm) {
 		struct vtd_xlate t;
-		if (vtd_ats_translate(u, &c->l1, req, key, &t, f))
+		if (vtd_ats_translate(u, &c->utlb, req, key, &t, f))
 			return -1;
 		h.out_base = t.perm ? t.out - (req->addr & ((1ull << t.size_shift) - 1)) : 0;
 		h.perm = t.perm;
@@ -102,9 +102,9 @@ static int xlate_ats(struct pci_dma_ctx *c, struct pci_dev *d, struct vtd_unit *
 	return 0;
 }
 
-/* One translation inside a section. On failure fills *res and, for a
+/* One translation inside a read-side critical section. On failure fills *res and, for a
  * fault the unit logs, leaves it pending on the context. */
-static int xlate(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+static int xlate(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		 uint64_t addr, uint8_t perm, struct vtd_xlate *x, struct pci_dma_result *res)
 {
 	struct vtd_unit *u = d->unit;
@@ -123,8 +123,8 @@ static int xlate(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_
 		.addr = addr,
 	};
 	struct vtd_fault f;
-	int rc = (d->atc && pci_ats_enabled(d)) ? xlate_ats(c, d, u, &req, x, &f) :
-						   vtd_translate(u, &c->l1, &req, x, &f);
+	int rc = (d->atc && hw_pci_ats_enabled(d)) ? xlate_ats(c, d, u, &req, x, &f) :
+						   vtd_translate(u, &c->utlb, &req, x, &f);
 	if (likely(rc == 0))
 		return 0;
 
@@ -144,7 +144,8 @@ static int xlate(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_
 	return -1;
 }
 
-static int check_issue(struct pci_dev *d, const struct pci_dma_attr *a, struct pci_dma_result *res)
+static int check_issue(struct hw_pci_function *d, const struct pci_dma_attr *a,
+		       struct pci_dma_result *res)
 {
 	res->status = PCI_DMA_OK;
 	res->done = 0;
@@ -152,12 +153,12 @@ static int check_issue(struct pci_dev *d, const struct pci_dma_attr *a, struct p
 	res->fault_write = false;
 	res->reason = 0;
 	if (a->pasid != PCI_NO_PASID &&
-	    (!pci_pasid_enabled(d) || (a->priv && !pci_pasid_priv_enabled(d)) ||
-	     (a->pasid >> pci_pasid_width(d))))
+	    (!hw_pci_pasid_enabled(d) || (a->priv && !hw_pci_pasid_priv_enabled(d)) ||
+	     (a->pasid >> hw_pci_pasid_width(d))))
 		return -EINVAL;
 	if (a->pasid == PCI_NO_PASID && a->priv)
 		return -EINVAL;
-	if (!pci_bus_master(d)) {
+	if (!hw_pci_bus_master(d)) {
 		res->status = PCI_DMA_BLOCKED;
 		return -EIO;
 	}
@@ -171,7 +172,7 @@ static int fail_errno(const struct pci_dma_result *res)
 
 enum xfer_kind { XFER_READ, XFER_WRITE, XFER_COPY };
 
-static int xfer(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+static int xfer(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		enum xfer_kind k, uint64_t dst, uint64_t src, void *buf, size_t len,
 		struct pci_dma_result *res)
 {
@@ -210,7 +211,7 @@ fail:
 	return fail_errno(res);
 }
 
-static int with_ctx(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+static int with_ctx(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		    enum xfer_kind k, uint64_t dst, uint64_t src, void *buf, size_t len,
 		    struct pci_dma_result *res)
 {
@@ -225,25 +226,25 @@ static int with_ctx(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_d
 	return rc;
 }
 
-int pci_dma_read(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_read(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		 uint64_t addr, void *buf, size_t len, struct pci_dma_result *res)
 {
 	return with_ctx(c, d, a, XFER_READ, 0, addr, buf, len, res);
 }
 
-int pci_dma_write(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_write(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		  uint64_t addr, const void *buf, size_t len, struct pci_dma_result *res)
 {
 	return with_ctx(c, d, a, XFER_WRITE, addr, 0, (void *)buf, len, res);
 }
 
-int pci_dma_copy(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_copy(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		 uint64_t dst, uint64_t src, size_t len, struct pci_dma_result *res)
 {
 	return with_ctx(c, d, a, XFER_COPY, dst, src, NULL, len, res);
 }
 
-int pci_dma_map(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_map(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		uint64_t addr, size_t len, bool write, void **host, size_t *avail,
 		struct pci_dma_result *res)
 {

@@ -2,8 +2,8 @@
 /*
  * The DMA entry point for device models (SPEC H-10).
  *
- * A device engine owns a DMA context: its in-flight slot and its front
- * translation cache. While online, the engine's thread may call the
+ * A device engine owns a DMA context: its DMA-RCU reader and its
+ * micro-TLB. While online, the engine's thread may call the
  * functions below; each one translates page by page through the unit that
  * covers the device (or the device TLB of an ATS function) and touches
  * memory at the translated addresses. A failure stops the transfer at the
@@ -16,21 +16,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../mem/inflight.h"
+#include "../mem/dma_rcu.h"
 #include "../vtd/vtd.h"
 
 struct hw_machine;
-struct pci_dev;
+struct hw_pci_function;
 
 #define PCI_NO_PASID VTD_PASID_NONE
 
 struct pci_dma_ctx {
 	struct hw_machine *m;
-	struct hw_inflight_slot slot;
-	struct vtd_l1 l1;
+	struct dma_rcu_reader reader;
+	struct vtd_utlb utlb;
 	struct list_node node;
-	/* A fault seen inside a section, recorded once the section ends (the
-	 * fault path takes register locks that a drain may be holding). */
+	/* A fault seen inside a read-side critical section, recorded once it
+	 * ends (the fault path takes register locks that a synchronize_dma()
+	 * may be holding). */
 	struct vtd_unit *pending_unit;
 	struct vtd_fault pending;
 };
@@ -67,12 +68,12 @@ void pci_dma_ctx_offline(struct pci_dma_ctx *c);
 /* Each returns 0, or -EFAULT / -EIO with *res saying what happened, or
  * -EINVAL for a request the function cannot issue (PASID not enabled).
  * `c` may be NULL: the machine's shared context is used, serialized. */
-int pci_dma_read(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_read(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		 uint64_t addr, void *buf, size_t len, struct pci_dma_result *res);
-int pci_dma_write(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_write(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		  uint64_t addr, const void *buf, size_t len, struct pci_dma_result *res);
 /* A device-internal memory-to-memory move: reads src, writes dst. */
-int pci_dma_copy(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_copy(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		 uint64_t dst, uint64_t src, size_t len, struct pci_dma_result *res);
 
 /*
@@ -82,15 +83,15 @@ int pci_dma_copy(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_
  */
 static inline void pci_dma_begin(struct pci_dma_ctx *c)
 {
-	hw_section_begin(&c->slot);
+	dma_read_lock(&c->reader);
 }
 static inline void pci_dma_end(struct pci_dma_ctx *c)
 {
-	hw_section_end(&c->slot);
+	dma_read_unlock(&c->reader);
 	if (__builtin_expect(c->pending_unit != NULL, 0))
 		pci_dma_flush_pending(c);
 }
-int pci_dma_map(struct pci_dma_ctx *c, struct pci_dev *d, const struct pci_dma_attr *a,
+int pci_dma_map(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		uint64_t addr, size_t len, bool write, void **host, size_t *avail,
 		struct pci_dma_result *res);
 

@@ -18,29 +18,29 @@ static const char *const kind_names[PCI_KIND_COUNT] = {
 	[PCI_KIND_PCI_ENDPOINT] = "pci_endpoint",
 };
 
-const char *pci_kind_name(enum pci_dev_kind k)
+const char *hw_pci_kind_name(enum hw_pci_kind k)
 {
 	return k < PCI_KIND_COUNT ? kind_names[k] : "?";
 }
 
-int pci_kind_parse(const char *s, enum pci_dev_kind *k)
+int hw_pci_kind_parse(const char *s, enum hw_pci_kind *k)
 {
 	for (unsigned i = 0; i < PCI_KIND_COUNT; i++) {
 		if (!strcmp(s, kind_names[i])) {
-			*k = (enum pci_dev_kind)i;
+			*k = (enum hw_pci_kind)i;
 			return 0;
 		}
 	}
 	return -EINVAL;
 }
 
-bool pci_kind_is_bridge(enum pci_dev_kind k)
+bool hw_pci_kind_is_bridge(enum hw_pci_kind k)
 {
 	return k == PCI_KIND_ROOT_PORT || k == PCI_KIND_SWITCH_UP || k == PCI_KIND_SWITCH_DOWN ||
 	       k == PCI_KIND_PCIE_PCI_BRIDGE;
 }
 
-uint32_t pci_cfg_read(const struct pci_dev *d, unsigned off, unsigned size)
+uint32_t hw_pci_cfg_read(const struct hw_pci_function *d, unsigned off, unsigned size)
 {
 	if ((size != 1 && size != 2 && size != 4) || off + size > PCI_CFG_SPACE_EXP_SIZE ||
 	    (off & (size - 1)))
@@ -51,7 +51,13 @@ uint32_t pci_cfg_read(const struct pci_dev *d, unsigned off, unsigned size)
 	return v;
 }
 
-int pci_cfg_write(struct pci_dev *d, unsigned off, unsigned size, uint32_t val)
+/* Does a write of `size` bytes at `off` set `bit` of the byte at `at`? */
+static bool writes_bit(unsigned off, unsigned size, uint32_t val, unsigned at, uint8_t bit)
+{
+	return off <= at && at < off + size && ((val >> (8 * (at - off))) & bit);
+}
+
+int hw_pci_cfg_write(struct hw_pci_function *d, unsigned off, unsigned size, uint32_t val)
 {
 	if ((size != 1 && size != 2 && size != 4) || off + size > PCI_CFG_SPACE_EXP_SIZE ||
 	    (off & (size - 1)))
@@ -61,55 +67,71 @@ int pci_cfg_write(struct pci_dev *d, unsigned off, unsigned size, uint32_t val)
 		uint8_t b = (uint8_t)(val >> (8 * i));
 		d->cfg[off + i] = (uint8_t)((d->cfg[off + i] & ~m) | (b & m));
 	}
+	/* Initiate FLR (PCIe DEVCTL, or the conventional AF capability): the
+	 * bit is a command and reads back as 0. */
+	if ((d->cap_exp && writes_bit(off, size, val, d->cap_exp + PCI_EXP_DEVCTL + 1,
+				      PCI_EXP_DEVCTL_BCR_FLR >> 8) &&
+	     (hw_pci_cfg_read(d, d->cap_exp + PCI_EXP_DEVCAP, 4) & PCI_EXP_DEVCAP_FLR)) ||
+	    (d->cap_af && writes_bit(off, size, val, d->cap_af + PCI_AF_CTRL, PCI_AF_CTRL_FLR))) {
+		hw_pci_function_reset(d);
+		return 0;
+	}
 	/* A PRI reset clears the outstanding-request accounting (10.5.2.2). */
 	unsigned pri_ctrl = d->ecap_pri + PCI_PRI_CTRL;
 	if (d->ecap_pri && off <= pri_ctrl && off + size > pri_ctrl) {
-		uint16_t ctrl = pci_cfg_get16(d, d->ecap_pri + PCI_PRI_CTRL);
+		uint16_t ctrl = hw_pci_cfg_get16(d, d->ecap_pri + PCI_PRI_CTRL);
 		if (ctrl & PCI_PRI_CTRL_RESET) {
 			pthread_mutex_lock(&d->pri_lock);
 			d->pri_outstanding = 0;
 			pthread_mutex_unlock(&d->pri_lock);
-			uint16_t st = pci_cfg_get16(d, d->ecap_pri + PCI_PRI_STATUS);
+			uint16_t st = hw_pci_cfg_get16(d, d->ecap_pri + PCI_PRI_STATUS);
 			st &= (uint16_t)~(PCI_PRI_STATUS_RF | PCI_PRI_STATUS_UPRGI);
-			pci_cfg_set16(d, d->ecap_pri + PCI_PRI_STATUS, st);
-			pci_cfg_set16(d, d->ecap_pri + PCI_PRI_CTRL, ctrl & ~PCI_PRI_CTRL_RESET);
+			hw_pci_cfg_set16(d, d->ecap_pri + PCI_PRI_STATUS, st);
+			hw_pci_cfg_set16(d, d->ecap_pri + PCI_PRI_CTRL, ctrl & ~PCI_PRI_CTRL_RESET);
 		}
 	}
 	return 0;
 }
 
-void pci_cfg_set8(struct pci_dev *d, unsigned off, uint8_t v)
+void hw_pci_cfg_set8(struct hw_pci_function *d, unsigned off, uint8_t v)
 {
 	d->cfg[off] = v;
 }
 
-void pci_cfg_set16(struct pci_dev *d, unsigned off, uint16_t v)
+void hw_pci_cfg_set16(struct hw_pci_function *d, unsigned off, uint16_t v)
 {
 	d->cfg[off] = (uint8_t)v;
 	d->cfg[off + 1] = (uint8_t)(v >> 8);
 }
 
-void pci_cfg_set32(struct pci_dev *d, unsigned off, uint32_t v)
+void hw_pci_cfg_set32(struct hw_pci_function *d, unsigned off, uint32_t v)
 {
 	for (unsigned i = 0; i < 4; i++)
 		d->cfg[off + i] = (uint8_t)(v >> (8 * i));
 }
 
-static void wmask16(struct pci_dev *d, unsigned off, uint16_t m)
+static void wmask16(struct hw_pci_function *d, unsigned off, uint16_t m)
 {
 	d->wmask[off] = (uint8_t)m;
 	d->wmask[off + 1] = (uint8_t)(m >> 8);
 }
 
-int pci_add_exp_cap(struct pci_dev *d, enum pci_exp_type type)
+int hw_pci_add_exp_cap(struct hw_pci_function *d, enum pci_exp_type type)
 {
 	unsigned off = d->cap_next ? d->cap_next : 0x40;
 	if (d->cap_exp || off + PCI_EXP_SIZEOF > PCI_CFG_SPACE_SIZE)
 		return -EEXIST;
 	/* Link it at the head of the standard list. */
-	pci_cfg_set8(d, off, PCI_CAP_ID_EXP);
-	pci_cfg_set8(d, off + 1, d->cfg[PCI_CAPABILITY_LIST]);
-	pci_cfg_set16(d, off + PCI_EXP_FLAGS, (uint16_t)(2 | (type << PCI_EXP_FLAGS_TYPE_SHIFT)));
+	hw_pci_cfg_set8(d, off, PCI_CAP_ID_EXP);
+	hw_pci_cfg_set8(d, off + 1, d->cfg[PCI_CAPABILITY_LIST]);
+	hw_pci_cfg_set16(d, off + PCI_EXP_FLAGS,
+			 (uint16_t)(2 | (type << PCI_EXP_FLAGS_TYPE_SHIFT)));
+	/* Functions reset themselves (FLR); ports do not. Every PCIe
+	 * function passes PASID prefixes unless a port is told otherwise. */
+	if (type == PCI_EXP_TYPE_ENDPOINT || type == PCI_EXP_TYPE_LEG_END ||
+	    type == PCI_EXP_TYPE_RC_END)
+		hw_pci_cfg_set32(d, off + PCI_EXP_DEVCAP, PCI_EXP_DEVCAP_FLR);
+	hw_pci_cfg_set32(d, off + PCI_EXP_DEVCAP2, PCI_EXP_DEVCAP2_EE_PREFIX);
 	d->cfg[PCI_CAPABILITY_LIST] = (uint8_t)off;
 	d->cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
 	d->cap_exp = (uint16_t)off;
@@ -118,20 +140,20 @@ int pci_add_exp_cap(struct pci_dev *d, enum pci_exp_type type)
 }
 
 /* Append an extended capability header; returns its offset or 0. */
-static uint16_t add_ext_cap(struct pci_dev *d, uint16_t id, unsigned version, unsigned size)
+static uint16_t add_ext_cap(struct hw_pci_function *d, uint16_t id, unsigned version, unsigned size)
 {
 	uint16_t off = d->ecap_next ? d->ecap_next : PCI_EXT_CAP_START;
 	if (off + size > PCI_CFG_SPACE_EXP_SIZE)
 		return 0;
-	pci_cfg_set32(d, off, (uint32_t)id | (version << 16));
+	hw_pci_cfg_set32(d, off, (uint32_t)id | (version << 16));
 	if (off != PCI_EXT_CAP_START) {
 		/* Chain from the previous one: walk to the end of the list. */
 		uint16_t p = PCI_EXT_CAP_START;
 		for (;;) {
-			uint32_t h = pci_cfg_read(d, p, 4);
+			uint32_t h = hw_pci_cfg_read(d, p, 4);
 			uint16_t next = (uint16_t)(h >> 20);
 			if (!next) {
-				pci_cfg_set32(d, p, (h & 0xfffff) | ((uint32_t)off << 20));
+				hw_pci_cfg_set32(d, p, (h & 0xfffff) | ((uint32_t)off << 20));
 				break;
 			}
 			p = next;
@@ -141,20 +163,20 @@ static uint16_t add_ext_cap(struct pci_dev *d, uint16_t id, unsigned version, un
 	return off;
 }
 
-int pci_add_acs_cap(struct pci_dev *d, uint16_t caps)
+int hw_pci_add_acs_cap(struct hw_pci_function *d, uint16_t caps)
 {
 	if (d->ecap_acs)
 		return -EEXIST;
 	uint16_t off = add_ext_cap(d, PCI_EXT_CAP_ID_ACS, 1, PCI_ACS_SIZEOF);
 	if (!off)
 		return -ENOSPC;
-	pci_cfg_set16(d, off + PCI_ACS_CAP, caps);
+	hw_pci_cfg_set16(d, off + PCI_ACS_CAP, caps);
 	wmask16(d, off + PCI_ACS_CTRL, caps);
 	d->ecap_acs = off;
 	return 0;
 }
 
-int pci_add_ats_cap(struct pci_dev *d, unsigned qdep)
+int hw_pci_add_ats_cap(struct hw_pci_function *d, unsigned qdep)
 {
 	if (d->ecap_ats)
 		return -EEXIST;
@@ -162,21 +184,22 @@ int pci_add_ats_cap(struct pci_dev *d, unsigned qdep)
 	if (!off)
 		return -ENOSPC;
 	/* Queue depth 0 encodes 32 outstanding invalidations. */
-	pci_cfg_set16(d, off + PCI_ATS_CAP, (uint16_t)(PCI_ATS_CAP_QDEP(qdep) | PCI_ATS_CAP_PAGE_ALIGNED));
+	hw_pci_cfg_set16(d, off + PCI_ATS_CAP,
+			 (uint16_t)(PCI_ATS_CAP_QDEP(qdep) | PCI_ATS_CAP_PAGE_ALIGNED));
 	wmask16(d, off + PCI_ATS_CTRL, PCI_ATS_CTRL_ENABLE | 0x1f);
 	d->ecap_ats = off;
 	return 0;
 }
 
-int pci_add_pri_cap(struct pci_dev *d, uint32_t max_requests)
+int hw_pci_add_pri_cap(struct hw_pci_function *d, uint32_t max_requests)
 {
 	if (d->ecap_pri)
 		return -EEXIST;
 	uint16_t off = add_ext_cap(d, PCI_EXT_CAP_ID_PRI, 1, PCI_PRI_SIZEOF);
 	if (!off)
 		return -ENOSPC;
-	pci_cfg_set16(d, off + PCI_PRI_STATUS, PCI_PRI_STATUS_STOPPED | PCI_PRI_STATUS_PASID);
-	pci_cfg_set32(d, off + PCI_PRI_MAX_REQ, max_requests);
+	hw_pci_cfg_set16(d, off + PCI_PRI_STATUS, PCI_PRI_STATUS_STOPPED | PCI_PRI_STATUS_PASID);
+	hw_pci_cfg_set32(d, off + PCI_PRI_MAX_REQ, max_requests);
 	wmask16(d, off + PCI_PRI_CTRL, PCI_PRI_CTRL_ENABLE | PCI_PRI_CTRL_RESET);
 	for (unsigned i = 0; i < 4; i++)
 		d->wmask[off + PCI_PRI_ALLOC_REQ + i] = 0xff;
@@ -184,7 +207,7 @@ int pci_add_pri_cap(struct pci_dev *d, uint32_t max_requests)
 	return 0;
 }
 
-int pci_add_pasid_cap(struct pci_dev *d, unsigned width, bool exec, bool priv)
+int hw_pci_add_pasid_cap(struct hw_pci_function *d, unsigned width, bool exec, bool priv)
 {
 	if (d->ecap_pasid)
 		return -EEXIST;
@@ -203,31 +226,101 @@ int pci_add_pasid_cap(struct pci_dev *d, unsigned width, bool exec, bool priv)
 		cap |= PCI_PASID_CAP_PRIV;
 		ctrl_mask |= PCI_PASID_CTRL_PRIV;
 	}
-	pci_cfg_set16(d, off + PCI_PASID_CAP, cap);
+	hw_pci_cfg_set16(d, off + PCI_PASID_CAP, cap);
 	wmask16(d, off + PCI_PASID_CTRL, ctrl_mask);
 	d->ecap_pasid = off;
 	return 0;
 }
 
-int pci_add_dvsec(struct pci_dev *d, uint16_t vendor, uint16_t id, uint16_t len)
+int hw_pci_add_dvsec(struct hw_pci_function *d, uint16_t vendor, uint16_t id, uint16_t len)
 {
 	if (len < 0xc)
 		return -EINVAL;
 	uint16_t off = add_ext_cap(d, PCI_EXT_CAP_ID_DVSEC, 1, len);
 	if (!off)
 		return -ENOSPC;
-	pci_cfg_set32(d, off + PCI_DVSEC_HEADER1, (uint32_t)vendor | ((uint32_t)len << 20));
-	pci_cfg_set16(d, off + PCI_DVSEC_HEADER2, id);
+	hw_pci_cfg_set32(d, off + PCI_DVSEC_HEADER1, (uint32_t)vendor | ((uint32_t)len << 20));
+	hw_pci_cfg_set16(d, off + PCI_DVSEC_HEADER2, id);
 	if (!d->ecap_dvsec)
 		d->ecap_dvsec = off;
 	return 0;
 }
 
-uint16_t pci_find_ext_cap(const struct pci_dev *d, uint16_t id)
+int hw_pci_add_af_cap(struct hw_pci_function *d)
+{
+	unsigned off = d->cap_next ? d->cap_next : 0x40;
+	if (d->cap_af || off + PCI_AF_SIZEOF > PCI_CFG_SPACE_SIZE)
+		return -EEXIST;
+	hw_pci_cfg_set8(d, off, PCI_CAP_ID_AF);
+	hw_pci_cfg_set8(d, off + PCI_CAP_LIST_NEXT, d->cfg[PCI_CAPABILITY_LIST]);
+	hw_pci_cfg_set8(d, off + PCI_AF_LENGTH, PCI_AF_SIZEOF);
+	hw_pci_cfg_set8(d, off + PCI_AF_CAP, PCI_AF_CAP_FLR);
+	d->cfg[PCI_CAPABILITY_LIST] = (uint8_t)off;
+	d->cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+	d->cap_af = (uint16_t)off;
+	d->cap_next = (uint8_t)ALIGN_UP(off + PCI_AF_SIZEOF, 4u);
+	return 0;
+}
+
+int hw_pci_set_bar(struct hw_pci_function *d, unsigned bar, uint64_t size)
+{
+	if (bar + 1 >= PCI_MAX_BARS || size < 16 || size > (1ull << 40) ||
+	    hw_pci_kind_is_bridge(d->kind))
+		return -EINVAL;
+	unsigned reg = PCI_BASE_ADDRESS_0 + 4 * bar;
+	/* The address bits below the size read back as zero: writing all
+	 * ones and reading back tells the size. A BAR decodes a power of two;
+	 * the model answers only within `size` of it. */
+	uint64_t decoded = 16;
+	while (decoded < size)
+		decoded <<= 1;
+	uint64_t mask = ~(decoded - 1);
+	hw_pci_cfg_set32(d, reg, PCI_BASE_ADDRESS_MEM_TYPE_64);
+	hw_pci_cfg_set32(d, reg + 4, 0);
+	for (unsigned i = 0; i < 8; i++)
+		d->wmask[reg + i] = (uint8_t)(mask >> (8 * i));
+	d->wmask[reg] &= (uint8_t)PCI_BASE_ADDRESS_MEM_MASK;
+	d->bar_size[bar] = size;
+	return 0;
+}
+
+void hw_pci_set_tlp_prefix(struct hw_pci_function *d, bool passes)
+{
+	if (!d->cap_exp)
+		return;
+	uint32_t cap2 = hw_pci_cfg_read(d, d->cap_exp + PCI_EXP_DEVCAP2, 4);
+	if (passes)
+		cap2 |= PCI_EXP_DEVCAP2_EE_PREFIX;
+	else
+		cap2 &= ~(uint32_t)PCI_EXP_DEVCAP2_EE_PREFIX;
+	hw_pci_cfg_set32(d, d->cap_exp + PCI_EXP_DEVCAP2, cap2);
+}
+
+int hw_pci_set_dma_aliases(struct hw_pci_function *d, const uint8_t *devfns, unsigned n)
+{
+	if (n > PCI_MAX_ALIASES || d->nr_aliases)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	uint16_t off = add_ext_cap(d, PCI_EXT_CAP_ID_VNDR, 1, PCI_VSEC_DMA_ALIAS_SIZEOF);
+	if (!off)
+		return -ENOSPC;
+	hw_pci_cfg_set32(d, off + PCI_VNDR_HEADER,
+			 PCI_VSEC_ID_DMA_ALIAS | (1u << 16) | (PCI_VSEC_DMA_ALIAS_SIZEOF << 20));
+	hw_pci_cfg_set8(d, off + PCI_VSEC_DMA_ALIAS_NR, (uint8_t)n);
+	for (unsigned i = 0; i < n; i++) {
+		hw_pci_cfg_set8(d, off + PCI_VSEC_DMA_ALIAS_DEVFN + i, devfns[i]);
+		d->aliases[i] = devfns[i];
+	}
+	d->nr_aliases = n;
+	return 0;
+}
+
+uint16_t hw_pci_find_ext_cap(const struct hw_pci_function *d, uint16_t id)
 {
 	uint16_t p = PCI_EXT_CAP_START;
 	for (unsigned guard = 0; p && guard < 64; guard++) {
-		uint32_t h = pci_cfg_read(d, p, 4);
+		uint32_t h = hw_pci_cfg_read(d, p, 4);
 		if (h == 0 || h == ~0u)
 			return 0;
 		if ((h & 0xffff) == id)
@@ -237,51 +330,53 @@ uint16_t pci_find_ext_cap(const struct pci_dev *d, uint16_t id)
 	return 0;
 }
 
-unsigned pci_pasid_width(const struct pci_dev *d)
+unsigned hw_pci_pasid_width(const struct hw_pci_function *d)
 {
 	if (!d->ecap_pasid)
 		return 0;
-	return PCI_PASID_CAP_WIDTH(pci_cfg_get16(d, d->ecap_pasid + PCI_PASID_CAP));
+	return PCI_PASID_CAP_WIDTH(hw_pci_cfg_get16(d, d->ecap_pasid + PCI_PASID_CAP));
 }
 
-bool pci_pasid_enabled(const struct pci_dev *d)
+bool hw_pci_pasid_enabled(const struct hw_pci_function *d)
 {
 	return d->ecap_pasid &&
-	       (pci_cfg_get16(d, d->ecap_pasid + PCI_PASID_CTRL) & PCI_PASID_CTRL_ENABLE);
+	       (hw_pci_cfg_get16(d, d->ecap_pasid + PCI_PASID_CTRL) & PCI_PASID_CTRL_ENABLE);
 }
 
-bool pci_pasid_priv_enabled(const struct pci_dev *d)
+bool hw_pci_pasid_priv_enabled(const struct hw_pci_function *d)
 {
 	return d->ecap_pasid &&
-	       (pci_cfg_get16(d, d->ecap_pasid + PCI_PASID_CTRL) & PCI_PASID_CTRL_PRIV);
+	       (hw_pci_cfg_get16(d, d->ecap_pasid + PCI_PASID_CTRL) & PCI_PASID_CTRL_PRIV);
 }
 
-bool pci_ats_enabled(const struct pci_dev *d)
+bool hw_pci_ats_enabled(const struct hw_pci_function *d)
 {
-	return d->ecap_ats && (pci_cfg_get16(d, d->ecap_ats + PCI_ATS_CTRL) & PCI_ATS_CTRL_ENABLE);
+	return d->ecap_ats &&
+	       (hw_pci_cfg_get16(d, d->ecap_ats + PCI_ATS_CTRL) & PCI_ATS_CTRL_ENABLE);
 }
 
-bool pci_pri_enabled(const struct pci_dev *d)
+bool hw_pci_pri_enabled(const struct hw_pci_function *d)
 {
-	return d->ecap_pri && (pci_cfg_get16(d, d->ecap_pri + PCI_PRI_CTRL) & PCI_PRI_CTRL_ENABLE);
+	return d->ecap_pri &&
+	       (hw_pci_cfg_get16(d, d->ecap_pri + PCI_PRI_CTRL) & PCI_PRI_CTRL_ENABLE);
 }
 
-uint16_t pci_acs_ctrl(const struct pci_dev *d)
+uint16_t hw_pci_acs_ctrl(const struct hw_pci_function *d)
 {
-	return d->ecap_acs ? pci_cfg_get16(d, d->ecap_acs + PCI_ACS_CTRL) : 0;
+	return d->ecap_acs ? hw_pci_cfg_get16(d, d->ecap_acs + PCI_ACS_CTRL) : 0;
 }
 
-bool pci_is_pcie(const struct pci_dev *d)
+bool hw_pci_is_pcie(const struct hw_pci_function *d)
 {
 	return d->cap_exp != 0;
 }
 
-enum pci_exp_type pci_pcie_type(const struct pci_dev *d)
+enum pci_exp_type hw_pci_pcie_type(const struct hw_pci_function *d)
 {
-	return (enum pci_exp_type)((pci_cfg_get16(d, d->cap_exp + PCI_EXP_FLAGS) >> 4) & 0xf);
+	return (enum pci_exp_type)((hw_pci_cfg_get16(d, d->cap_exp + PCI_EXP_FLAGS) >> 4) & 0xf);
 }
 
-void pci_dev_reset(struct pci_dev *d)
+void hw_pci_function_reset(struct hw_pci_function *d)
 {
 	/* Control registers return to their power-on value: everything
 	 * software can write is cleared, except bridge bus numbers which
@@ -292,8 +387,8 @@ void pci_dev_reset(struct pci_dev *d)
 		d->cfg[off] &= (uint8_t)~d->wmask[off];
 	}
 	if (d->ecap_pri)
-		pci_cfg_set16(d, d->ecap_pri + PCI_PRI_STATUS,
-			      PCI_PRI_STATUS_STOPPED | PCI_PRI_STATUS_PASID);
+		hw_pci_cfg_set16(d, d->ecap_pri + PCI_PRI_STATUS,
+				 PCI_PRI_STATUS_STOPPED | PCI_PRI_STATUS_PASID);
 	pthread_mutex_lock(&d->pri_lock);
 	d->pri_outstanding = 0;
 	pthread_mutex_unlock(&d->pri_lock);
@@ -301,66 +396,8 @@ void pci_dev_reset(struct pci_dev *d)
 		d->ops->reset(d);
 }
 
-/* Hex digits only (no "0x", no sign), at most `max` of them. */
-static const char *hex_field(const char *s, unsigned max, unsigned *out)
-{
-	unsigned v = 0, n = 0;
-	for (; n < max; n++, s++) {
-		int d;
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
-			break;
-		v = v * 16 + (unsigned)d;
-	}
-	if (!n)
-		return NULL;
-	*out = v;
-	return s;
-}
-
-/* "[SSSS:]BB:DD.F", segment 0 only. */
-int pci_bdf_parse(const char *s, uint16_t *rid)
-{
-	unsigned a, b, dev, fn;
-	const char *p = hex_field(s, 4, &a);
-	if (!p || *p != ':')
-		return -EINVAL;
-	p = hex_field(p + 1, 2, &b);
-	if (!p)
-		return -EINVAL;
-	unsigned bus;
-	if (*p == ':') {
-		if (a != 0)
-			return -EINVAL;
-		bus = b;
-		p = hex_field(p + 1, 2, &dev);
-	} else {
-		if (p - s > 5 || a > 0xff)
-			return -EINVAL;
-		bus = a;
-		dev = b;
-	}
-	if (!p || *p != '.')
-		return -EINVAL;
-	p = hex_field(p + 1, 1, &fn);
-	if (!p || *p || dev > 0x1f || fn > 7 || bus > 0xff)
-		return -EINVAL;
-	*rid = PCI_RID(bus, PCI_DEVFN(dev, fn));
-	return 0;
-}
-
-const char *pci_bdf_str(uint16_t rid, char buf[8])
-{
-	snprintf(buf, 8, "%02x:%02x.%x", PCI_RID_BUS(rid), PCI_SLOT(rid & 0xff), PCI_FUNC(rid & 0xff));
-	return buf;
-}
-
-int pci_bar_read(struct pci_dev *d, unsigned bar, uint64_t off, unsigned size, uint64_t *val)
+int hw_pci_bar_read(struct hw_pci_function *d, unsigned bar, uint64_t off, unsigned size,
+		    uint64_t *val)
 {
 	if (bar >= PCI_MAX_BARS || !d->bar_size[bar] || off >= d->bar_size[bar] ||
 	    size > d->bar_size[bar] - off)
@@ -370,7 +407,8 @@ int pci_bar_read(struct pci_dev *d, unsigned bar, uint64_t off, unsigned size, u
 	return d->ops->bar_read(d, bar, off, size, val);
 }
 
-int pci_bar_write(struct pci_dev *d, unsigned bar, uint64_t off, unsigned size, uint64_t val)
+int hw_pci_bar_write(struct hw_pci_function *d, unsigned bar, uint64_t off, unsigned size,
+		     uint64_t val)
 {
 	if (bar >= PCI_MAX_BARS || !d->bar_size[bar] || off >= d->bar_size[bar] ||
 	    size > d->bar_size[bar] - off)

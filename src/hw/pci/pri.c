@@ -5,19 +5,19 @@
 #include "pri.h"
 #include "../vtd/vtd.h"
 
-int pci_pri_page_request(struct pci_dev *d, uint32_t pasid, bool priv, uint64_t addr, bool read,
-			 bool write, bool exec, unsigned prgi, bool last)
+int pci_pri_page_request(struct hw_pci_function *d, uint32_t pasid, bool priv, uint64_t addr,
+			 bool read, bool write, bool exec, unsigned prgi, bool last)
 {
-	if (!pci_pri_enabled(d) || !d->unit)
+	if (!hw_pci_pri_enabled(d) || !d->unit)
 		return -ENODEV;
-	if (pasid != VTD_PASID_NONE && !pci_pasid_enabled(d))
+	if (pasid != VTD_PASID_NONE && !hw_pci_pasid_enabled(d))
 		return -EINVAL;
 	/* After a Response Failure the function issues no page requests
 	 * until software resets PRI (PCIe 10.4.2.1). */
-	if (pci_cfg_get16(d, d->ecap_pri + PCI_PRI_STATUS) & PCI_PRI_STATUS_RF)
+	if (hw_pci_cfg_get16(d, d->ecap_pri + PCI_PRI_STATUS) & PCI_PRI_STATUS_RF)
 		return -EIO;
 
-	uint32_t alloc = pci_cfg_read(d, d->ecap_pri + PCI_PRI_ALLOC_REQ, 4);
+	uint32_t alloc = hw_pci_cfg_read(d, d->ecap_pri + PCI_PRI_ALLOC_REQ, 4);
 	pthread_mutex_lock(&d->pri_lock);
 	if (d->pri_outstanding >= alloc) {
 		pthread_mutex_unlock(&d->pri_lock);
@@ -49,7 +49,7 @@ int pci_pri_page_request(struct pci_dev *d, uint32_t pasid, bool priv, uint64_t 
 	return 0;
 }
 
-void pci_prg_response(struct pci_dev *d, uint32_t pasid, bool pasid_valid, unsigned prgi,
+void pci_prg_response(struct hw_pci_function *d, uint32_t pasid, bool pasid_valid, unsigned prgi,
 		      unsigned code)
 {
 	/* A response releases the group's requests; this model counts one
@@ -62,10 +62,10 @@ void pci_prg_response(struct pci_dev *d, uint32_t pasid, bool pasid_valid, unsig
 	if (d->ecap_pri && code != 0) {
 		/* A failure response stops PRI until software resets it
 		 * (PCIe 10.4.2.1: Response Failure sets RF). */
-		uint16_t st = pci_cfg_get16(d, d->ecap_pri + PCI_PRI_STATUS);
+		uint16_t st = hw_pci_cfg_get16(d, d->ecap_pri + PCI_PRI_STATUS);
 		if (code == 0xf)
 			st |= PCI_PRI_STATUS_RF;
-		pci_cfg_set16(d, d->ecap_pri + PCI_PRI_STATUS, st);
+		hw_pci_cfg_set16(d, d->ecap_pri + PCI_PRI_STATUS, st);
 	}
 	if (d->ops && d->ops->prg_response)
 		d->ops->prg_response(d, pasid, pasid_valid, prgi, code);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* IOTLB tag and set arithmetic, shared by iotlb.c and the fast
- * translation path. */
+/* IOTLB tag and set arithmetic, shared by iotlb.c and the cached-stream
+ * translation path (translate.c). */
 #ifndef UIOMMU_HW_VTD_IOTLB_H
 #define UIOMMU_HW_VTD_IOTLB_H
 

@@ -58,7 +58,7 @@ int vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *r, enum vtd_
 		 * itself with Success, so the device retries and does not wait
 		 * for a response that can never come (7.5.1). */
 		if (r->last) {
-			struct pci_dev *d = hw_dev_by_rid(u->m, r->sid);
+			struct hw_pci_function *d = hw_pci_function_by_rid(u->m, r->sid);
 			if (d)
 				pci_prg_response(d, r->pasid, r->pasid != VTD_PASID_NONE, r->prgi,
 						 VTD_PRG_RESP_SUCCESS);

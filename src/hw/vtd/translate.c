@@ -2,10 +2,10 @@
 /*
  * The translation pipeline (DESIGN.md "A DMA, start to end"):
  *
- *   L1 (per engine) -> context cache -> PASID cache -> IOTLB -> walk
+ *   micro-TLB (per engine) -> context cache -> PASID cache -> IOTLB -> walk
  *
- * The L1 is a small direct-mapped front of the IOTLB owned by one engine
- * thread, like the per-port translation caches of real units. It holds
+ * The micro-TLB is a small direct-mapped cache in front of the IOTLB owned
+ * by one engine thread, like the per-port translation caches of real units. It holds
  * only what the IOTLB (or, for ATS devices, the device TLB) gave it and is
  * retired wholesale by the unit's invalidation generation, so it can never
  * keep a translation the caches behind it no longer have.
@@ -30,7 +30,7 @@ static inline bool in_window(uint64_t addr)
 
 static inline uint64_t stream_key(const struct vtd_req *req)
 {
-	return vtd_l1_key(req) & ~(1ull << 37);
+	return vtd_utlb_key(req) & ~(1ull << 37);
 }
 
 /* What a cached translation lets this request do (3.6.1 for first stage).
@@ -67,17 +67,17 @@ struct resolved {
 };
 
 /* Context and PASID entry for the request, via the engine's stream cache. */
-static int resolve_stream(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
+static int resolve_stream(struct vtd_unit *u, struct vtd_utlb *utlb, const struct vtd_req *req,
 			  uint64_t gen, struct vtd_pasid_entry *pe, uint32_t *pasid,
 			  struct vtd_fault *f)
 {
 	uint64_t key = stream_key(req);
-	if (l1 && l1->stream.unit == u && l1->stream.gen == gen && l1->stream.key == key) {
-		pe->q[0] = l1->stream.q[0];
-		pe->q[1] = l1->stream.q[1];
-		pe->q[2] = l1->stream.q[2];
-		*pasid = l1->stream.pasid;
-		f->fpd = l1->stream.fpd;
+	if (utlb && utlb->stream.unit == u && utlb->stream.gen == gen && utlb->stream.key == key) {
+		pe->q[0] = utlb->stream.q[0];
+		pe->q[1] = utlb->stream.q[1];
+		pe->q[2] = utlb->stream.q[2];
+		*pasid = utlb->stream.pasid;
+		f->fpd = utlb->stream.fpd;
 		return 0;
 	}
 
@@ -97,8 +97,8 @@ static int resolve_stream(struct vtd_unit *u, struct vtd_l1 *l1, const struct vt
 	if (vtd_pasid_lookup(u, req->sid, &ctx, *pasid, pe, f, true))
 		return -1;
 
-	if (l1) {
-		struct vtd_l1_stream *st = &l1->stream;
+	if (utlb) {
+		struct vtd_utlb_stream *st = &utlb->stream;
 		st->unit = u;
 		st->gen = gen;
 		st->key = key;
@@ -109,7 +109,7 @@ static int resolve_stream(struct vtd_unit *u, struct vtd_l1 *l1, const struct vt
 		st->q[1] = pe->q[1];
 		st->q[2] = pe->q[2];
 		unsigned pgtt = VTD_PE0_PGTT(pe->q[0]);
-		st->fast = pgtt == VTD_PGTT_SS || pgtt == VTD_PGTT_FS;
+		st->simple = pgtt == VTD_PGTT_SS || pgtt == VTD_PGTT_FS;
 		st->cls = pgtt == VTD_PGTT_SS ? VTD_TLB_SS : VTD_TLB_FS;
 		st->did = VTD_PE1_DID(pe->q[1]);
 		st->levels = pgtt == VTD_PGTT_SS ? (uint8_t)(VTD_PE0_AW(pe->q[0]) + 2) : 0;
@@ -158,12 +158,13 @@ static bool is_not_present_or_perm(uint8_t r)
 }
 
 /*
- * Everything past the L1. `ats`: a translation request from a device TLB,
- * which gets the permissions the tables grant instead of a fault when the
- * page is absent or the access not allowed (ATS, PCIe 10.2.3).
+ * Everything past the micro-TLB. `ats`: a translation request from a
+ * device TLB, which gets the permissions the tables grant instead of a
+ * fault when the page is absent or the access not allowed (ATS, PCIe
+ * 10.2.3).
  */
-static int resolve(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t gen,
-		   struct resolved *r, struct vtd_fault *f, bool ats)
+static int resolve(struct vtd_unit *u, struct vtd_utlb *utlb, const struct vtd_req *req,
+		   uint64_t gen, struct resolved *r, struct vtd_fault *f, bool ats)
 {
 	stat_inc(&u->st.translations);
 
@@ -177,7 +178,7 @@ static int resolve(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *
 
 	struct vtd_pasid_entry pe;
 	uint32_t pasid;
-	if (resolve_stream(u, l1, req, gen, &pe, &pasid, f))
+	if (resolve_stream(u, utlb, req, gen, &pe, &pasid, f))
 		return -1;
 
 	uint64_t q0 = pe.q[0], q2 = pe.q[2];
@@ -279,13 +280,13 @@ static void fault_init(struct vtd_fault *f, const struct vtd_req *req)
 	fault_request(f, req);
 }
 
-static inline void l1_fill(struct vtd_l1 *l1, struct vtd_unit *u, const struct vtd_req *req,
-			   uint64_t key, uint64_t gen, uint64_t out_base, uint8_t perm,
-			   uint8_t shift)
+static inline void utlb_fill(struct vtd_utlb *utlb, struct vtd_unit *u, const struct vtd_req *req,
+			     uint64_t key, uint64_t gen, uint64_t out_base, uint8_t perm,
+			     uint8_t shift)
 {
 	uint64_t vpn = req->addr >> VTD_PAGE_SHIFT;
-	struct vtd_l1_entry *e = shift > VTD_PAGE_SHIFT ? vtd_l1_big_slot(l1, vpn, key) :
-							   vtd_l1_slot(l1, vpn, key);
+	struct vtd_utlb_entry *e = shift > VTD_PAGE_SHIFT ? vtd_utlb_big_slot(utlb, vpn, key) :
+							   vtd_utlb_slot(utlb, vpn, key);
 	e->gen = gen;
 	e->unit = u;
 	e->key = key;
@@ -306,11 +307,11 @@ static inline void set_x(struct vtd_xlate *x, uint64_t addr, uint64_t out_base, 
 }
 
 /*
- * A second-stage walk for the fast path: well-formed entries only, no
+ * A second-stage walk for translate_cached_stream(): well-formed entries only, no
  * A/D updates, no fault reporting. Returns 1 at the first thing that is
  * not plain, and the caller redoes the walk with vtd_walk_ss().
  */
-static inline int walk_ss_fast(const struct vtd_unit *u, const struct vtd_l1_stream *st,
+static inline int walk_ss_fast(const struct vtd_unit *u, const struct vtd_utlb_stream *st,
 			       uint64_t addr, struct vtd_walk *w)
 {
 	unsigned level = st->levels, sh = 12 + 9 * (level - 1);
@@ -345,7 +346,7 @@ static inline int walk_ss_fast(const struct vtd_unit *u, const struct vtd_l1_str
 }
 
 /* Fill the 4 KiB entry of the stream's set, the one the probe missed. */
-static inline void fill_4k(struct vtd_unit *u, const struct vtd_l1_stream *st, uint64_t gen,
+static inline void fill_4k(struct vtd_unit *u, const struct vtd_utlb_stream *st, uint64_t gen,
 			   uint64_t pfn, uint64_t out)
 {
 	struct vtd_iotlb *t = &u->iotlb;
@@ -374,17 +375,17 @@ static inline void fill_4k(struct vtd_unit *u, const struct vtd_l1_stream *st, u
 
 /*
  * The common case, kept short: the engine's stream (requester, PASID)
- * already resolved to a second- or first-stage PASID entry, a user
- * request, and translation on. An IOTLB hit, or a walk and fill. Returns
+ * already resolved, in its micro-TLB, to a second- or first-stage PASID
+ * entry; a user request; translation on. An IOTLB hit, or a walk and fill. Returns
  * 1 to fall back to the general path.
  */
-static inline __attribute__((always_inline)) int
-fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t key,
-		uint64_t gen, struct vtd_xlate *x, struct vtd_fault *f, bool fill_l1)
+static inline __attribute__((always_inline)) int translate_cached_stream(
+	struct vtd_unit *u, struct vtd_utlb *utlb, const struct vtd_req *req, uint64_t key,
+	uint64_t gen, struct vtd_xlate *x, struct vtd_fault *f, bool fill_utlb)
 {
-	const struct vtd_l1_stream *st = &l1->stream;
-	if (st->unit != u || st->gen != gen || st->key != key ||
-	    !st->fast || req->priv || (req->perm & VTD_PERM_X) || u->checker)
+	const struct vtd_utlb_stream *st = &utlb->stream;
+	if (st->unit != u || st->gen != gen || st->key != key || !st->simple || req->priv ||
+	    (req->perm & VTD_PERM_X) || u->checker)
 		return 1;
 	bool fs = st->cls == VTD_TLB_FS;
 	uint8_t p;
@@ -405,9 +406,10 @@ fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t 
 				p = st->perm[out & 31];
 				if ((p & req->perm) == req->perm) {
 					uint64_t base = out & VTD_PAGE_MASK;
-					stat_inc(&l1->l2_hits[u->index]);
-					if (fill_l1)
-						l1_fill(l1, u, req, key, gen, base, p, VTD_PAGE_SHIFT);
+					stat_inc(&utlb->iotlb_hits[u->index]);
+					if (fill_utlb)
+						utlb_fill(utlb, u, req, key, gen, base, p,
+							  VTD_PAGE_SHIFT);
 					set_x(x, req->addr, base, p, VTD_PAGE_SHIFT);
 					return 0;
 				}
@@ -419,10 +421,10 @@ fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t 
 				     &hit)) {
 			p = allowed(hit.flags, fs, false, st->wpe, st->smep);
 			if ((p & req->perm) == req->perm) {
-				stat_inc(&l1->l2_hits[u->index]);
-				if (fill_l1)
-					l1_fill(l1, u, req, key, gen, hit.out_base, p,
-						hit.size_shift);
+				stat_inc(&utlb->iotlb_hits[u->index]);
+				if (fill_utlb)
+					utlb_fill(utlb, u, req, key, gen, hit.out_base, p,
+						  hit.size_shift);
 				set_x(x, req->addr, hit.out_base, p, hit.size_shift);
 				return 0;
 			}
@@ -432,7 +434,7 @@ fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t 
 		return 1; /* first-stage walks take the general path */
 	/* One counter here: on this path a miss is a walk (stats.c adds
 	 * them up), and the line stays the engine's own. */
-	stat_inc(&l1->walks[u->index]);
+	stat_inc(&utlb->walks[u->index]);
 	struct vtd_walk w;
 	if (!st->ad && walk_ss_fast(u, st, req->addr, &w) == 0) {
 		p = st->perm[w.flags & 31];
@@ -443,8 +445,8 @@ fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t 
 				fill_4k(u, st, gen, pfn, w.out_base | w.flags);
 			else
 				iotlb_fill(u, gen, VTD_TLB_SS, st->did, st->pasid, req->addr, &w);
-			if (fill_l1)
-				l1_fill(l1, u, req, key, gen, w.out_base, p, w.size_shift);
+			if (fill_utlb)
+				utlb_fill(utlb, u, req, key, gen, w.out_base, p, w.size_shift);
 			set_x(x, req->addr, w.out_base, p, w.size_shift);
 			return 0;
 		}
@@ -461,20 +463,20 @@ fast(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req, uint64_t 
 	p = allowed(w.flags, false, false, false, false);
 	if ((p & req->perm) != req->perm)
 		return 1; /* e.g. a dirty bit lost a race: let the general path decide */
-	if (fill_l1)
-		l1_fill(l1, u, req, key, gen, w.out_base, p, w.size_shift);
+	if (fill_utlb)
+		utlb_fill(utlb, u, req, key, gen, w.out_base, p, w.size_shift);
 	set_x(x, req->addr, w.out_base, p, w.size_shift);
 	return 0;
 }
 
-int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
+int vtd_translate_slow(struct vtd_unit *u, struct vtd_utlb *utlb, const struct vtd_req *req,
 		       uint64_t key, struct vtd_xlate *x, struct vtd_fault *f)
 {
 	uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
 	bool no_pasid = req->pasid == VTD_PASID_NONE;
 
-	if (l1 && !(no_pasid && in_window(req->addr))) {
-		int rc = fast(u, l1, req, key, gen, x, f, true);
+	if (utlb && !(no_pasid && in_window(req->addr))) {
+		int rc = translate_cached_stream(u, utlb, req, key, gen, x, f, true);
 		if (rc <= 0) {
 			if (rc < 0)
 				fault_request(f, req);
@@ -493,13 +495,13 @@ int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_r
 	f->fpd = false;
 	f->reason = 0;
 	f->pasid_present = !no_pasid; /* the context fetch needs it (RTA.2) */
-	if (unlikely(resolve(u, l1, req, gen, &r, f, false))) {
+	if (unlikely(resolve(u, utlb, req, gen, &r, f, false))) {
 		/* The request's fields only matter once there is a fault. */
 		fault_request(f, req);
 		return -1;
 	}
-	if (r.from_iotlb && l1)
-		stat_inc(&l1->l2_hits[u->index]);
+	if (r.from_iotlb && utlb)
+		stat_inc(&utlb->iotlb_hits[u->index]);
 	/* H-12: every translation, not only IOTLB hits - a walk through a
 	 * stale context or PASID cache entry is caught too. */
 	if (unlikely(u->checker))
@@ -507,12 +509,12 @@ int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_r
 			      r.from_iotlb ? "IOTLB" : "context/PASID cache");
 
 	set_x(x, req->addr, r.out_base, r.perm, r.size_shift);
-	if (l1)
-		l1_fill(l1, u, req, key, gen, r.out_base, r.perm, r.size_shift);
+	if (utlb)
+		utlb_fill(utlb, u, req, key, gen, r.out_base, r.perm, r.size_shift);
 	return 0;
 }
 
-int vtd_ats_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
+int vtd_ats_translate(struct vtd_unit *u, struct vtd_utlb *utlb, const struct vtd_req *req,
 		      uint64_t key, struct vtd_xlate *x, struct vtd_fault *f)
 {
 	uint64_t gen = atomic_load_explicit(&u->inv_gen, memory_order_acquire);
@@ -523,11 +525,11 @@ int vtd_ats_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_re
 	 * full path would, since a translation that grants the access is
 	 * the completion. Anything else - absent pages, permission short,
 	 * A/D to set - takes the full path, which knows ATS's answers. */
-	if (l1 && l1->stream.dte && atomic_load_explicit(&u->te, memory_order_relaxed)) {
+	if (utlb && utlb->stream.dte && atomic_load_explicit(&u->te, memory_order_relaxed)) {
 		struct vtd_fault scratch;
-		/* The caller's device TLB and its front cache take the
-		 * answer; the engine's L1 is not filled twice. */
-		if (fast(u, l1, req, key, gen, x, &scratch, false) == 0)
+		/* The caller's device TLB and micro-TLB take the answer;
+		 * the micro-TLB is not filled twice. */
+		if (translate_cached_stream(u, utlb, req, key, gen, x, &scratch, false) == 0)
 			return 0;
 	}
 	fault_init(f, req);
@@ -544,7 +546,7 @@ int vtd_ats_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_re
 	}
 
 	struct resolved r = { 0 };
-	if (resolve(u, l1, req, gen, &r, f, true))
+	if (resolve(u, utlb, req, gen, &r, f, true))
 		return -1;
 	uint64_t off = req->addr & ((1ull << r.size_shift) - 1);
 	x->out = r.perm ? r.out_base + off : 0;

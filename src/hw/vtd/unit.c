@@ -188,33 +188,33 @@ void vtd_set_checker(struct vtd_unit *u, vtd_checker_fn fn, void *opaque)
 	spin_unlock(&u->reg_lock);
 }
 
-void vtd_l1_init(struct vtd_l1 *l1)
+void vtd_utlb_init(struct vtd_utlb *utlb)
 {
-	memset(l1->e, 0, sizeof(l1->e));
-	memset(l1->big, 0, sizeof(l1->big));
+	memset(utlb->e, 0, sizeof(utlb->e));
+	memset(utlb->big, 0, sizeof(utlb->big));
 	/* Empty big entries must never match: size 4 KiB and key 0 with a
 	 * vpn no request has. */
-	for (unsigned i = 0; i < VTD_L1_BIG_ENTRIES; i++) {
-		l1->big[i].size_shift = VTD_PAGE_SHIFT;
-		l1->big[i].vpn = ~0ull;
+	for (unsigned i = 0; i < VTD_UTLB_BIG_ENTRIES; i++) {
+		utlb->big[i].size_shift = VTD_PAGE_SHIFT;
+		utlb->big[i].vpn = ~0ull;
 	}
 	for (unsigned i = 0; i < VTD_MAX_UNITS; i++) {
-		atomic_init(&l1->l1_hits[i], 0);
-		atomic_init(&l1->l2_hits[i], 0);
-		atomic_init(&l1->walks[i], 0);
+		atomic_init(&utlb->utlb_hits[i], 0);
+		atomic_init(&utlb->iotlb_hits[i], 0);
+		atomic_init(&utlb->walks[i], 0);
 	}
 }
 
-/* A front cache goes away: keep its hit counts in the units' totals. */
-void vtd_l1_retire(struct vtd_l1 *l1, struct vtd_unit *const *units, unsigned n)
+/* A micro-TLB goes away: keep its hit counts in the units' totals. */
+void vtd_utlb_retire(struct vtd_utlb *utlb, struct vtd_unit *const *units, unsigned n)
 {
 	for (unsigned i = 0; i < n && i < VTD_MAX_UNITS; i++) {
-		atomic_fetch_add(&units[i]->st.l1_hits, atomic_load(&l1->l1_hits[i]));
-		atomic_fetch_add(&units[i]->st.l2_hits, atomic_load(&l1->l2_hits[i]));
-		atomic_fetch_add(&units[i]->st.fast_walks, atomic_load(&l1->walks[i]));
-		atomic_store(&l1->l1_hits[i], 0);
-		atomic_store(&l1->l2_hits[i], 0);
-		atomic_store(&l1->walks[i], 0);
+		atomic_fetch_add(&units[i]->st.utlb_hits, atomic_load(&utlb->utlb_hits[i]));
+		atomic_fetch_add(&units[i]->st.iotlb_hits, atomic_load(&utlb->iotlb_hits[i]));
+		atomic_fetch_add(&units[i]->st.fast_walks, atomic_load(&utlb->walks[i]));
+		atomic_store(&utlb->utlb_hits[i], 0);
+		atomic_store(&utlb->iotlb_hits[i], 0);
+		atomic_store(&utlb->walks[i], 0);
 	}
 }
 
@@ -239,14 +239,14 @@ void vtd_stats_get(struct vtd_unit *u, struct vtd_stats *s)
 	s->prq_overflow = LD(prq_overflow);
 	s->stale_hits = LD(stale_hits);
 	s->ats_translations = LD(ats_translations);
-	s->l1_hits = LD(l1_hits);
-	s->iotlb_hits = LD(l2_hits);
+	s->utlb_hits = LD(utlb_hits);
+	s->iotlb_hits = LD(iotlb_hits);
 	uint64_t fast = LD(fast_walks);
-	/* Live front caches: their counters are per engine thread. */
-	hw_machine_collect_hits(u->m, u->index, &s->l1_hits, &s->iotlb_hits, &fast);
+	/* Live micro-TLBs: their counters are per engine thread. */
+	hw_machine_collect_hits(u->m, u->index, &s->utlb_hits, &s->iotlb_hits, &fast);
 	s->walks += fast;
 	s->iotlb_misses += fast;
-	s->translations += s->l1_hits + s->iotlb_hits + fast;
+	s->translations += s->utlb_hits + s->iotlb_hits + fast;
 	/* Hits of the full path were counted as translations already. */
 	s->iotlb_hits += LD(slow_iotlb_hits);
 }

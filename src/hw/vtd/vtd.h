@@ -28,7 +28,7 @@
 #include "../../util/spinlock.h"
 
 struct hw_machine;
-struct pci_dev;
+struct hw_pci_function;
 
 #define VTD_MAX_UNITS 8
 #define VTD_PASID_NONE UINT32_MAX
@@ -92,11 +92,19 @@ struct vtd_fault {
 	uint64_t addr;
 };
 
-/* ---- the per-engine front cache (hw/pci/dma.c owns one per context) ---- */
+/*
+ * ---- the engine's micro-TLB (hw/pci/dma.c owns one per DMA context) ----
+ *
+ * A small translation cache next to the requester, in front of the unit's
+ * IOTLB - what Arm calls the micro-TLB of a TBU, and what the per-port
+ * translation caches of VT-d units are. It holds only what the IOTLB (or
+ * the device TLB) gave it and is retired wholesale by the unit's
+ * invalidation generation.
+ */
 
-#define VTD_L1_ENTRIES 64
+#define VTD_UTLB_ENTRIES 64
 
-struct vtd_l1_entry {
+struct vtd_utlb_entry {
 	uint64_t gen;
 	const struct vtd_unit *unit;
 	uint64_t key;       /* sid | pasid | flags, see translate.c */
@@ -108,7 +116,7 @@ struct vtd_l1_entry {
 
 /* The last (requester, PASID) stream resolved: skips the context and
  * PASID caches while an engine keeps working for one ADI. */
-struct vtd_l1_stream {
+struct vtd_utlb_stream {
 	uint64_t gen;
 	const struct vtd_unit *unit;
 	uint64_t key;
@@ -116,8 +124,8 @@ struct vtd_l1_stream {
 	bool fpd;
 	bool dte;           /* the context entry allows translation requests */
 	uint64_t q[3];      /* PASID entry qwords 0..2 */
-	/* Decoded for the fast path (translate.c). */
-	bool fast;          /* SS or FS, user request, no exec: the common case */
+	/* Decoded for translate_cached_stream() (translate.c). */
+	bool simple;        /* a plain SS or FS entry: the common case */
 	uint8_t cls;        /* enum vtd_tlb_class */
 	uint16_t did;
 	uint8_t levels;
@@ -130,23 +138,23 @@ struct vtd_l1_stream {
 	uint8_t perm[32];   /* VTD_TLBF_* flags -> what a user request may do */
 };
 
-#define VTD_L1_BIG_ENTRIES 16
+#define VTD_UTLB_BIG_ENTRIES 16
 
-struct vtd_l1 {
-	struct vtd_l1_entry e[VTD_L1_ENTRIES];
+struct vtd_utlb {
+	struct vtd_utlb_entry e[VTD_UTLB_ENTRIES];
 	/* 2 MiB and 1 GiB translations, indexed by 2 MiB block, so one
 	 * entry serves every 4 KiB page of the block. */
-	struct vtd_l1_entry big[VTD_L1_BIG_ENTRIES];
-	struct vtd_l1_stream stream;
+	struct vtd_utlb_entry big[VTD_UTLB_BIG_ENTRIES];
+	struct vtd_utlb_stream stream;
 	/* Hit counters, owned by the engine thread, summed by stats. */
-	atomic_ullong l1_hits[VTD_MAX_UNITS];
-	atomic_ullong l2_hits[VTD_MAX_UNITS];
-	atomic_ullong walks[VTD_MAX_UNITS];   /* fast-path misses */
+	atomic_ullong utlb_hits[VTD_MAX_UNITS];
+	atomic_ullong iotlb_hits[VTD_MAX_UNITS];
+	atomic_ullong walks[VTD_MAX_UNITS];   /* misses of the cached-stream path */
 };
 
-void vtd_l1_init(struct vtd_l1 *l1);
+void vtd_utlb_init(struct vtd_utlb *utlb);
 
-static inline uint64_t vtd_l1_key(const struct vtd_req *req)
+static inline uint64_t vtd_utlb_key(const struct vtd_req *req)
 {
 	bool has = req->pasid != VTD_PASID_NONE;
 	return (uint64_t)req->sid | ((uint64_t)(has ? req->pasid & 0xfffff : 0) << 16) |
@@ -155,14 +163,16 @@ static inline uint64_t vtd_l1_key(const struct vtd_req *req)
 
 /* Fibonacci hashing: buffers a power of two apart (a source and its
  * destination) must not land in the same slot. */
-static inline struct vtd_l1_entry *vtd_l1_slot(struct vtd_l1 *l1, uint64_t vpn, uint64_t key)
+static inline struct vtd_utlb_entry *vtd_utlb_slot(struct vtd_utlb *utlb, uint64_t vpn,
+						   uint64_t key)
 {
-	return &l1->e[((vpn ^ key) * 0x9e3779b97f4a7c15ull) >> 58];
+	return &utlb->e[((vpn ^ key) * 0x9e3779b97f4a7c15ull) >> 58];
 }
 
-static inline struct vtd_l1_entry *vtd_l1_big_slot(struct vtd_l1 *l1, uint64_t vpn, uint64_t key)
+static inline struct vtd_utlb_entry *vtd_utlb_big_slot(struct vtd_utlb *utlb, uint64_t vpn,
+						       uint64_t key)
 {
-	return &l1->big[(((vpn >> 9) ^ key) * 0x9e3779b97f4a7c15ull) >> 60];
+	return &utlb->big[(((vpn >> 9) ^ key) * 0x9e3779b97f4a7c15ull) >> 60];
 }
 
 /* ---- caches ---- */
@@ -218,11 +228,11 @@ struct vtd_unit {
 	/* For the fast walk: ss_rsvd, and all ones for a large page where the
 	 * unit has none (anything odd goes to the full walk). */
 	uint64_t ss_fast_rsvd[6][2];
-	struct pci_dev *scope[64];  /* DRHD device scope entries */
+	struct hw_pci_function *scope[64];  /* DRHD device scope entries */
 	unsigned nr_scope;
 
 	/* Translation sees these without locks. Every invalidation and
-	 * every change to them bumps inv_gen, which retires L1 entries. */
+	 * every change to them bumps inv_gen, which retires micro-TLB entries. */
 	_Alignas(64) atomic_ullong inv_gen;
 	_Atomic uint64_t rtaddr;    /* latched by GCMD.SRTP */
 	atomic_bool te;
@@ -260,16 +270,19 @@ struct vtd_unit {
 		atomic_ullong faults, faults_suppressed, faults_overflow;
 		atomic_ullong inv_desc, inv_waits, page_requests, prq_overflow, stale_hits;
 		atomic_ullong ats_translations;
-		atomic_ullong slow_iotlb_hits; /* IOTLB hits of the full path (ATS, no L1) */
-		atomic_ullong l1_hits, l2_hits, fast_walks; /* folded in from retired L1s */
+		atomic_ullong slow_iotlb_hits; /* IOTLB hits of the full path (ATS, no micro-TLB) */
+		/* Folded in from retired micro-TLBs. */
+		atomic_ullong utlb_hits, iotlb_hits, fast_walks;
 	} st;
+
+	uint64_t reg_base;          /* where the DMAR table says its registers are */
 };
 
 /* unit.c */
 int vtd_unit_new(struct hw_machine *m, const struct vtd_config *cfg, const char *name,
 		 struct vtd_unit **out);
 void vtd_unit_free(struct vtd_unit *u);
-void vtd_l1_retire(struct vtd_l1 *l1, struct vtd_unit *const *units, unsigned n);
+void vtd_utlb_retire(struct vtd_utlb *utlb, struct vtd_unit *const *units, unsigned n);
 /* Statistics counters: a plain increment, not a locked one, so that the
  * translation path never bounces a shared cache line. Concurrent engines
  * may lose the odd count; the figures are for humans, not for logic. */
@@ -362,29 +375,29 @@ int vtd_walk_fs(struct vtd_unit *u, const struct vtd_pasid_entry *pe, const stru
 		bool set_ad, struct vtd_walk *w, struct vtd_fault *f);
 
 /* translate.c */
-/* `key` is vtd_l1_key(req), which the inline part computed already. */
-int vtd_translate_slow(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
+/* `key` is vtd_utlb_key(req), which the inline part computed already. */
+int vtd_translate_slow(struct vtd_unit *u, struct vtd_utlb *utlb, const struct vtd_req *req,
 		       uint64_t key, struct vtd_xlate *x, struct vtd_fault *f);
 void vtd_check_hit(struct vtd_unit *u, const struct vtd_req *req, uint64_t out, uint8_t perm,
 		   const char *cache);
 
 /*
- * Translate one request (H-10). The engine's L1 is looked at inline: a
- * hit costs a handful of loads and no call. 0 on success; -1 with *f
+ * Translate one request (H-10). The engine's micro-TLB is looked at
+ * inline: a hit costs a handful of loads and no call. 0 on success; -1 with *f
  * filled for a fault the unit records; -2 for an interrupt-window
  * request without PASID (H-11), blocked without a fault record.
  */
-static inline int vtd_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
-				struct vtd_xlate *x, struct vtd_fault *f)
+static inline int vtd_translate(struct vtd_unit *u, struct vtd_utlb *utlb,
+				const struct vtd_req *req, struct vtd_xlate *x, struct vtd_fault *f)
 {
-	uint64_t key = vtd_l1_key(req);
-	if (l1) {
+	uint64_t key = vtd_utlb_key(req);
+	if (utlb) {
 		uint64_t vpn = req->addr >> VTD_PAGE_SHIFT;
-		struct vtd_l1_entry *e = vtd_l1_slot(l1, vpn, key);
+		struct vtd_utlb_entry *e = vtd_utlb_slot(utlb, vpn, key);
 		if (e->vpn != vpn || e->key != key) {
-			e = vtd_l1_big_slot(l1, vpn, key);
+			e = vtd_utlb_big_slot(utlb, vpn, key);
 			if (e->key != key || ((e->vpn ^ vpn) >> (e->size_shift - VTD_PAGE_SHIFT)))
-				return vtd_translate_slow(u, l1, req, key, x, f);
+				return vtd_translate_slow(u, utlb, req, key, x, f);
 		}
 		if (e->unit == u && e->gen == atomic_load_explicit(&u->inv_gen, memory_order_acquire) &&
 		    (e->perm & req->perm) == req->perm) {
@@ -393,16 +406,16 @@ static inline int vtd_translate(struct vtd_unit *u, struct vtd_l1 *l1, const str
 			x->avail = (1ull << e->size_shift) - off;
 			x->perm = e->perm;
 			x->size_shift = e->size_shift;
-			stat_inc(&l1->l1_hits[u->index]);
+			stat_inc(&utlb->utlb_hits[u->index]);
 			if (__builtin_expect(u->checker, 0))
 				vtd_check_hit(u, req, x->out, x->perm, "IOTLB");
 			return 0;
 		}
 	}
-	return vtd_translate_slow(u, l1, req, key, x, f);
+	return vtd_translate_slow(u, utlb, req, key, x, f);
 }
-/* A translation request from a device TLB; `key` is vtd_l1_key(req). */
-int vtd_ats_translate(struct vtd_unit *u, struct vtd_l1 *l1, const struct vtd_req *req,
+/* A translation request from a device TLB; `key` is vtd_utlb_key(req). */
+int vtd_ats_translate(struct vtd_unit *u, struct vtd_utlb *utlb, const struct vtd_req *req,
 		      uint64_t key, struct vtd_xlate *x, struct vtd_fault *f);
 bool vtd_in_interrupt_window(uint64_t addr);
 
@@ -411,6 +424,8 @@ void vtd_record_fault(struct vtd_unit *u, const struct vtd_fault *f);
 
 /* qi.c */
 void vtd_qi_process_locked(struct vtd_unit *u);
+/* inv_desc.c: run one descriptor (dw: 256-bit); 0 or its IQEI code. */
+unsigned vtd_inv_desc_execute(struct vtd_unit *u, const uint64_t q[4], bool dw);
 
 /* prq.c */
 enum vtd_prq_result {

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 
 #include "intel.h"
-#include "../../host.h"
-#include "../../hw/machine.h"
+#include "../../hw/iface/mem.h"
 #include "../../util/compiler.h"
 
 static uint64_t ld(uint64_t *p)
@@ -31,7 +30,7 @@ uint64_t *intel_context_entry(struct intel_iommu *iommu, uint16_t sid, bool allo
 	if (!(v & VTD_SM_ROOT_P)) {
 		if (!alloc)
 			return NULL;
-		uint64_t *ct = hw_page_alloc(&iommu->drv->host->m->mem);
+		uint64_t *ct = hw_page_alloc(iommu->drv->mem);
 		if (!ct)
 			return NULL;
 		/* Not present to present: nothing cached to invalidate. */

@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <uiommu/iommu.h>
+
 #include "intel.h"
 #include "debugfs.h"
-#include "../../host.h"
-#include "../../base/device.h"
-#include "../../hw/machine.h"
+#include "../../hw/iface/mem.h"
+#include "../../pci/pci.h"
+#include "../../util/bdf.h"
 #include "../../util/compiler.h"
 
 static const char *pgtt_name(unsigned pgtt)
@@ -170,7 +172,7 @@ int intel_dump(struct uiommu_host *h, FILE *f, const char *device, bool json, un
 		return 0;
 	}
 	struct device *want = NULL;
-	if (device && !(want = host_find_device(h, device)))
+	if (device && !(want = uiommu_device_find(h, device)))
 		return -ENOENT;
 	if (json)
 		fprintf(f, "{\"units\":[");
@@ -209,8 +211,8 @@ int intel_dump(struct uiommu_host *h, FILE *f, const char *device, bool json, un
 					if (!(ce[0] & VTD_SM_CTX_P))
 						continue;
 					uint16_t sid = (uint16_t)((bus << 8) | (half * 128 + i));
-					struct pci_dev *p = hw_dev_by_rid(h->m, sid);
-					struct device *dev = p ? p->driver_data : NULL;
+					struct pci_dev *p = pci_get_by_rid(h, sid);
+					struct device *dev = p ? &p->dev : NULL;
 					if (want && dev != want)
 						continue;
 					context(f, json, dev, sid, ce, max_leaves, &first_dev);
@@ -266,53 +268,56 @@ static void dts_walk(FILE *f, uint64_t table_pa, unsigned level, uint64_t base, 
 	}
 }
 
+/* The PASID table entry the unit reads for (sid, pasid), or NULL. */
+static const uint64_t *pasid_entry_of(struct intel_iommu *iommu, uint16_t sid, uint32_t pasid)
+{
+	uint64_t rta = dmar_readq(iommu, VTD_REG_RTADDR);
+	if ((rta & VTD_RTADDR_TTM_MASK) != VTD_RTADDR_TTM_SCALABLE)
+		return NULL; /* the driver only runs scalable mode */
+	const uint64_t *root = hw_mem_ptr(rta & VTD_PAGE_MASK, 4096);
+	unsigned bus = sid >> 8, devfn = sid & 0xff;
+	uint64_t re = root ? root[bus * 2 + (devfn >= 128)] : 0;
+	const uint64_t *ct = (re & VTD_SM_ROOT_P) ? hw_mem_ptr(re & VTD_PAGE_MASK, 4096) : NULL;
+	const uint64_t *ce = ct ? ct + 4 * (devfn & 127) : NULL;
+	if (!ce || !(ce[0] & VTD_SM_CTX_P))
+		return NULL;
+	unsigned dir_entries = 1u << (VTD_SM_CTX_PDTS(ce[0]) + 7);
+	if ((pasid >> 6) >= dir_entries)
+		return NULL;
+	const uint64_t *dir = hw_mem_ptr(ce[0] & VTD_PAGE_MASK, dir_entries * 8);
+	uint64_t de = dir ? dir[pasid >> 6] : 0;
+	const uint64_t *tbl = (de & VTD_PASID_DIR_P) ? hw_mem_ptr(de & VTD_PAGE_MASK, 4096) : NULL;
+	const uint64_t *q = tbl ? tbl + 8 * (pasid & 63) : NULL;
+	return q && (q[0] & VTD_PE0_P) ? q : NULL;
+}
+
 int intel_domain_translation_struct(struct uiommu_host *h, struct device *dev, uint32_t pasid,
 				    FILE *f)
 {
 	struct intel_driver *drv = h->intel;
-	if (!drv || !dev || !dev->pdev)
+	if (!drv || !dev_is_pci(dev))
 		return -ENODEV;
-	uint16_t sid = dev->pdev->rid;
-	struct intel_iommu *iommu;
-	list_for_each_entry(iommu, &drv->iommus, node) {
-		if (iommu->hw != dev->pdev->unit)
-			continue;
-		if (!(dmar_readl(iommu, VTD_REG_GSTS) & VTD_GSTS_TES)) {
-			fprintf(f, "DMA Remapping is not enabled on %s\n", iommu->name);
-			continue;
-		}
-		uint64_t rta = dmar_readq(iommu, VTD_REG_RTADDR);
-		if ((rta & VTD_RTADDR_TTM_MASK) != VTD_RTADDR_TTM_SCALABLE)
-			return 0; /* the driver only runs scalable mode */
-		const uint64_t *root = hw_mem_ptr(rta & VTD_PAGE_MASK, 4096);
-		unsigned bus = sid >> 8, devfn = sid & 0xff;
-		uint64_t re = root ? root[bus * 2 + (devfn >= 128)] : 0;
-		const uint64_t *ct = (re & VTD_SM_ROOT_P) ? hw_mem_ptr(re & VTD_PAGE_MASK, 4096) : NULL;
-		const uint64_t *ce = ct ? ct + 4 * (devfn & 127) : NULL;
-		if (!ce || !(ce[0] & VTD_SM_CTX_P))
-			return 0;
-		unsigned dir_entries = 1u << (VTD_SM_CTX_PDTS(ce[0]) + 7);
-		if ((pasid >> 6) >= dir_entries)
-			return 0;
-		const uint64_t *dir = hw_mem_ptr(ce[0] & VTD_PAGE_MASK, dir_entries * 8);
-		uint64_t de = dir ? dir[pasid >> 6] : 0;
-		const uint64_t *tbl = (de & VTD_PASID_DIR_P) ? hw_mem_ptr(de & VTD_PAGE_MASK, 4096) : NULL;
-		const uint64_t *q = tbl ? tbl + 8 * (pasid & 63) : NULL;
-		if (!q || !(q[0] & VTD_PE0_P))
-			return 0;
-		unsigned pgtt = VTD_PE0_PGTT(q[0]);
-		bool fs = pgtt == VTD_PGTT_FS;
-		if (!fs && pgtt != VTD_PGTT_SS && pgtt != VTD_PGTT_NESTED)
-			return 0;
-		uint64_t pgd = fs ? q[2] & VTD_PE2_FSPTPTR_MASK : q[0] & VTD_PE0_SSPTPTR_MASK;
-		unsigned levels = fs ? (VTD_PE2_FSPM(q[2]) ? 5 : 4) : VTD_PE0_AW(q[0]) + 2;
-		fprintf(f, "Device 0000:%02x:%02x.%x with pasid %x @0x%" PRIx64 "\n", bus,
-			devfn >> 3, devfn & 7, pasid, pgd);
-		fprintf(f, "%-17s\t%-18s\t%-18s\t%-18s\t%-18s\t%-s\n", "IOVA_PFN", "PML5E", "PML4E",
-			"PDPE", "PDE", "PTE");
-		uint64_t path[6] = { 0 };
-		dts_walk(f, pgd, levels, 0, fs, path);
+	struct pci_dev *pdev = to_pci_dev(dev);
+	uint16_t sid = pci_dev_id(pdev);
+	struct intel_iommu *iommu = dmar_find_matched_unit(drv, pdev);
+	if (!iommu)
+		return 0;
+	if (!(dmar_readl(iommu, VTD_REG_GSTS) & VTD_GSTS_TES)) {
+		fprintf(f, "DMA Remapping is not enabled on %s\n", iommu->name);
 		return 0;
 	}
+	const uint64_t *q = pasid_entry_of(iommu, sid, pasid);
+	unsigned pgtt = q ? VTD_PE0_PGTT(q[0]) : 0;
+	bool fs = pgtt == VTD_PGTT_FS;
+	if (!q || (!fs && pgtt != VTD_PGTT_SS && pgtt != VTD_PGTT_NESTED))
+		return 0;
+	uint64_t pgd = fs ? q[2] & VTD_PE2_FSPTPTR_MASK : q[0] & VTD_PE0_SSPTPTR_MASK;
+	unsigned levels = fs ? (VTD_PE2_FSPM(q[2]) ? 5 : 4) : VTD_PE0_AW(q[0]) + 2;
+	fprintf(f, "Device 0000:%02x:%02x.%x with pasid %x @0x%" PRIx64 "\n", sid >> 8,
+		(sid >> 3) & 0x1f, sid & 7, pasid, pgd);
+	fprintf(f, "%-17s\t%-18s\t%-18s\t%-18s\t%-18s\t%-s\n", "IOVA_PFN", "PML5E", "PML4E",
+		"PDPE", "PDE", "PTE");
+	uint64_t path[6] = { 0 };
+	dts_walk(f, pgd, levels, 0, fs, path);
 	return 0;
 }

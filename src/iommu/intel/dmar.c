@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Bringing up each remapping unit in scalable mode, in the order the
- * specification and Linux use: root table (10.4.6), queued invalidation
- * (6.5.2), interrupts, global invalidations, then translation enable.
+ * The driver's bring-up: the units the DMAR table lists (dmar_table.c),
+ * each brought up in scalable mode in the order the specification and
+ * Linux use - root table (10.4.6), queued invalidation (6.5.2),
+ * interrupts, global invalidations, then translation enable - and then
+ * registered with the IOMMU core.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,8 +12,9 @@
 #include <string.h>
 
 #include "intel.h"
-#include "../../host.h"
-#include "../../hw/machine.h"
+#include "../../hw/iface/firmware.h"
+#include "../../hw/iface/mem.h"
+#include "../../hw/iface/vtd.h"
 #include "../../util/compiler.h"
 
 uint64_t dmar_readq(struct intel_iommu *iommu, unsigned off)
@@ -53,18 +56,9 @@ static int gcmd_wait(struct intel_iommu *iommu, uint32_t set, uint32_t clear, ui
 	return -ETIMEDOUT;
 }
 
-struct intel_iommu *intel_iommu_for_unit(struct intel_driver *drv, const struct vtd_unit *u)
-{
-	struct intel_iommu *iommu;
-	list_for_each_entry(iommu, &drv->iommus, node)
-		if (iommu->hw == u)
-			return iommu;
-	return NULL;
-}
-
 static void iommu_free(struct intel_driver *drv, struct intel_iommu *iommu)
 {
-	struct hw_mem *mem = &drv->host->m->mem;
+	struct hw_mem *mem = drv->mem;
 	for (unsigned i = 0; iommu->root && i < 2 * VTD_ROOT_ENTRIES; i++)
 		if (iommu->root[i] & VTD_SM_ROOT_P)
 			hw_page_free(mem, (void *)(uintptr_t)(iommu->root[i] & VTD_PAGE_MASK));
@@ -77,18 +71,24 @@ static void iommu_free(struct intel_driver *drv, struct intel_iommu *iommu)
 	free(iommu);
 }
 
-static int iommu_bring_up(struct intel_driver *drv, struct vtd_unit *u, struct intel_iommu **out)
+static int iommu_bring_up(struct intel_driver *drv, const struct dmar_drhd *drhd,
+			  struct intel_iommu **out)
 {
-	struct hw_mem *mem = &drv->host->m->mem;
+	struct hw_mem *mem = drv->mem;
+	/* The register page where firmware says it is. */
+	struct vtd_unit *u = hw_vtd_ioremap(drv->host->m, drhd->reg_base);
+	if (!u)
+		return -ENODEV;
 	struct intel_iommu *iommu = calloc(1, sizeof(*iommu));
 	if (!iommu)
 		return -ENOMEM;
 	iommu->drv = drv;
 	iommu->hw = u;
+	iommu->drhd = *drhd;
 	pthread_mutex_init(&iommu->lock, NULL);
 	spin_init(&iommu->qi.lock);
 	pthread_mutex_init(&iommu->prq_lock, NULL);
-	snprintf(iommu->name, sizeof(iommu->name), "%s", u->name);
+	snprintf(iommu->name, sizeof(iommu->name), "%s", vtd_unit_name(u));
 	iommu->cap = dmar_readq(iommu, VTD_REG_CAP);
 	iommu->ecap = dmar_readq(iommu, VTD_REG_ECAP);
 	iommu->sagaw = VTD_CAP_SAGAW(iommu->cap);
@@ -145,30 +145,8 @@ fail:
 	return rc;
 }
 
-int intel_iommu_init(struct uiommu_host *h)
+static int fixed_domains(struct intel_driver *drv)
 {
-	struct intel_driver *drv = calloc(1, sizeof(*drv));
-	if (!drv)
-		return -ENOMEM;
-	drv->host = h;
-	list_init(&drv->iommus);
-	drv->pool = pt_pool_new(&h->m->mem);
-	if (!drv->pool) {
-		free(drv);
-		return -ENOMEM;
-	}
-	h->intel = drv;
-	for (unsigned i = 0; i < h->m->nr_units; i++) {
-		struct intel_iommu *iommu;
-		int rc = iommu_bring_up(drv, h->m->units[i], &iommu);
-		if (rc) {
-			intel_iommu_exit(h);
-			return rc;
-		}
-		iommu->seq = i;
-		list_add_tail(&iommu->node, &drv->iommus);
-		drv->nr_iommus++;
-	}
 	int err = 0;
 	drv->identity = intel_domain_new(drv, false, 0, &err);
 	if (drv->identity) {
@@ -182,11 +160,64 @@ int intel_iommu_init(struct uiommu_host *h)
 		drv->blocked->domain.type = IOMMU_DOMAIN_BLOCKED;
 		drv->blocked->domain.ops = &intel_fixed_ops;
 	}
-	if (!drv->identity || !drv->blocked) {
-		intel_iommu_exit(h);
+	return drv->identity && drv->blocked ? 0 : -ENOMEM;
+}
+
+/* Every unit the DMAR table lists, in table order, brought up. */
+static int bring_up_units(struct intel_driver *drv, const void *table, size_t len)
+{
+	struct dmar_drhd *drhd = NULL;
+	unsigned nr = 0;
+	int rc = dmar_parse_table(table, len, &drhd, &nr);
+	for (unsigned i = 0; !rc && i < nr; i++) {
+		struct intel_iommu *iommu;
+		rc = iommu_bring_up(drv, &drhd[i], &iommu);
+		if (rc)
+			break;
+		iommu->seq = i;
+		list_add_tail(&iommu->node, &drv->iommus);
+		drv->nr_iommus++;
+	}
+	free(drhd);
+	return rc;
+}
+
+int intel_iommu_init(struct uiommu_host *h)
+{
+	const void *table;
+	size_t len;
+	/* No DMAR table: the platform has no VT-d, and this driver nothing
+	 * to drive. */
+	if (hw_acpi_get_table(h->m, "DMAR", &table, &len))
+		return 0;
+	struct intel_driver *drv = calloc(1, sizeof(*drv));
+	if (!drv)
+		return -ENOMEM;
+	drv->host = h;
+	drv->mem = hw_machine_mem(h->m);
+	list_init(&drv->iommus);
+	drv->pool = pt_pool_new(drv->mem);
+	if (!drv->pool) {
+		free(drv);
 		return -ENOMEM;
 	}
-	return 0;
+	h->intel = drv;
+	int rc = bring_up_units(drv, table, len);
+	if (!rc)
+		rc = fixed_domains(drv);
+	/* Registered once all can serve: the core probes every device as the
+	 * first one registers, and a device may sit behind any unit. */
+	struct intel_iommu *iommu;
+	list_for_each_entry(iommu, &drv->iommus, node) {
+		if (rc)
+			break;
+		snprintf(iommu->iommu.name, sizeof(iommu->iommu.name), "%s", iommu->name);
+		rc = iommu_device_register(&iommu->iommu, &intel_iommu_ops, h);
+		iommu->registered = !rc;
+	}
+	if (rc)
+		intel_iommu_exit(h);
+	return rc;
 }
 
 void intel_iommu_exit(struct uiommu_host *h)
@@ -195,6 +226,10 @@ void intel_iommu_exit(struct uiommu_host *h)
 	if (!drv)
 		return;
 	struct intel_iommu *iommu, *t;
+	/* The core releases every device first, while all units still work. */
+	list_for_each_entry(iommu, &drv->iommus, node)
+		if (iommu->registered)
+			iommu_device_unregister(&iommu->iommu);
 	list_for_each_entry_safe(iommu, t, &drv->iommus, node) {
 		/* Translation off, queue quiesced, interrupt released. */
 		gcmd_wait(iommu, 0, VTD_GCMD_TE, 0, 0, VTD_GSTS_TES);

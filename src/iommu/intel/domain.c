@@ -9,9 +9,7 @@
 #include <string.h>
 
 #include "intel.h"
-#include "../../host.h"
-#include "../../base/device.h"
-#include "../../hw/machine.h"
+#include "../../hw/iface/mem.h"
 #include "../../util/compiler.h"
 
 static unsigned max_levels(unsigned sagaw)

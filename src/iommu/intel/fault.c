@@ -10,15 +10,14 @@
 #include <string.h>
 
 #include "intel.h"
-#include "../../host.h"
-#include "../../base/device.h"
-#include "../../hw/machine.h"
+#include "../../hw/iface/mem.h"
+#include "../../pci/pci.h"
 #include "../../util/compiler.h"
 
 static struct device *dev_for_sid(struct intel_iommu *iommu, uint16_t sid)
 {
-	struct pci_dev *p = hw_dev_by_rid(iommu->drv->host->m, sid);
-	return p ? p->driver_data : NULL;
+	struct pci_dev *p = pci_get_by_rid(iommu->drv->host, sid);
+	return p ? &p->dev : NULL;
 }
 
 static void fault_event(struct intel_iommu *iommu)
@@ -38,7 +37,7 @@ static void fault_event(struct intel_iommu *iommu)
 			struct device *dev = dev_for_sid(iommu, sid);
 			if (!dev)
 				continue;
-			struct device_domain_info *info = dev->iommu ? dev->iommu->priv : NULL;
+			struct device_domain_info *info = dev_iommu_priv_get(dev);
 			if (info)
 				info->faults++;
 			bool pp = hi & VTD_FRCD_HI_PP;
@@ -129,7 +128,7 @@ void intel_irq(struct vtd_unit *u, enum vtd_irq irq, void *opaque)
 int intel_page_response(struct device *dev, const struct iommu_page_request *req,
 			enum iommu_page_response_code code)
 {
-	struct device_domain_info *info = dev->iommu ? dev->iommu->priv : NULL;
+	struct device_domain_info *info = dev_iommu_priv_get(dev);
 	if (!info)
 		return -ENODEV;
 	/* A stop marker (last, no access asked) needs no answer; everything

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The Intel VT-d driver (Linux drivers/iommu/intel in shape). It programs
- * remapping units only as real software can: through table memory, the
- * MMIO registers and the invalidation queue; and it learns of faults and
- * page requests through the units' interrupts.
+ * The Intel VT-d driver (Linux drivers/iommu/intel in shape). It learns
+ * its units and their device scopes from the ACPI DMAR table, programs
+ * them only as real software can - table memory, the MMIO registers, the
+ * invalidation queue - learns of faults and page requests through the
+ * units' interrupts, and registers each unit with the IOMMU core.
  */
 #ifndef UIOMMU_IOMMU_INTEL_H
 #define UIOMMU_IOMMU_INTEL_H
@@ -12,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <uiommu/hw/acpi_dmar.h>
 #include <uiommu/hw/vtd.h>
 #include <uiommu/hw/vtd_regs.h>
 
@@ -22,6 +24,7 @@
 
 struct uiommu_host;
 struct vtd_unit;
+struct hw_mem;
 struct pci_dev;
 
 #define INTEL_QI_PAGES   1               /* 128 256-bit descriptors */
@@ -29,10 +32,31 @@ struct pci_dev;
 #define INTEL_PRQ_PQS    2               /* 4 pages, 512 requests */
 #define INTEL_MAX_BATCH  32              /* descriptors per batch; one wait each */
 
+/* A DMAR device scope entry (8.3.1): a start bus and a path. */
+#define DMAR_SCOPE_MAX_PATH 8
+struct dmar_dev_scope {
+	uint8_t type;                     /* enum acpi_dmar_scope_type */
+	uint8_t bus;
+	unsigned nr_path;
+	struct acpi_dmar_path path[DMAR_SCOPE_MAX_PATH];
+};
+
+/* A DRHD entry of the DMAR table (8.3). */
+#define DMAR_MAX_SCOPES 64
+struct dmar_drhd {
+	uint64_t reg_base;
+	bool include_all;
+	unsigned nr_scopes;
+	struct dmar_dev_scope scopes[DMAR_MAX_SCOPES];
+};
+
 /* One remapping unit, as the driver knows it. */
 struct intel_iommu {
+	struct iommu_device iommu;        /* registered with the IOMMU core */
 	struct intel_driver *drv;
-	struct vtd_unit *hw;              /* only for MMIO and interrupt hookup */
+	struct vtd_unit *hw;              /* the register page (ioremap) and its interrupts */
+	struct dmar_drhd drhd;            /* what firmware says it covers */
+	bool registered;
 	unsigned seq;
 	char name[16];
 	uint64_t cap, ecap;
@@ -61,6 +85,7 @@ struct intel_iommu {
 /* The driver instance of a host. */
 struct intel_driver {
 	struct uiommu_host *host;
+	struct hw_mem *mem;               /* table memory */
 	struct list_node iommus;
 	unsigned nr_iommus;
 	struct pt_pool *pool;
@@ -75,7 +100,7 @@ struct device_domain_info {
 	struct pci_dev *pdev;
 	struct intel_iommu *iommu;
 	uint16_t rid;
-	uint16_t sids[1 + 4];             /* requester IDs to program: RID and aliases */
+	uint16_t sids[8];                 /* requester IDs to program: RID and aliases */
 	unsigned nr_sids;
 	bool pasid_supported, pasid_enabled, paside;
 	bool ats_supported, ats_enabled, pri_supported, pri_enabled;
@@ -133,14 +158,24 @@ static inline struct dmar_domain *to_dmar_domain(struct iommu_domain *d)
 	return (struct dmar_domain *)d;
 }
 
-/* dmar.c: bring-up of each unit, register access. */
+static inline struct intel_iommu *to_intel_iommu(struct iommu_device *iommu)
+{
+	return container_of(iommu, struct intel_iommu, iommu);
+}
+
+/* dmar_table.c: the ACPI DMAR table into DRHDs (-EINVAL for a table
+ * that does not parse), and the unit whose scope covers a function. */
+int dmar_parse_table(const void *table, size_t len, struct dmar_drhd **out, unsigned *nr);
+struct intel_iommu *dmar_find_matched_unit(struct intel_driver *drv, struct pci_dev *pdev);
+
+/* dmar.c: the driver's bring-up from the DMAR table, each unit's, and
+ * register access. */
 int intel_iommu_init(struct uiommu_host *h);
 void intel_iommu_exit(struct uiommu_host *h);
 uint64_t dmar_readq(struct intel_iommu *iommu, unsigned off);
 uint32_t dmar_readl(struct intel_iommu *iommu, unsigned off);
 void dmar_writeq(struct intel_iommu *iommu, unsigned off, uint64_t v);
 void dmar_writel(struct intel_iommu *iommu, unsigned off, uint32_t v);
-struct intel_iommu *intel_iommu_for_unit(struct intel_driver *drv, const struct vtd_unit *u);
 extern const struct iommu_ops intel_iommu_ops;
 
 /* qi.c */

@@ -9,10 +9,7 @@
 #include <string.h>
 
 #include "intel.h"
-#include "../../host.h"
-#include "../../base/device.h"
-#include "../../base/pci.h"
-#include "../../hw/machine.h"
+#include "../../pci/pci.h"
 #include "../../util/compiler.h"
 
 static struct intel_driver *drv_of(struct device *dev)
@@ -22,7 +19,7 @@ static struct intel_driver *drv_of(struct device *dev)
 
 static struct device_domain_info *info_of(struct device *dev)
 {
-	return dev->iommu ? dev->iommu->priv : NULL;
+	return dev_iommu_priv_get(dev);
 }
 
 /* ---- RID and PASID attach, shared by every domain kind ---- */
@@ -72,34 +69,25 @@ static void intel_remove_dev_pasid(struct device *dev, ioasid_t pasid, struct io
 
 /* ---- devices ---- */
 
-static int intel_probe_device(struct device *dev)
+/* Every requester ID the function's DMA may carry gets a context entry:
+ * its own and the aliases a bridge or a quirk gives it. */
+static int add_sid(struct pci_dev *pdev, uint16_t alias, void *data)
 {
-	struct intel_driver *drv = drv_of(dev);
-	struct pci_dev *p = dev->pdev;
-	if (!drv || !p || !p->unit)
-		return -ENODEV;
-	struct intel_iommu *iommu = intel_iommu_for_unit(drv, p->unit);
-	if (!iommu)
-		return -ENODEV;
-	struct device_domain_info *info = calloc(1, sizeof(*info));
-	if (!info)
-		return -ENOMEM;
-	info->dev = dev;
-	info->pdev = p;
-	info->iommu = iommu;
-	info->rid = p->rid;
-	/* Every requester ID its DMA may carry gets a context entry: its own
-	 * and the aliases a bridge or a quirk gives it. */
-	info->sids[info->nr_sids++] = p->rid;
-	if (p->dma_sid != p->rid)
-		info->sids[info->nr_sids++] = p->dma_sid;
-	for (unsigned i = 0; i < p->nr_aliases && info->nr_sids < ARRAY_SIZE(info->sids); i++) {
-		uint16_t a = PCI_RID(p->bus->number, p->aliases[i]);
-		if (a != p->dma_sid)
-			info->sids[info->nr_sids++] = a;
-	}
+	struct device_domain_info *info = data;
+	(void)pdev;
+	for (unsigned i = 0; i < info->nr_sids; i++)
+		if (info->sids[i] == alias)
+			return 0;
+	if (info->nr_sids < ARRAY_SIZE(info->sids))
+		info->sids[info->nr_sids++] = alias;
+	return 0;
+}
 
-	/* Capabilities in the order the PCI rules want: PASID before ATS. */
+/* Capabilities in the order the PCI rules want: PASID before ATS. */
+static void enable_pci_caps(struct device_domain_info *info)
+{
+	struct intel_iommu *iommu = info->iommu;
+	struct pci_dev *p = info->pdev;
 	info->max_pasids = 1;
 	if (iommu->pasid_bits && pci_max_pasids(p)) {
 		info->pasid_supported = true;
@@ -108,14 +96,34 @@ static int intel_probe_device(struct device *dev)
 			info->max_pasids = MIN(pci_max_pasids(p), 1u << iommu->pasid_bits);
 		}
 	}
-	if ((iommu->ecap & VTD_ECAP_DT) && p->ecap_ats) {
+	if ((iommu->ecap & VTD_ECAP_DT) && p->ats_cap) {
 		info->ats_supported = true;
 		if (pci_enable_ats(p) == 0) {
 			info->ats_enabled = true;
 			info->ats_qdep = pci_ats_queue_depth(p);
 		}
 	}
-	info->pri_supported = (iommu->ecap & VTD_ECAP_PRS) && p->ecap_pri && info->ats_enabled;
+	info->pri_supported = (iommu->ecap & VTD_ECAP_PRS) && p->pri_cap && info->ats_enabled;
+}
+
+static struct iommu_device *intel_probe_device(struct device *dev)
+{
+	struct intel_driver *drv = drv_of(dev);
+	if (!drv || !dev_is_pci(dev))
+		return ERR_PTR(-ENODEV);
+	struct pci_dev *p = to_pci_dev(dev);
+	struct intel_iommu *iommu = dmar_find_matched_unit(drv, p);
+	if (!iommu)
+		return ERR_PTR(-ENODEV);
+	struct device_domain_info *info = calloc(1, sizeof(*info));
+	if (!info)
+		return ERR_PTR(-ENOMEM);
+	info->dev = dev;
+	info->pdev = p;
+	info->iommu = iommu;
+	info->rid = pci_dev_id(p);
+	pci_for_each_dma_alias(p, add_sid, info);
+	enable_pci_caps(info);
 
 	int rc = intel_pasid_alloc_table(info);
 	if (!rc)
@@ -123,11 +131,11 @@ static int intel_probe_device(struct device *dev)
 	if (rc) {
 		intel_pasid_free_table(info);
 		free(info);
-		return rc;
+		return ERR_PTR(rc);
 	}
-	dev->iommu->priv = info;
+	dev_iommu_priv_set(dev, info);
 	dev->iommu->max_pasids = info->pasid_enabled ? info->max_pasids : 0;
-	return 0;
+	return &iommu->iommu;
 }
 
 static void intel_release_device(struct device *dev)
@@ -145,7 +153,7 @@ static void intel_release_device(struct device *dev)
 		pci_disable_ats(info->pdev);
 	if (info->pasid_enabled)
 		pci_disable_pasid(info->pdev);
-	dev->iommu->priv = NULL;
+	dev_iommu_priv_set(dev, NULL);
 	free(info);
 }
 
@@ -305,6 +313,7 @@ const struct iommu_ops intel_iommu_ops = {
 	.name = "intel-iommu",
 	.probe_device = intel_probe_device,
 	.release_device = intel_release_device,
+	.device_group = pci_device_group,
 	.domain_alloc_paging = intel_domain_alloc_paging,
 	.identity_domain = intel_identity_domain,
 	.blocked_domain = intel_blocked_domain,

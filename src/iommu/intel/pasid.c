@@ -10,8 +10,7 @@
 #include <string.h>
 
 #include "intel.h"
-#include "../../host.h"
-#include "../../hw/machine.h"
+#include "../../hw/iface/mem.h"
 #include "../../util/compiler.h"
 
 static uint64_t ld(uint64_t *p)
@@ -34,7 +33,7 @@ int intel_pasid_alloc_table(struct device_domain_info *info)
 	while ((128u << pdts) < entries)
 		pdts++;
 	unsigned pages = (unsigned)(((128u << pdts) * 8 + 4095) / 4096);
-	info->pasid_dir = hw_pages_alloc(&info->iommu->drv->host->m->mem, pages);
+	info->pasid_dir = hw_pages_alloc(info->iommu->drv->mem, pages);
 	if (!info->pasid_dir)
 		return -ENOMEM;
 	info->pasid_dir_entries = 128u << pdts;
@@ -44,7 +43,7 @@ int intel_pasid_alloc_table(struct device_domain_info *info)
 
 void intel_pasid_free_table(struct device_domain_info *info)
 {
-	struct hw_mem *mem = &info->iommu->drv->host->m->mem;
+	struct hw_mem *mem = info->iommu->drv->mem;
 	if (!info->pasid_dir)
 		return;
 	for (unsigned i = 0; i < info->pasid_dir_entries; i++) {
@@ -65,7 +64,7 @@ uint64_t *intel_pasid_entry(struct device_domain_info *info, ioasid_t pasid, boo
 	if (!(v & VTD_PASID_DIR_P)) {
 		if (!alloc)
 			return NULL;
-		uint64_t *tbl = hw_page_alloc(&info->iommu->drv->host->m->mem);
+		uint64_t *tbl = hw_page_alloc(info->iommu->drv->mem);
 		if (!tbl)
 			return NULL;
 		/* Racing installers: the first wins, as in Linux. */
@@ -73,7 +72,7 @@ uint64_t *intel_pasid_entry(struct device_domain_info *info, ioasid_t pasid, boo
 		uint64_t expect = 0;
 		if (!__atomic_compare_exchange_n(de, &expect, want, false, __ATOMIC_RELEASE,
 						 __ATOMIC_RELAXED)) {
-			hw_page_free(&info->iommu->drv->host->m->mem, tbl);
+			hw_page_free(info->iommu->drv->mem, tbl);
 			v = expect;
 		} else {
 			v = want;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "intel.h"
-#include "../../hw/mem/mem.h"
+#include "../../hw/iface/mem.h"
 #include "../../util/compiler.h"
 
 void qi_batch_add(struct qi_batch *b, uint64_t q0, uint64_t q1)

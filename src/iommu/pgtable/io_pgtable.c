@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <uiommu/hw/vtd_regs.h>
 
 #include "io_pgtable.h"
+#include "../../hw/iface/mem.h"
 #include "../../util/compiler.h"
 
 #define ENTRIES 512
@@ -139,8 +141,6 @@ struct pt_pool {
 	unsigned nr, cap;
 };
 
-#include <pthread.h>
-#include "../../hw/mem/mem.h"
 
 struct pt_pool *pt_pool_new(struct hw_mem *mem)
 {

@@ -20,7 +20,7 @@ struct dmatest {
 	uint32_t len, status, error;
 };
 
-static void run(struct pci_dev *d, struct dmatest *t)
+static void run(struct hw_pci_function *d, struct dmatest *t)
 {
 	t->status = DMATEST_STATUS_BUSY;
 	t->error = DMATEST_ERR_NONE;
@@ -46,7 +46,7 @@ static void run(struct pci_dev *d, struct dmatest *t)
 	}
 	t->status = DMATEST_STATUS_ERROR;
 	t->fault = res.fault_addr;
-	if (res.status == PCI_DMA_BLOCKED && !pci_bus_master(d))
+	if (res.status == PCI_DMA_BLOCKED && !hw_pci_bus_master(d))
 		t->error = DMATEST_ERR_MASTER;
 	else if (res.status == PCI_DMA_FAULT || res.status == PCI_DMA_BLOCKED)
 		t->error = res.fault_write ? DMATEST_ERR_WRITE : DMATEST_ERR_READ;
@@ -54,7 +54,8 @@ static void run(struct pci_dev *d, struct dmatest *t)
 		t->error = DMATEST_ERR_ABORT;
 }
 
-static int bar_read(struct pci_dev *d, unsigned bar, uint64_t off, unsigned size, uint64_t *val)
+static int bar_read(struct hw_pci_function *d, unsigned bar, uint64_t off, unsigned size,
+		    uint64_t *val)
 {
 	struct dmatest *t = d->model;
 	if (bar != 0 || (size != 4 && size != 8) || (off & (size - 1)) || off + size > DMATEST_BAR0_SIZE)
@@ -90,7 +91,8 @@ static void set_half(uint64_t *r, uint64_t off, unsigned size, uint64_t val)
 		*r = (*r & ~0xffffffffull) | (uint32_t)val;
 }
 
-static int bar_write(struct pci_dev *d, unsigned bar, uint64_t off, unsigned size, uint64_t val)
+static int bar_write(struct hw_pci_function *d, unsigned bar, uint64_t off, unsigned size,
+		     uint64_t val)
 {
 	struct dmatest *t = d->model;
 	if (bar != 0 || (size != 4 && size != 8) || (off & (size - 1)) || off + size > DMATEST_BAR0_SIZE)
@@ -117,7 +119,7 @@ static int bar_write(struct pci_dev *d, unsigned bar, uint64_t off, unsigned siz
 			t->count = t->bytes = t->done = t->fault = 0;
 		}
 		if (ctrl & DMATEST_CTRL_GO) {
-			if (!pci_bus_master(d)) {
+			if (!hw_pci_bus_master(d)) {
 				t->status = DMATEST_STATUS_ERROR;
 				t->error = DMATEST_ERR_MASTER;
 			} else {
@@ -133,7 +135,7 @@ static int bar_write(struct pci_dev *d, unsigned bar, uint64_t off, unsigned siz
 	return 0;
 }
 
-static void reset(struct pci_dev *d)
+static void reset(struct hw_pci_function *d)
 {
 	struct dmatest *t = d->model;
 	pthread_mutex_lock(&t->lock);
@@ -142,7 +144,7 @@ static void reset(struct pci_dev *d)
 	pthread_mutex_unlock(&t->lock);
 }
 
-static void destroy(struct pci_dev *d)
+static void destroy(struct hw_pci_function *d)
 {
 	struct dmatest *t = d->model;
 	if (!t)
@@ -153,14 +155,14 @@ static void destroy(struct pci_dev *d)
 	d->model = NULL;
 }
 
-static const struct pci_dev_ops dmatest_ops = {
+static const struct hw_pci_function_ops dmatest_ops = {
 	.bar_read = bar_read,
 	.bar_write = bar_write,
 	.reset = reset,
 	.destroy = destroy,
 };
 
-int dmatest_init(struct pci_dev *d)
+int dmatest_init(struct hw_pci_function *d)
 {
 	struct dmatest *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -171,10 +173,10 @@ int dmatest_init(struct pci_dev *d)
 		return rc;
 	}
 	pthread_mutex_init(&t->lock, NULL);
-	pci_cfg_set16(d, PCI_VENDOR_ID, DMATEST_VENDOR_ID);
-	pci_cfg_set16(d, PCI_DEVICE_ID, DMATEST_DEVICE_ID);
-	pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0880); /* system peripheral, other */
-	d->bar_size[0] = DMATEST_BAR0_SIZE;
+	hw_pci_cfg_set16(d, PCI_VENDOR_ID, DMATEST_VENDOR_ID);
+	hw_pci_cfg_set16(d, PCI_DEVICE_ID, DMATEST_DEVICE_ID);
+	hw_pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0880); /* system peripheral, other */
+	hw_pci_set_bar(d, 0, DMATEST_BAR0_SIZE);
 	snprintf(d->model_name, sizeof(d->model_name), "dmatest");
 	d->model = t;
 	d->ops = &dmatest_ops;

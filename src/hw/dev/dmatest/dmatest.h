@@ -4,9 +4,9 @@
 
 #include <uiommu/hw/dmatest.h>
 
-struct pci_dev;
+struct hw_pci_function;
 
 /* Make `d` a dmatest function: identity, BAR0 and its engine. */
-int dmatest_init(struct pci_dev *d);
+int dmatest_init(struct hw_pci_function *d);
 
 #endif

@@ -120,7 +120,7 @@ static uint32_t enable_device(struct dsa *x)
 	uint32_t err = DSA_CMDSTS_SUCCESS;
 	if (x->state != DSA_STATE_DISABLED)
 		err = DSA_CMDSTS_ERR_DEV_ENABLED;
-	else if (!pci_bus_master(x->d))
+	else if (!hw_pci_bus_master(x->d))
 		err = DSA_CMDSTS_ERR_BUSMASTER_EN;
 	else
 		err = check_config(x);
@@ -213,7 +213,7 @@ static uint32_t enable_wq(struct dsa *x, uint32_t idx)
 		err = DSA_CMDSTS_ERR_WQ_MODE;
 	else if ((c[2] & DSA_WQCFG_BOF) && !(x->gencap & DSA_GENCAP_BOF))
 		err = DSA_CMDSTS_ERR_BOF_EN;
-	else if (pasid_en && !pci_pasid_enabled(x->d))
+	else if (pasid_en && !hw_pci_pasid_enabled(x->d))
 		err = DSA_CMDSTS_ERR_PASID_EN;
 	else if (batch_shift > DSA_GENCAP_MAX_BATCH_SHIFT(x->gencap))
 		err = DSA_CMDSTS_ERR_MAX_BATCH_SIZE;

@@ -21,7 +21,7 @@
 /* DSA 1.0 in the VERSION layout (major 7:4, minor 3:0). */
 #define DSA_VERSION_VALUE 0x10
 
-static const struct pci_dev_ops dsa_ops;
+static const struct hw_pci_function_ops dsa_ops;
 
 /* ---- options ---- */
 
@@ -196,7 +196,7 @@ void dsa_swerr(struct dsa *x, const struct dsa_swerr_info *e)
 		dsa_raise(x, 0, DSA_INTCAUSE_ERR);
 }
 
-void dsa_set_irq_handler(struct pci_dev *d, dsa_irq_fn fn, void *opaque)
+void dsa_set_irq_handler(struct hw_pci_function *d, dsa_irq_fn fn, void *opaque)
 {
 	if (!dsa_is_dsa(d))
 		return;
@@ -207,7 +207,7 @@ void dsa_set_irq_handler(struct pci_dev *d, dsa_irq_fn fn, void *opaque)
 	pthread_mutex_unlock(&x->err_lock);
 }
 
-void dsa_get_stats(struct pci_dev *d, struct dsa_stats *s)
+void dsa_get_stats(struct hw_pci_function *d, struct dsa_stats *s)
 {
 	memset(s, 0, sizeof(*s));
 	if (!dsa_is_dsa(d))
@@ -403,7 +403,8 @@ static bool bad_access(unsigned bar, uint64_t off, unsigned size)
 	       size > DSA_BAR0_SIZE - off;
 }
 
-static int bar_read(struct pci_dev *d, unsigned bar, uint64_t off, unsigned size, uint64_t *val)
+static int bar_read(struct hw_pci_function *d, unsigned bar, uint64_t off, unsigned size,
+		    uint64_t *val)
 {
 	struct dsa *x = dsa_of(d);
 	/* BAR2 is write-only portals: reads are not modelled. */
@@ -428,7 +429,8 @@ bool dsa_on_engine_thread(const struct dsa *x)
 	return false;
 }
 
-static int bar_write(struct pci_dev *d, unsigned bar, uint64_t off, unsigned size, uint64_t val)
+static int bar_write(struct hw_pci_function *d, unsigned bar, uint64_t off, unsigned size,
+		     uint64_t val)
 {
 	struct dsa *x = dsa_of(d);
 	if (bad_access(bar, off, size))
@@ -462,9 +464,28 @@ static int bar_write(struct pci_dev *d, unsigned bar, uint64_t off, unsigned siz
 	return 0;
 }
 
+/* The CPU's 64-byte stores reach the portals in BAR2. */
+static int bar_write64b(struct hw_pci_function *d, unsigned bar, uint64_t off, const void *data,
+			enum hw_store64b op, uint32_t pasid, bool *accepted)
+{
+	if (bar != 2)
+		return -EINVAL;
+	enum dsa_portal_op pop;
+	switch (op) {
+	case HW_MOVDIR64B: pop = DSA_MOVDIR64B; break;
+	case HW_ENQCMD: pop = DSA_ENQCMD; break;
+	case HW_ENQCMDS: pop = DSA_ENQCMDS; break;
+	default: return -EINVAL;
+	}
+	enum dsa_submit_result res;
+	int rc = dsa_portal_submit(d, off, data, pop, pasid, &res);
+	*accepted = !rc && res == DSA_SUBMIT_ACCEPTED;
+	return rc;
+}
+
 /* ---- life cycle ---- */
 
-static void reset(struct pci_dev *d)
+static void reset(struct hw_pci_function *d)
 {
 	struct dsa *x = dsa_of(d);
 	/* Not from an interrupt handler: the engine cannot join itself. */
@@ -475,7 +496,7 @@ static void reset(struct pci_dev *d)
 	pthread_mutex_unlock(&x->cmd_lock);
 }
 
-static void destroy(struct pci_dev *d)
+static void destroy(struct hw_pci_function *d)
 {
 	struct dsa *x = dsa_of(d);
 	if (!x)
@@ -501,15 +522,16 @@ static void destroy(struct pci_dev *d)
 	d->model = NULL;
 }
 
-static const struct pci_dev_ops dsa_ops = {
+static const struct hw_pci_function_ops dsa_ops = {
 	.bar_read = bar_read,
 	.bar_write = bar_write,
+	.bar_write64b = bar_write64b,
 	.reset = reset,
 	.prg_response = dsa_prg_response,
 	.destroy = destroy,
 };
 
-bool dsa_is_dsa(const struct pci_dev *d)
+bool dsa_is_dsa(const struct hw_pci_function *d)
 {
 	return d && d->ops == &dsa_ops && d->model;
 }
@@ -523,7 +545,7 @@ static void *zalloc_aligned(size_t n)
 	return p;
 }
 
-int dsa_init(struct pci_dev *d, const struct dsa_options *o)
+int dsa_init(struct hw_pci_function *d, const struct dsa_options *o)
 {
 	struct dsa *x = zalloc_aligned(sizeof(*x));
 	if (!x)
@@ -593,11 +615,11 @@ int dsa_init(struct pci_dev *d, const struct dsa_options *o)
 	build_caps(x);
 	dsa_regs_power_on(x);
 
-	pci_cfg_set16(d, PCI_VENDOR_ID, DSA_VENDOR_ID);
-	pci_cfg_set16(d, PCI_DEVICE_ID, DSA_DEVICE_ID);
-	pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0880); /* system peripheral, other */
-	d->bar_size[0] = DSA_BAR0_SIZE;
-	d->bar_size[2] = (uint64_t)o->wqs * 4 * DSA_PORTAL_SIZE;
+	hw_pci_cfg_set16(d, PCI_VENDOR_ID, DSA_VENDOR_ID);
+	hw_pci_cfg_set16(d, PCI_DEVICE_ID, DSA_DEVICE_ID);
+	hw_pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0880); /* system peripheral, other */
+	hw_pci_set_bar(d, 0, DSA_BAR0_SIZE);
+	hw_pci_set_bar(d, 2, (uint64_t)o->wqs * 4 * DSA_PORTAL_SIZE);
 	snprintf(d->model_name, sizeof(d->model_name), "dsa");
 	d->model = x;
 	d->ops = &dsa_ops;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The DSA-like device model (SPEC D-1 .. D-4): what the rest of uiommu
- * uses besides BAR0 MMIO (pci_bar_read/pci_bar_write) and FLR
- * (pci_dev_reset). The register, descriptor and completion-record layouts
+ * uses besides BAR0 MMIO (hw_pci_bar_read/hw_pci_bar_write) and FLR
+ * (hw_pci_function_reset). The register, descriptor and completion-record layouts
  * software programs are in <uiommu/hw/dsa.h>.
  */
 #ifndef UIOMMU_HW_DEV_DSA_H
@@ -14,7 +14,7 @@
 
 #include <uiommu/hw/dsa.h>
 
-struct pci_dev;
+struct hw_pci_function;
 struct json_object;
 
 /* Limits of the model (what the options may ask for). */
@@ -39,9 +39,9 @@ void dsa_default_options(struct dsa_options *o);
 int dsa_parse_options(struct json_object *opts, struct dsa_options *o, char *err, size_t errlen);
 
 /* Make `d` a DSA function: identity, BAR0 (registers) and BAR2 (portals). */
-int dsa_init(struct pci_dev *d, const struct dsa_options *o);
+int dsa_init(struct hw_pci_function *d, const struct dsa_options *o);
 /* True when `d` carries this model. */
-bool dsa_is_dsa(const struct pci_dev *d);
+bool dsa_is_dsa(const struct hw_pci_function *d);
 
 /*
  * Portal submission (SPEC D-2, HW.md 4.6). A 64-byte write of `desc` at
@@ -73,7 +73,7 @@ enum dsa_portal_op {
 	DSA_ENQCMDS,
 };
 
-int dsa_portal_submit(struct pci_dev *d, uint64_t bar2_off, const struct dsa_hw_desc *desc,
+int dsa_portal_submit(struct hw_pci_function *d, uint64_t bar2_off, const struct dsa_hw_desc *desc,
 		      enum dsa_portal_op op, uint32_t enqcmd_pasid, enum dsa_submit_result *res);
 
 /*
@@ -87,8 +87,8 @@ int dsa_portal_submit(struct pci_dev *d, uint64_t bar2_off, const struct dsa_hw_
  * itself; defer them, as an interrupt handler would. NULL removes the
  * handler.
  */
-typedef void (*dsa_irq_fn)(struct pci_dev *d, unsigned vector, void *opaque);
-void dsa_set_irq_handler(struct pci_dev *d, dsa_irq_fn fn, void *opaque);
+typedef void (*dsa_irq_fn)(struct hw_pci_function *d, unsigned vector, void *opaque);
+void dsa_set_irq_handler(struct hw_pci_function *d, dsa_irq_fn fn, void *opaque);
 
 /* Statistics since power-on or the last reset. Descriptors count every
  * descriptor an engine finished (a batch and each of its members);
@@ -107,7 +107,7 @@ struct dsa_stats {
 	struct dsa_wq_stats wq[DSA_MAX_WQS];
 };
 
-void dsa_get_stats(struct pci_dev *d, struct dsa_stats *s);
+void dsa_get_stats(struct hw_pci_function *d, struct dsa_stats *s);
 
 /*
  * SWERR.error codes this model uses for submission errors, which have no

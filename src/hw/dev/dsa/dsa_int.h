@@ -170,7 +170,7 @@ struct dsa_engine {
 };
 
 struct dsa {
-	struct pci_dev *d;
+	struct hw_pci_function *d;
 	struct dsa_options opt;
 	pthread_mutex_t cmd_lock;
 	pthread_mutex_t lock;
@@ -196,7 +196,7 @@ struct dsa {
 	bool prefetchw;                 /* the CPU has PREFETCHW */
 };
 
-static inline struct dsa *dsa_of(const struct pci_dev *d)
+static inline struct dsa *dsa_of(const struct hw_pci_function *d)
 {
 	return d->model;
 }
@@ -238,7 +238,7 @@ int dsa_engines_start(struct dsa *x);
 void dsa_engines_stop(struct dsa *x);
 void dsa_engines_kick(struct dsa *x);
 void dsa_wait_done(struct dsa *x, struct dsa_wq *wq, uint64_t bound);
-void dsa_prg_response(struct pci_dev *d, uint32_t pasid, bool pasid_valid, unsigned prgi,
+void dsa_prg_response(struct hw_pci_function *d, uint32_t pasid, bool pasid_valid, unsigned prgi,
 		      unsigned code);
 
 /* The lock-free fetch, used by engines (wq.c): up to `max` descriptors

@@ -279,7 +279,7 @@ void dsa_drain_wait(struct dsa_engine *e, struct dsa_wq *wq, uint64_t pos, uint3
 int dsa_page_request_wait(struct dsa_engine *e, struct dsa_wq *wq, uint64_t pos, uint32_t pasid,
 			  bool priv, uint64_t addr, bool write)
 {
-	struct pci_dev *d = e->x->d;
+	struct hw_pci_function *d = e->x->d;
 	/* One request outstanding per engine: the PRG index names the engine
 	 * (bits 5:0) and a generation (8:6), so a late answer to an abandoned
 	 * request does not wake the next one. */
@@ -327,7 +327,7 @@ int dsa_page_request_wait(struct dsa_engine *e, struct dsa_wq *wq, uint64_t pos,
 	return ret;
 }
 
-void dsa_prg_response(struct pci_dev *d, uint32_t pasid, bool pasid_valid, unsigned prgi,
+void dsa_prg_response(struct hw_pci_function *d, uint32_t pasid, bool pasid_valid, unsigned prgi,
 		      unsigned code)
 {
 	(void)pasid;

@@ -155,7 +155,7 @@ static int xmap(struct exec *t, unsigned role, uint64_t addr, uint64_t len, bool
 	if (!xlate)
 		return XM_FAULT;
 	dsa_count(&e->st[t->wq->idx].faults, 1);
-	if (!may_block || !t->bof || !pci_pri_enabled(t->x->d))
+	if (!may_block || !t->bof || !hw_pci_pri_enabled(t->x->d))
 		return XM_FAULT;
 	if (base == t->pr_page) {
 		if (++t->pr_same >= MAX_SAME_PAGE_PRS) {
@@ -537,7 +537,7 @@ static uint8_t validate(struct exec *t, const struct dsa_hw_desc *d,
 		cr->invalid_flags = flags & ~allowed;
 		return DSA_COMP_INVALID_FLAGS;
 	}
-	if (t->attr.priv && !pci_pasid_priv_enabled(t->x->d)) {
+	if (t->attr.priv && !hw_pci_pasid_priv_enabled(t->x->d)) {
 		/* The record goes out as a user request. */
 		t->attr.priv = false;
 		t->xkey = DSA_XKEY(t->attr.pasid, false, false);

@@ -268,7 +268,7 @@ static void portal_swerr(struct dsa *x, struct dsa_wq *wq, const struct dsa_hw_d
 	dsa_swerr(x, &e);
 }
 
-int dsa_portal_submit(struct pci_dev *d, uint64_t bar2_off, const struct dsa_hw_desc *desc,
+int dsa_portal_submit(struct hw_pci_function *d, uint64_t bar2_off, const struct dsa_hw_desc *desc,
 		      enum dsa_portal_op op, uint32_t enqcmd_pasid, enum dsa_submit_result *res)
 {
 	if (!d || !desc || !res)

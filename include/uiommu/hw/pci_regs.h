@@ -2,10 +2,20 @@
 /*
  * PCI / PCI Express configuration space layout (PCI Local Bus 3.0,
  * PCIe Base 5.0 chapter 7): the offsets and bits uiommu's devices expose
- * and its kernel side reads.
+ * and its kernel side reads, and how a requester ID is made of bus,
+ * device and function.
  */
-#ifndef UIOMMU_HW_PCI_REGS_H
-#define UIOMMU_HW_PCI_REGS_H
+#ifndef UIOMMU_HW_PCI_REGS_PUBLIC_H
+#define UIOMMU_HW_PCI_REGS_PUBLIC_H
+
+#include <stdint.h>
+
+#define PCI_DEVFN(slot, fn) ((uint8_t)((((slot) & 0x1f) << 3) | ((fn) & 7)))
+#define PCI_SLOT(devfn)     (((devfn) >> 3) & 0x1f)
+#define PCI_FUNC(devfn)     ((devfn) & 7)
+#define PCI_RID(bus, devfn) ((uint16_t)(((bus) << 8) | (devfn)))
+#define PCI_RID_BUS(rid)    ((uint8_t)((rid) >> 8))
+#define PCI_RID_DEVFN(rid)  ((uint8_t)((rid) & 0xff))
 
 #define PCI_CFG_SPACE_SIZE      256
 #define PCI_CFG_SPACE_EXP_SIZE  4096
@@ -24,17 +34,39 @@
 #define  PCI_HEADER_TYPE_NORMAL 0x00
 #define  PCI_HEADER_TYPE_BRIDGE 0x01
 #define  PCI_HEADER_TYPE_MFD    0x80
-#define PCI_BASE_ADDRESS_0      0x10
+#define PCI_BASE_ADDRESS_0      0x10   /* BARs 0-5 at 0x10 + 4 * n */
+#define  PCI_BASE_ADDRESS_SPACE_IO   0x01
+#define  PCI_BASE_ADDRESS_MEM_TYPE_64 0x04
+#define  PCI_BASE_ADDRESS_MEM_MASK   (~0x0fu)
 #define PCI_PRIMARY_BUS         0x18
 #define PCI_SECONDARY_BUS       0x19
 #define PCI_SUBORDINATE_BUS     0x1a
 #define PCI_CAPABILITY_LIST     0x34
 
 /* Standard capability list entry: ID, next. */
+#define PCI_CAP_LIST_ID         0x00
+#define PCI_CAP_LIST_NEXT       0x01
 #define PCI_CAP_ID_EXP          0x10
+#define PCI_CAP_ID_AF           0x13
+
+/* PCI Express capability (PCIe 7.5.3). */
 #define PCI_EXP_FLAGS           0x02
 #define  PCI_EXP_FLAGS_TYPE_SHIFT 4
+#define PCI_EXP_DEVCAP          0x04
+#define  PCI_EXP_DEVCAP_FLR     0x10000000 /* function-level reset */
+#define PCI_EXP_DEVCTL          0x08
+#define  PCI_EXP_DEVCTL_BCR_FLR 0x8000     /* initiate FLR; reads as 0 */
+#define PCI_EXP_DEVCAP2         0x24
+#define  PCI_EXP_DEVCAP2_EE_PREFIX 0x00200000 /* passes End-End TLP prefixes */
 #define PCI_EXP_SIZEOF          0x3c
+
+/* Advanced Features capability (conventional PCI FLR, PCI AF ECN). */
+#define PCI_AF_LENGTH           0x02
+#define PCI_AF_CAP              0x03
+#define  PCI_AF_CAP_FLR         0x02
+#define PCI_AF_CTRL             0x04
+#define  PCI_AF_CTRL_FLR        0x01     /* initiate FLR; reads as 0 */
+#define PCI_AF_SIZEOF           0x06
 
 enum pci_exp_type {
 	PCI_EXP_TYPE_ENDPOINT    = 0x0,
@@ -49,6 +81,9 @@ enum pci_exp_type {
 
 /* Extended capabilities start at 0x100: ID 15:0, version 19:16, next 31:20. */
 #define PCI_EXT_CAP_START       0x100
+#define PCI_EXT_CAP_ID(h)       ((h) & 0xffff)
+#define PCI_EXT_CAP_NEXT(h)     (((h) >> 20) & 0xffc)
+#define PCI_EXT_CAP_ID_VNDR     0x000b
 #define PCI_EXT_CAP_ID_ACS      0x000d
 #define PCI_EXT_CAP_ID_ATS      0x000f
 #define PCI_EXT_CAP_ID_PRI      0x0013
@@ -104,6 +139,21 @@ enum pci_exp_type {
 #define PCI_DVSEC_HEADER1       0x04 /* vendor 15:0, rev 19:16, length 31:20 */
 #define PCI_DVSEC_HEADER2       0x08 /* DVSEC ID 15:0 */
 #define PCI_DVSEC_ID_INTEL_SIOV 0x0005
+
+/* Vendor-specific extended capability (PCIe 7.9.5). */
+#define PCI_VNDR_HEADER         0x04 /* VSEC ID 15:0, rev 19:16, length 31:20 */
+
+/*
+ * uiommu's requester-ID alias VSEC: a function that issues DMA with
+ * requester IDs other than its own lists them here, as the Switchtec NTB
+ * lists its proxy IDs in a register table, so that the kernel's DMA-alias
+ * quirk can read them rather than know them by device ID. A model
+ * convention, not a PCI-SIG structure.
+ */
+#define PCI_VSEC_ID_DMA_ALIAS   0x0a11
+#define PCI_VSEC_DMA_ALIAS_NR   0x08 /* byte: number of aliases */
+#define PCI_VSEC_DMA_ALIAS_DEVFN 0x09 /* bytes: alias devfns on the function's bus */
+#define PCI_VSEC_DMA_ALIAS_SIZEOF 0x10
 
 #define PCI_VENDOR_ID_INTEL     0x8086
 
