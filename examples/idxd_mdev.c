@@ -133,7 +133,8 @@ static void map(int container, void *va, uint64_t iova, size_t size)
 }
 
 /* Submit one descriptor through the WQ's portal; the completion status. */
-static unsigned run(struct vdsa *v, struct dsa_hw_desc *d, volatile struct dsa_completion_record *cr)
+static unsigned run(struct vdsa *v, struct dsa_hw_desc *d,
+		    volatile struct dsa_completion_record *cr)
 {
 	memset((void *)cr, 0, sizeof(*cr));
 	if (pwrite(v->fd, d, sizeof(*d), (off_t)v->bar2) != sizeof(*d))

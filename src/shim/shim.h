@@ -104,7 +104,8 @@ SHIM_REAL_CALLS(SHIM_DECLARE_REAL)
 
 /* Resolve them all; the constructor does, and each caller makes sure. */
 void shim_resolve_real(void);
-#define REAL(name) (likely(shim_real_##name) ? shim_real_##name : (shim_resolve_real(), shim_real_##name))
+#define REAL(name) \
+	(likely(shim_real_##name) ? shim_real_##name : (shim_resolve_real(), shim_real_##name))
 
 /* ---- the host (host.c) ---- */
 /* This process's host, built on first use from the environment that
