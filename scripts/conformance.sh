@@ -17,7 +17,7 @@
 # run is skipped with a message and exit 0.
 #
 # Env: UIOMMU_LINUX_SRC   the tree (default ~/.cache/uiommu/linux-7.2)
-#      LINUX_SOURCE_SH    the fetcher (default /work/shared/tools/linux-source.sh)
+#      LINUX_SOURCE_SH    the fetcher (default scripts/fetch-linux-source.sh)
 #      CONFORMANCE_BDF    the free dmatest function for the VFIO tests (0000:00:02.0)
 #      CONFORMANCE_ONLY   run only these binaries (space-separated names)
 #      CONFORMANCE_TIMEOUT seconds per binary (1800)
@@ -28,7 +28,7 @@ if [ "${1:-}" = --update-ratchet ]; then update=1; shift; fi
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 SRC=${UIOMMU_LINUX_SRC:-$HOME/.cache/uiommu/linux-7.2}
-FETCH=${LINUX_SOURCE_SH:-/work/shared/tools/linux-source.sh}
+FETCH=${LINUX_SOURCE_SH:-$ROOT/scripts/fetch-linux-source.sh}
 BDF=${CONFORMANCE_BDF:-0000:00:02.0}
 TMO=${CONFORMANCE_TIMEOUT:-1800}
 RATCHET=$ROOT/tests/conformance/ratchet.txt
