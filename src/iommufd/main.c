@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include <uapi/linux/iommufd_uiommu.h>
+
 #include "iommufd_private.h"
 #include "../base/uaccess.h"
 #include "../base/usercopy.h"
@@ -319,6 +321,7 @@ union ucmd_buffer {
 	struct iommu_vfio_ioas vfio_ioas;
 	struct iommu_viommu_alloc viommu;
 	struct iommu_ioas_change_process change_process;
+	struct iommu_pasid_translation pasid_translation;
 };
 
 struct iommufd_ioctl_op {
@@ -376,16 +379,47 @@ _Static_assert(sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]) ==
 		       IOMMUFD_CMD_HW_QUEUE_ALLOC - IOMMUFD_CMD_BASE + 1,
 	       "every command has its entry");
 
+/* uiommu's extensions, in their private range (<uapi/linux/iommufd_uiommu.h>). */
+#define UIOMMU_IOCTL_OP(_ioctl, _fn, _struct, _last)                                  \
+	[_IOC_NR(_ioctl) - IOMMUFD_CMD_UIOMMU_BASE] = {                               \
+		.size = sizeof(_struct),                                              \
+		.min_size = offsetofend(_struct, _last),                              \
+		.ioctl_num = _ioctl,                                                  \
+		.execute = _fn,                                                       \
+	}
+
+static const struct iommufd_ioctl_op uiommu_ioctl_ops[] = {
+	UIOMMU_IOCTL_OP(IOMMU_PASID_TRANSLATION, iommufd_pasid_translation,
+			struct iommu_pasid_translation, __reserved),
+};
+
+_Static_assert(sizeof(uiommu_ioctl_ops) / sizeof(uiommu_ioctl_ops[0]) ==
+		       IOMMUFD_CMD_UIOMMU_END - IOMMUFD_CMD_UIOMMU_BASE,
+	       "every extension has its entry");
+
+/* The table entry of command number nr, or NULL. A reserved number of
+ * the private range has an entry with no function: ENOTTY. */
+static const struct iommufd_ioctl_op *ioctl_op(unsigned int nr)
+{
+	const size_t n = sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]);
+	const size_t nu = sizeof(uiommu_ioctl_ops) / sizeof(uiommu_ioctl_ops[0]);
+	if (nr >= IOMMUFD_CMD_BASE && nr - IOMMUFD_CMD_BASE < n)
+		return &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
+	if (nr >= IOMMUFD_CMD_UIOMMU_BASE && nr - IOMMUFD_CMD_UIOMMU_BASE < nu)
+		return &uiommu_ioctl_ops[nr - IOMMUFD_CMD_UIOMMU_BASE];
+	return NULL;
+}
+
 static long iommufd_fops_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	struct iommufd_ctx *ictx = f->private_data;
-	unsigned int nr = _IOC_NR(cmd);
-	if (nr < IOMMUFD_CMD_BASE ||
-	    nr - IOMMUFD_CMD_BASE >= sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]))
+	const struct iommufd_ioctl_op *op = ioctl_op(_IOC_NR(cmd));
+	if (!op)
 		return iommufd_vfio_ioctl(ictx, cmd, arg);
+	if (!op->execute)
+		return -ENOTTY;
 
 	struct iommufd_ucmd ucmd = { .ictx = ictx, .ubuffer = arg };
-	const struct iommufd_ioctl_op *op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
 	union ucmd_buffer buf;
 	ucmd.cmd = &buf;
 	/* The common case in one copy: a struct of exactly this ABI's size.
@@ -431,6 +465,8 @@ static int iommufd_fops_open(struct file *f, void *node_data)
 	list_init(&ictx->mmaps);
 	xa_init(&ictx->objects);
 	xa_init(&ictx->groups);
+	pthread_mutex_init(&ictx->pasid_lock, NULL);
+	xa_init(&ictx->vm_pasids);
 	ictx->file = f;
 	ictx->host = node_data;
 	/* Pins are charged to the user unless asked otherwise (RLIMIT_MODE),
@@ -482,6 +518,7 @@ static void iommufd_fops_release(struct file *f)
 	pthread_mutex_destroy(&ictx->groups_lock);
 	pthread_rwlock_destroy(&ictx->ioas_creation_lock);
 	pthread_mutex_destroy(&ictx->mmap_lock);
+	iommufd_ctx_pasids_fini(ictx);
 	free(ictx);
 }
 
