@@ -606,7 +606,8 @@ static void test_pin_pages_rules(void **s)
 	(void)m;
 	/* Find the vfio_device behind the fd the way the parent sees it. */
 	struct file *df = fget(x.dfd); /* the test keeps the fd open: vd stays */
-	struct vfio_device *vd = vfio_device_from_file(df);
+	struct vfio_device_file *vdf = vfio_device_file_from_file(df);
+	struct vfio_device *vd = vdf ? vdf->device : NULL;
 	fput(df);
 	assert_non_null(vd);
 	uint64_t hva[2];
