@@ -133,6 +133,10 @@ int pci_bar_read(struct pci_dev *pdev, unsigned bar, uint64_t off, unsigned size
 int pci_bar_write(struct pci_dev *pdev, unsigned bar, uint64_t off, unsigned size, uint64_t val);
 /* A MOVDIR64B of 64 bytes to the BAR (a posted store: no answer). */
 int pci_bar_movdir64b(struct pci_dev *pdev, unsigned bar, uint64_t off, const void *data);
+/* An ENQCMD of 64 bytes with the submitter's PASID (a non-posted store:
+ * *accepted is the device's answer, false for retry). */
+int pci_bar_enqcmd(struct pci_dev *pdev, unsigned bar, uint64_t off, const void *data,
+		   uint32_t pasid, bool *accepted);
 void pci_set_master(struct pci_dev *pdev);
 void pci_clear_master(struct pci_dev *pdev);
 /* Memory decoding and bus mastering on (pci_enable_device + set_master). */

@@ -8,10 +8,13 @@
 #ifndef UIOMMU_TESTS_CDEV_UTILS_H
 #define UIOMMU_TESTS_CDEV_UTILS_H
 
+#include <sched.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <uapi/linux/vfio_cdev.h>
 #include <uiommu/hw/dmatest.h>
+#include <uiommu/hw/dsa.h>
 #include <uiommu/vfio.h>
 
 #include "iommufd_utils.h"
@@ -146,6 +149,75 @@ static inline void dt_copy_lands(int dfd, uint8_t *hsrc, uint64_t src, uint8_t *
 	memset(hdst, 0, len);
 	assert_int_equal(dt_copy(dfd, src, dst, len), DMATEST_ERR_NONE);
 	assert_memory_equal(hdst, hsrc, len);
+}
+
+/* ---- a virtual DSA (idxd mdev) or a DSA through a device fd ---- */
+
+static inline uint64_t dsa_r(int dfd, unsigned off)
+{
+	uint64_t v = 0;
+	assert_int_equal(uiommu_pread(dfd, &v, 8, (int64_t)(CDEV_BAR0 + off)), 8);
+	return v;
+}
+
+static inline void dsa_w32(int dfd, unsigned off, uint32_t v)
+{
+	assert_int_equal(uiommu_pwrite(dfd, &v, 4, (int64_t)(CDEV_BAR0 + off)), 4);
+}
+
+static inline unsigned dsa_cmd(int dfd, unsigned cmd, uint32_t operand)
+{
+	dsa_w32(dfd, DSA_REG_CMD, DSA_CMD(cmd, operand));
+	return DSA_CMDSTS_ERR((uint32_t)dsa_r(dfd, DSA_REG_CMDSTS));
+}
+
+/* Bus mastering on, the device enabled. */
+static inline void dsa_enable_dev(int dfd)
+{
+	dt_bus_master(dfd);
+	assert_int_equal(dsa_cmd(dfd, DSA_CMD_ENABLE_DEVICE, 0), DSA_CMDSTS_SUCCESS);
+}
+
+/* Wait for a completion record's status (10 s at most). */
+static inline uint8_t dsa_wait(volatile struct dsa_completion_record *cr)
+{
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint8_t st;
+	while (!(st = __atomic_load_n(&cr->status, __ATOMIC_ACQUIRE))) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > 10)
+			fail_msg("no completion record");
+		sched_yield();
+	}
+	return st;
+}
+
+static inline struct dsa_hw_desc dsa_memmove_desc(uint64_t src, uint64_t dst, uint32_t len,
+						  uint64_t cr)
+{
+	struct dsa_hw_desc d = {
+		.flags_opcode = DSA_DESC_MAKE_OP(DSA_OPCODE_MEMMOVE, DSA_FLAG_CRAV | DSA_FLAG_RCR),
+		.completion_addr = cr,
+		.src_addr = src,
+		.dst_addr = dst,
+		.xfer_size = len,
+	};
+	return d;
+}
+
+/* A MEMMOVE through WQ 0's portal of a device fd (MOVDIR64B for a
+ * dedicated WQ; an ENQCMD carrying `pasid` for a shared one); the
+ * completion status. */
+static inline uint8_t dsa_memmove(int dfd, uint64_t src, uint64_t dst, uint32_t len,
+				  uint64_t iova_cr, struct dsa_completion_record *cr,
+				  uint32_t pasid)
+{
+	memset(cr, 0, sizeof(*cr));
+	struct dsa_hw_desc d = dsa_memmove_desc(src, dst, len, iova_cr);
+	d.pasid_priv = pasid;
+	assert_int_equal(uiommu_pwrite(dfd, &d, sizeof(d), (int64_t)CDEV_BAR2), sizeof(d));
+	return dsa_wait(cr);
 }
 
 #endif
