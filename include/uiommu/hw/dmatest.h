@@ -31,6 +31,14 @@
 
 #define DMATEST_CTRL_GO     (1u << 0) /* start a copy; runs to completion */
 #define DMATEST_CTRL_RESET  (1u << 1) /* clear status and counters */
+#define DMATEST_CTRL_INT    (1u << 2) /* with GO: raise vector 0 when it ends */
+
+/* Interrupts: MSI (4 vectors) and MSI-X (4 vectors, table and PBA in
+ * BAR0); vector 0 signals the end of an operation asked with CTRL_INT. */
+#define DMATEST_MSI_VECTORS_LOG2 2
+#define DMATEST_MSIX_VECTORS     4
+#define DMATEST_MSIX_TABLE       0x800
+#define DMATEST_MSIX_PBA         0xc00
 
 #define DMATEST_STATUS_IDLE  0
 #define DMATEST_STATUS_BUSY  1

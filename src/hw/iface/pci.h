@@ -40,4 +40,11 @@ enum hw_store64b {
 int hw_bar_store64b(struct hw_machine *m, uint8_t bus, uint8_t devfn, unsigned bar, uint64_t off,
 		    const void *data, enum hw_store64b op, uint32_t pasid, bool *accepted);
 
+/* The interrupt controller: every MSI/MSI-X message a function sends to
+ * the interrupt window (0xFEE00000-0xFEEFFFFF) reaches `fn` as its
+ * address and data, in the thread of the device that raised it; NULL
+ * removes it (returning once no message is being delivered). */
+typedef void (*hw_msi_fn)(uint64_t addr, uint32_t data, void *opaque);
+void hw_msi_set_handler(struct hw_machine *m, hw_msi_fn fn, void *opaque);
+
 #endif

@@ -90,6 +90,8 @@ int hw_pci_cfg_write(struct hw_pci_function *d, unsigned off, unsigned size, uin
 			hw_pci_cfg_set16(d, d->ecap_pri + PCI_PRI_CTRL, ctrl & ~PCI_PRI_CTRL_RESET);
 		}
 	}
+	/* Unmasking (or enabling) sends what was pending. */
+	hw_pci_msi_cfg_written(d, off, size);
 	return 0;
 }
 
@@ -392,6 +394,7 @@ void hw_pci_function_reset(struct hw_pci_function *d)
 	pthread_mutex_lock(&d->pri_lock);
 	d->pri_outstanding = 0;
 	pthread_mutex_unlock(&d->pri_lock);
+	hw_pci_msi_reset(d);
 	if (d->ops && d->ops->reset)
 		d->ops->reset(d);
 }
@@ -402,6 +405,8 @@ int hw_pci_bar_read(struct hw_pci_function *d, unsigned bar, uint64_t off, unsig
 	if (bar >= PCI_MAX_BARS || !d->bar_size[bar] || off >= d->bar_size[bar] ||
 	    size > d->bar_size[bar] - off)
 		return -EINVAL;
+	if (hw_pci_msix_bar_access(d, bar, off, size, val, false))
+		return 0;
 	if (!d->ops || !d->ops->bar_read)
 		return -ENODEV;
 	return d->ops->bar_read(d, bar, off, size, val);
@@ -413,6 +418,8 @@ int hw_pci_bar_write(struct hw_pci_function *d, unsigned bar, uint64_t off, unsi
 	if (bar >= PCI_MAX_BARS || !d->bar_size[bar] || off >= d->bar_size[bar] ||
 	    size > d->bar_size[bar] - off)
 		return -EINVAL;
+	if (hw_pci_msix_bar_access(d, bar, off, size, &val, true))
+		return 0;
 	if (!d->ops || !d->ops->bar_write)
 		return -ENODEV;
 	return d->ops->bar_write(d, bar, off, size, val);

@@ -104,6 +104,8 @@ struct hw_pci_function {
 	pthread_mutex_t pri_lock;
 	unsigned pri_outstanding;
 
+	struct hw_pci_msi *msi;        /* MSI/MSI-X state (msi.c), NULL without */
+
 	const struct hw_pci_function_ops *ops;
 	void *model;                   /* device model state */
 
@@ -165,5 +167,24 @@ int hw_pci_bar_write(struct hw_pci_function *d, unsigned bar, uint64_t off, unsi
 
 /* Function-level reset: config state back to power-on, model reset hook. */
 void hw_pci_function_reset(struct hw_pci_function *d);
+
+/* msi.c: message signalled interrupts. An MSI capability with 1 <<
+ * vectors_log2 vectors; an MSI-X capability whose table and PBA are at
+ * those offsets of BAR `bar` (set the BAR first). */
+struct hw_pci_msi;
+int hw_pci_add_msi_cap(struct hw_pci_function *d, unsigned vectors_log2);
+int hw_pci_add_msix_cap(struct hw_pci_function *d, unsigned vectors, unsigned bar,
+			uint64_t table_off, uint64_t pba_off);
+/* The device raises `vector`: a message if software enabled and unmasked
+ * it, pending if masked, nothing otherwise. Any thread, no model lock
+ * needed; the controller's handler runs in the caller's thread. */
+void hw_pci_msi_notify(struct hw_pci_function *d, unsigned vector);
+/* Hooks of pci.c: a config write there, an access to BAR MMIO (true if it
+ * was the MSI-X table or PBA), reset, the function's end. */
+void hw_pci_msi_cfg_written(struct hw_pci_function *d, unsigned off, unsigned size);
+bool hw_pci_msix_bar_access(struct hw_pci_function *d, unsigned bar, uint64_t off, unsigned size,
+			    uint64_t *val, bool write);
+void hw_pci_msi_reset(struct hw_pci_function *d);
+void hw_pci_msi_free(struct hw_pci_function *d);
 
 #endif
