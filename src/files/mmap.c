@@ -102,6 +102,22 @@ int uiommu_munmap(void *addr, size_t length)
 	return munmap(addr, length) ? -errno : 0;
 }
 
+bool vma_range_pfnmap(uint64_t addr, uint64_t len)
+{
+	bool found = false;
+	pthread_mutex_lock(&vma_lock);
+	struct vm_area *vma;
+	list_for_each_entry(vma, &vmas, node) {
+		uint64_t lo = (uintptr_t)vma->addr, hi = lo + vma->length;
+		if ((vma->vm_flags & VM_PFNMAP) && addr < hi && addr + len > lo) {
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vma_lock);
+	return found;
+}
+
 void vma_close_host(struct uiommu_host *h)
 {
 	struct list_node gone = LIST_HEAD_INIT(gone);

@@ -57,6 +57,7 @@ void hw_machine_free(struct hw_machine *m)
 		list_del(&d->node);
 		pci_atc_free(d->atc);
 		hw_pci_msi_free(d);
+		hw_pci_bar_memory_free(d);
 		pthread_mutex_destroy(&d->pri_lock);
 		free(d);
 	}
@@ -137,6 +138,8 @@ int hw_pci_function_add(struct hw_machine *m, struct hw_pci_bus *bus, uint8_t de
 	d->dma_sid = rid;
 	d->kind = kind;
 	pthread_mutex_init(&d->pri_lock, NULL);
+	for (unsigned b = 0; b < PCI_MAX_BARS; b++)
+		d->bar_memfd[b] = -1;
 	if (name && *name)
 		snprintf(d->name, sizeof(d->name), "%s", name);
 	else

@@ -80,6 +80,11 @@ int pci_bar_write(struct pci_dev *pdev, unsigned bar, uint64_t off, unsigned siz
 			    val);
 }
 
+int pci_bar_memory_fd(struct pci_dev *pdev, unsigned bar)
+{
+	return hw_bar_memory_fd(pdev->bus->bridge->m, pdev->bus->number, pdev->devfn, bar);
+}
+
 int pci_bar_movdir64b(struct pci_dev *pdev, unsigned bar, uint64_t off, const void *data)
 {
 	return hw_bar_store64b(pdev->bus->bridge->m, pdev->bus->number, pdev->devfn, bar, off,

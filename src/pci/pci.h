@@ -136,6 +136,9 @@ int pci_write_config_word(struct pci_dev *pdev, unsigned off, uint16_t val);
 int pci_write_config_dword(struct pci_dev *pdev, unsigned off, uint32_t val);
 int pci_bar_read(struct pci_dev *pdev, unsigned bar, uint64_t off, unsigned size, uint64_t *val);
 int pci_bar_write(struct pci_dev *pdev, unsigned bar, uint64_t off, unsigned size, uint64_t val);
+/* A BAR that is plain memory: the memory file behind it (the
+ * machine's), for mapping it; -ENODEV for a register BAR. */
+int pci_bar_memory_fd(struct pci_dev *pdev, unsigned bar);
 /* A MOVDIR64B of 64 bytes to the BAR (a posted store: no answer). */
 int pci_bar_movdir64b(struct pci_dev *pdev, unsigned bar, uint64_t off, const void *data);
 /* An ENQCMD of 64 bytes with the submitter's PASID (a non-posted store:

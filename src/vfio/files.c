@@ -161,6 +161,9 @@ static void group_df_release(struct vfio_core *v, struct vfio_device_file *df)
 	pthread_mutex_lock(&v->lock);
 	struct vfio_group *g = df->group;
 	vfio_device_close(df->device);
+	/* An iommufd group's device unbinds with its last close. */
+	if (g->iommufd && !df->device->open_count)
+		vfio_iommufd_unbind(df->device);
 	g->opened_devices--;
 	vfio_group_put(g);
 	pthread_mutex_unlock(&v->lock);

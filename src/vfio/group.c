@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <uiommu/iommu.h>
+#include <uiommu/iommufd.h>
 
 #include "vfio.h"
 #include "../base/uaccess.h"
@@ -138,12 +139,22 @@ static void detach_container(struct vfio_group *g)
 	vfio_container_put(c);
 }
 
+/* The iommufd the group was set into (VFIO_GROUP_SET_CONTAINER with a
+ * /dev/iommu descriptor) lets go of it. */
+static void detach_iommufd(struct vfio_group *g)
+{
+	iommufd_ctx_put(g->iommufd);
+	g->iommufd = NULL;
+}
+
 void vfio_group_put(struct vfio_group *g)
 {
 	if (--g->refs)
 		return;
 	if (g->container)
 		detach_container(g);
+	if (g->iommufd)
+		detach_iommufd(g);
 	group_free(g);
 }
 
@@ -160,19 +171,37 @@ static long get_status(struct vfio_group *g, unsigned long arg)
 	st.flags = 0;
 	if (vfio_group_viable(g->iommu_group))
 		st.flags |= VFIO_GROUP_FLAGS_VIABLE;
-	if (g->container)
+	if (g->container || g->iommufd)
 		st.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
 	return copy_to_user(arg, &st, minsz) ? -EFAULT : 0;
 }
 
-/* `cf` is the file the user named, held by the caller (fget). */
-static long set_container(struct vfio_group *g, struct file *cf)
+/* A /dev/iommu descriptor as the container (Linux's iommufd compat for
+ * the group API): its compat IOAS is made now; each device binds to the
+ * iommufd when first opened and attaches to that IOAS (get_device). */
+static long set_iommufd(struct vfio_group *g, int cfd)
 {
-	if (g->container)
+	int rc;
+	struct iommufd_ctx *ictx = iommufd_ctx_from_fd(cfd, &rc);
+	if (!ictx)
+		return -EBADFD; /* a file, but neither a container nor /dev/iommu */
+	rc = iommufd_vfio_compat_ioas_create(ictx);
+	if (rc) {
+		iommufd_ctx_put(ictx);
+		return rc;
+	}
+	g->iommufd = ictx;
+	return 0;
+}
+
+/* `cf` is the file the user named, held by the caller (fget). */
+static long set_container(struct vfio_group *g, struct file *cf, int cfd)
+{
+	if (g->container || g->iommufd)
 		return -EINVAL;
 	struct vfio_container *c = vfio_container_from_file(cf);
 	if (!c)
-		return -EBADFD; /* a file, but not a container (Linux 6.x) */
+		return set_iommufd(g, cfd);
 	if (!vfio_group_viable(g->iommu_group))
 		return -EPERM;
 	if (!g->mdev_group) {
@@ -197,12 +226,36 @@ static long set_container(struct vfio_group *g, struct file *cf)
 
 static long unset_container(struct vfio_group *g)
 {
-	if (!g->container)
+	if (!g->container && !g->iommufd)
 		return -EINVAL;
 	if (g->opened_devices)
 		return -EBUSY;
-	detach_container(g);
+	if (g->container)
+		detach_container(g);
+	else
+		detach_iommufd(g);
 	return 0;
+}
+
+/* The first open of a device of an iommufd group: bound (routed by its
+ * type, as through its cdev) and attached to the compat IOAS, as Linux's
+ * vfio_df_group_open does; the open itself in between. */
+static int open_iommufd(struct vfio_group *g, struct vfio_device *vd)
+{
+	uint32_t devid, ioas;
+	int rc = vfio_iommufd_bind(vd, g->iommufd, &devid);
+	if (rc)
+		return rc;
+	if ((rc = vfio_device_open(vd))) {
+		vfio_iommufd_unbind(vd);
+		return rc;
+	}
+	if ((rc = iommufd_vfio_compat_ioas_get_id(g->iommufd, &ioas)) ||
+	    (rc = vfio_iommufd_attach(vd, &ioas))) {
+		vfio_device_close(vd);
+		vfio_iommufd_unbind(vd);
+	}
+	return rc;
 }
 
 /* Linux matches dev_name(): "0000:BB:DD.F" for PCI, the UUID for an
@@ -229,7 +282,8 @@ static long get_device(struct vfio_group *g, unsigned long arg, struct vfio_devi
 	long n = strncpy_from_user(name, arg, sizeof(name));
 	if (n < 0)
 		return n == -ENAMETOOLONG ? -EINVAL : n;
-	if (!g->container || !g->container->iommu || !vfio_group_viable(g->iommu_group))
+	if (!((g->container && g->container->iommu) || g->iommufd) ||
+	    !vfio_group_viable(g->iommu_group))
 		return -EINVAL;
 	struct vfio_device *vd, *found = NULL;
 	list_for_each_entry(vd, &g->devices, group_node)
@@ -240,7 +294,8 @@ static long get_device(struct vfio_group *g, unsigned long arg, struct vfio_devi
 	struct vfio_device_file *df = calloc(1, sizeof(*df));
 	if (!df)
 		return -ENOMEM;
-	int rc = vfio_device_open(found);
+	int rc = g->iommufd && !found->open_count ? open_iommufd(g, found) :
+						     vfio_device_open(found);
 	if (rc) {
 		free(df);
 		return rc;
@@ -259,10 +314,10 @@ long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg
 	struct vfio_core *v = g->h->vfio;
 	struct file *cf = NULL;
 	struct vfio_device_file *df = NULL;
+	int32_t cfd = -1;
 	if (cmd == VFIO_GROUP_SET_CONTAINER) {
 		/* Looked up (and put) outside v->lock: dropping the last
 		 * reference of a file may release a container or group. */
-		int32_t cfd;
 		if (copy_from_user(&cfd, arg, sizeof(cfd)))
 			return -EFAULT;
 		/* Any open file that is not a container is -EBADFD; only a
@@ -277,7 +332,7 @@ long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg
 		rc = get_status(g, arg);
 		break;
 	case VFIO_GROUP_SET_CONTAINER:
-		rc = set_container(g, cf);
+		rc = set_container(g, cf, cfd);
 		break;
 	case VFIO_GROUP_UNSET_CONTAINER:
 		rc = unset_container(g);

@@ -141,6 +141,7 @@ struct vfio_group {
 	struct uiommu_host *h;
 	struct iommu_group *iommu_group;
 	struct vfio_container *container;
+	struct iommufd_ctx *iommufd; /* set into /dev/iommu instead (iommufd compat) */
 	bool mdev_group;             /* else a PCI group: DMA ownership claimed while set */
 	unsigned refs;               /* its file + open device files (v->lock) */
 	unsigned opened_devices;

@@ -15,9 +15,11 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "vfio.h"
 #include "vfio_pci.h"
+#include "../files/file.h"
 #include "../pci/pci.h"
 
 static struct pci_dev *pdev(struct vfio_device *vd)
@@ -54,7 +56,28 @@ int vfio_pci_region(const uint64_t bar_size[6], uint64_t cfg_size, uint32_t inde
 static int region(struct vfio_device *vd, uint32_t index, uint64_t *size, uint32_t *flags)
 {
 	struct pci_dev *d = pdev(vd);
-	return vfio_pci_region(d->bar_size, d->cfg_size, index, size, flags);
+	int rc = vfio_pci_region(d->bar_size, d->cfg_size, index, size, flags);
+	/* A BAR of plain memory can be mapped; registers cannot (no MMIO
+	 * trapping here): those are reached with pread/pwrite. */
+	if (!rc && index <= VFIO_PCI_BAR5_REGION_INDEX && *size && pci_bar_memory_fd(d, index) >= 0)
+		*flags |= VFIO_REGION_INFO_FLAG_MMAP;
+	return rc;
+}
+
+/* Device memory: the BAR's own memory file mapped shared, marked as
+ * device memory so iommufd will not pin it (Linux: VM_PFNMAP). */
+static int bar_mmap(struct vfio_device *vd, uint32_t index, uint64_t off, struct vm_area *vma)
+{
+	int fd = pci_bar_memory_fd(pdev(vd), index);
+	if (fd < 0)
+		return -EINVAL;
+	void *p = mmap(vma->addr, vma->length, vma->prot, MAP_SHARED | (vma->flags & MAP_FIXED),
+		       fd, (off_t)off);
+	if (p == MAP_FAILED)
+		return -errno;
+	vma->addr = p;
+	vma->vm_flags |= VM_PFNMAP;
+	return 0;
 }
 
 unsigned vfio_pci_access_size(uint64_t off, size_t left)
@@ -224,6 +247,7 @@ const struct vfio_device_ops vfio_pci_ops = {
 	.region = region,
 	.read = rd,
 	.write = wr,
+	.mmap = bar_mmap,
 	.irq_info = vfio_pci_irq_info,
 	.set_irqs = vfio_pci_set_irqs,
 	.reset = reset,

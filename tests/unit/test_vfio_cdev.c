@@ -409,6 +409,118 @@ static void test_bind_other_host(void **s)
 	ifd_close(&a);
 }
 
+/* ---- BARs that are plain memory: mmap (U-4, vfio-pci for real clients) ---- */
+
+static void test_bar_mmap(void **s)
+{
+	(void)s;
+	struct ifd t;
+	ifd_open(&t);
+	uint32_t ioas;
+	assert_int_equal(ioas_alloc(t.fd, &ioas), 0);
+	int dfd = cdev_open_bound(&t, "dmatest0", ioas, NULL);
+	struct vfio_region_info r0 = { .argsz = sizeof(r0), .index = 0 };
+	struct vfio_region_info r2 = { .argsz = sizeof(r2), .index = 2 };
+	struct vfio_region_info rc = { .argsz = sizeof(rc), .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	assert_int_equal(ioc(dfd, VFIO_DEVICE_GET_REGION_INFO, &r0), 0);
+	assert_int_equal(ioc(dfd, VFIO_DEVICE_GET_REGION_INFO, &r2), 0);
+	assert_int_equal(ioc(dfd, VFIO_DEVICE_GET_REGION_INFO, &rc), 0);
+	/* Registers and config space: no mmap; device memory: mmap. */
+	assert_false(r0.flags & VFIO_REGION_INFO_FLAG_MMAP);
+	assert_false(rc.flags & VFIO_REGION_INFO_FLAG_MMAP);
+	assert_true(r2.flags & VFIO_REGION_INFO_FLAG_MMAP);
+	assert_int_equal(r2.size, DMATEST_BAR2_SIZE);
+	void *p, *q;
+	assert_int_equal(uiommu_mmap(dfd, NULL, 4096, PROT_READ, MAP_SHARED, (int64_t)r0.offset,
+				     &p),
+			 -EINVAL);
+	assert_int_equal(uiommu_mmap(dfd, NULL, 4096, PROT_READ, MAP_PRIVATE, (int64_t)r2.offset,
+				     &p),
+			 -EINVAL);
+	assert_int_equal(uiommu_mmap(dfd, NULL, r2.size + 4096, PROT_READ, MAP_SHARED,
+				     (int64_t)r2.offset, &p),
+			 -EINVAL);
+	assert_int_equal(uiommu_mmap(dfd, NULL, r2.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				     (int64_t)r2.offset, &p),
+			 0);
+	/* A window at an offset sees the same memory; so do pread/pwrite. */
+	assert_int_equal(uiommu_mmap(dfd, NULL, 4096, PROT_READ, MAP_SHARED,
+				     (int64_t)(r2.offset + 0x2000), &q),
+			 0);
+	memcpy((uint8_t *)p + 0x2010, "device memory", 14);
+	assert_memory_equal((uint8_t *)q + 0x10, "device memory", 14);
+	/* pread/pwrite are memory cycles: with decoding off, all ones. */
+	char back[14];
+	assert_int_equal(uiommu_pread(dfd, back, 4, (int64_t)(r2.offset + 0x2010)), 4);
+	assert_memory_equal(back, "\xff\xff\xff\xff", 4);
+	dt_bus_master(dfd);
+	assert_int_equal(uiommu_pread(dfd, back, 14, (int64_t)(r2.offset + 0x2010)), 14);
+	assert_memory_equal(back, "device memory", 14);
+	assert_int_equal(uiommu_pwrite(dfd, "BAR", 3, (int64_t)(r2.offset + 0x30)), 3);
+	assert_memory_equal((uint8_t *)p + 0x30, "BAR", 3);
+	/* Device memory is not pages iommufd can pin (Linux: VM_PFNMAP). */
+	assert_int_equal(ioas_map_fixed(t.fd, ioas, p, 4096, 0x100000), -EFAULT);
+	assert_int_equal(uiommu_munmap(q, 4096), 0);
+	assert_int_equal(uiommu_munmap(p, r2.size), 0);
+	assert_int_equal(uiommu_close(dfd), 0);
+	ifd_close(&t);
+}
+
+/* ---- the group API on a /dev/iommu descriptor (iommufd compat) ---- */
+
+static void test_group_on_iommufd(void **s)
+{
+	(void)s;
+	struct ifd t;
+	ifd_open(&t);
+	unsigned gid = iommu_group_id(grp(t.h, "dmatest0"));
+	int gfd = vfio_open_group(t.h, gid);
+	assert_true(gfd >= 0);
+	assert_int_equal(ioc(gfd, VFIO_GROUP_SET_CONTAINER, &t.fd), 0);
+	assert_int_equal(ioc(gfd, VFIO_GROUP_SET_CONTAINER, &t.fd), -EINVAL);
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	assert_int_equal(ioc(gfd, VFIO_GROUP_GET_STATUS, &st), 0);
+	assert_true(st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
+	/* The compat IOAS exists; type1 calls go to it. */
+	uint32_t ioas;
+	assert_int_equal(iommufd_vfio_compat_ioas_get_id(t.ictx, &ioas), 0);
+	assert_int_equal(ioc(t.fd, VFIO_SET_IOMMU, (void *)(uintptr_t)VFIO_TYPE1v2_IOMMU), 0);
+	int dfd = (int)vfio_ioctl(t.h, gfd, VFIO_GROUP_GET_DEVICE_FD,
+				  (unsigned long)(uintptr_t) "0000:00:02.0");
+	assert_true(dfd >= 0);
+	/* Opened: bound to the iommufd and attached to its compat IOAS. */
+	assert_true(iommu_group_dma_owner_claimed(grp(t.h, "dmatest0")));
+	uint8_t *mem = buf_alloc(1 << 16);
+	struct vfio_iommu_type1_dma_map m = { .argsz = sizeof(m),
+					      .flags = VFIO_DMA_MAP_FLAG_READ |
+						       VFIO_DMA_MAP_FLAG_WRITE,
+					      .vaddr = (uintptr_t)mem, .iova = 0x100000,
+					      .size = 1 << 16 };
+	assert_int_equal(ioc(t.fd, VFIO_IOMMU_MAP_DMA, &m), 0);
+	dt_bus_master(dfd);
+	dt_copy_lands(dfd, mem, 0x100000, mem + 0x4000, 0x104000, 2048, 11);
+	/* No cdev binding of it meanwhile; no unset with a device open. */
+	int cdfd = cdev_open(t.h, "dmatest0");
+	assert_int_equal(cdev_bind(cdfd, t.fd, NULL), -EBUSY);
+	assert_int_equal(uiommu_close(cdfd), 0);
+	assert_int_equal(ioc(gfd, VFIO_GROUP_UNSET_CONTAINER, NULL), -EBUSY);
+	assert_int_equal(uiommu_close(dfd), 0);
+	/* The last close unbinds: the kernel has the group again. */
+	assert_false(iommu_group_dma_owner_claimed(grp(t.h, "dmatest0")));
+	assert_int_equal(ioc(gfd, VFIO_GROUP_UNSET_CONTAINER, NULL), 0);
+	assert_int_equal(ioc(gfd, VFIO_GROUP_UNSET_CONTAINER, NULL), -EINVAL);
+	/* Neither a container nor /dev/iommu: EBADFD. */
+	int other = vfio_open_group(t.h, iommu_group_id(grp(t.h, "dmatest1")));
+	assert_int_equal(ioc(gfd, VFIO_GROUP_SET_CONTAINER, &other), -EBADFD);
+	assert_int_equal(uiommu_close(other), 0);
+	assert_int_equal(uiommu_close(gfd), 0);
+	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u),
+						.flags = VFIO_DMA_UNMAP_FLAG_ALL };
+	assert_int_equal(ioc(t.fd, VFIO_IOMMU_UNMAP_DMA, &u), 0);
+	munmap(mem, 1 << 16);
+	ifd_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +533,8 @@ int main(void)
 		cmocka_unit_test(test_group_fd_is_not_cdev),
 		cmocka_unit_test(test_attach_args),
 		cmocka_unit_test(test_bind_other_host),
+		cmocka_unit_test(test_bar_mmap),
+		cmocka_unit_test(test_group_on_iommufd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

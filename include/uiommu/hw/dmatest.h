@@ -13,6 +13,8 @@
 #define DMATEST_VENDOR_ID   0x1b36 /* a "software device" vendor, as QEMU's */
 #define DMATEST_DEVICE_ID   0x00d7
 #define DMATEST_BAR0_SIZE   0x1000
+/* BAR2: on-device memory, plain RAM a driver may map (64 KiB). */
+#define DMATEST_BAR2_SIZE   0x10000
 
 #define DMATEST_REG_ID      0x00 /* RO: DMATEST_ID_VALUE */
 #define DMATEST_REG_SRC     0x08 /* RW64: source bus address */

@@ -29,6 +29,11 @@ int hw_bar_read(struct hw_machine *m, uint8_t bus, uint8_t devfn, unsigned bar, 
 int hw_bar_write(struct hw_machine *m, uint8_t bus, uint8_t devfn, unsigned bar, uint64_t off,
 		 unsigned size, uint64_t val);
 
+/* A BAR that is plain memory (on-device RAM, not registers): a memory
+ * file of the BAR's size the CPU may map, shared with the device; owned
+ * by the machine. -ENODEV for a register BAR or none. */
+int hw_bar_memory_fd(struct hw_machine *m, uint8_t bus, uint8_t devfn, unsigned bar);
+
 /* The CPU's 64-byte stores to device memory: MOVDIR64B is posted;
  * ENQCMD (PASID from the submitter's IA32_PASID) and ENQCMDS (PASID and
  * privilege in the data) are non-posted and come back accepted or not. */

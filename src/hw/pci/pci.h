@@ -88,6 +88,10 @@ struct hw_pci_function {
 	uint8_t cap_next;
 
 	uint64_t bar_size[PCI_MAX_BARS];
+	/* BARs that are plain memory (on-device RAM): a memory file the model
+	 * and whoever maps the BAR share; -1 / NULL for register BARs. */
+	int bar_memfd[PCI_MAX_BARS];
+	uint8_t *bar_mem[PCI_MAX_BARS];
 	struct hw_pci_bus *subordinate;   /* bridges */
 	bool multifunction;
 
@@ -138,6 +142,11 @@ int hw_pci_add_af_cap(struct hw_pci_function *d);
 /* BAR `bar` as a 64-bit memory BAR of `size` bytes: its register pair
  * sizes as PCI 6.2.5.1 says (the next power of two, at least 16). */
 int hw_pci_set_bar(struct hw_pci_function *d, unsigned bar, uint64_t size);
+/* BAR `bar` as plain memory of `size` bytes (a power of two, at least a
+ * page): reads and writes reach memory, and the memory can be mapped
+ * (hw_bar_memory_fd). */
+int hw_pci_set_bar_memory(struct hw_pci_function *d, unsigned bar, uint64_t size);
+void hw_pci_bar_memory_free(struct hw_pci_function *d);
 /* Whether a port passes End-End TLP prefixes, i.e. PASIDs (DEVCAP2). */
 void hw_pci_set_tlp_prefix(struct hw_pci_function *d, bool passes);
 /* The requester IDs (devfns on its bus) the function also issues DMA

@@ -182,6 +182,13 @@ int dmatest_init(struct hw_pci_function *d)
 	hw_pci_cfg_set16(d, PCI_DEVICE_ID, DMATEST_DEVICE_ID);
 	hw_pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0880); /* system peripheral, other */
 	hw_pci_set_bar(d, 0, DMATEST_BAR0_SIZE);
+	int rc2 = hw_pci_set_bar_memory(d, 2, DMATEST_BAR2_SIZE);
+	if (rc2) {
+		pci_dma_ctx_free(t->dma);
+		pthread_mutex_destroy(&t->lock);
+		free(t);
+		return rc2;
+	}
 	hw_pci_add_msi_cap(d, DMATEST_MSI_VECTORS_LOG2);
 	hw_pci_add_msix_cap(d, DMATEST_MSIX_VECTORS, 0, DMATEST_MSIX_TABLE, DMATEST_MSIX_PBA);
 	snprintf(d->model_name, sizeof(d->model_name), "dmatest");
