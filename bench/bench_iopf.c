@@ -176,7 +176,8 @@ int main(void)
 	int fd = uiommu_open(h, "/dev/iommu", O_RDWR);
 	int e;
 	struct iommufd_ctx *ictx = iommufd_ctx_from_fd(fd, &e);
-	uint8_t *src = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *src = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			    0);
 	struct responder s = { 0 };
 	s.dst = mmap(NULL, (NITER + 1) * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		     -1, 0);

@@ -311,7 +311,8 @@ int dsa_page_request_wait(struct dsa_engine *e, struct dsa_wq *wq, uint64_t pos,
 	if (rc == 0) {
 		uint64_t spin_end = now_ns() + DSA_SPIN_NS;
 		for (unsigned i = 0; !__atomic_load_n(&e->prg_done, __ATOMIC_ACQUIRE); i++) {
-			if ((i & 63) == 0 && (now_ns() > spin_end || dsa_aborted(e, wq, pos, pasid)))
+			if ((i & 63) == 0 &&
+			    (now_ns() > spin_end || dsa_aborted(e, wq, pos, pasid)))
 				break;
 			cpu_relax();
 		}
