@@ -101,7 +101,9 @@ static uint64_t *walk(const struct guest_pt *pt, uint64_t va, unsigned level, bo
 			uint64_t page = guest_table_page(pt->g);
 			if (!page)
 				return NULL;
-			v = page | GUEST_PTE_USER;
+			/* Accessed already, as a guest kernel's tables soon are:
+			 * the unit then writes only the leaves' A/D bits. */
+			v = page | GUEST_PTE_USER | GUEST_PTE_A;
 			store(e, v);
 		} else if (v & GUEST_PTE_PS) {
 			return NULL; /* a large leaf above */

@@ -54,7 +54,7 @@ struct guest_pt {
 
 int guest_pt_init(struct guest_pt *pt, struct guest *g, unsigned levels);
 /* Map [va, +1 << shift) to gpa (shift 12, 21 or 30) with leaf `bits`;
- * tables on the way get P|RW|US. -EEXIST over a present leaf, -ENOMEM. */
+ * tables on the way get P|RW|US|A. -EEXIST over a present leaf, -ENOMEM. */
 int guest_pt_map(struct guest_pt *pt, uint64_t va, uint64_t gpa, unsigned shift, uint64_t bits);
 /* Point an existing leaf elsewhere or change its bits (the guest editing
  * its table; the unit is not told). */
