@@ -79,4 +79,65 @@ struct uiommu_ioas_nest_map {
 };
 #define UIOMMU_IOAS_NEST_MAP _IO(IOMMUFD_TYPE, UIOMMUFD_CMD_IOAS_NEST_MAP)
 
+/*
+ * A vIOMMU of type IOMMU_VIOMMU_TYPE_DEFAULT on VT-d. Linux 7.2 reserves
+ * the type and answers EOPNOTSUPP; uiommu makes one for drivers that nest
+ * (VT-d): no driver data (data_len 0), a slice of the unit over a
+ * NEST_PARENT HWPT. Through it: nested HWPTs (IOMMU_HWPT_ALLOC with the
+ * vIOMMU as pt_id, VT-d stage-1 data), vDEVICEs (IOMMU_VDEVICE_ALLOC,
+ * virt_id = the device's RID as the guest sees it), invalidations
+ * addressed by vDEVICE (below), and a vEVENTQ of DMA faults (below).
+ */
+
+/* IOMMU_HWPT_INVALIDATE on a DEFAULT vIOMMU. */
+#define IOMMU_VIOMMU_INVALIDATE_DATA_UIOMMU_VDEV 0x75690001u
+
+/**
+ * struct uiommu_viommu_invalidate_vdev - an invalidation of the nested
+ *	HWPT attached to a vDEVICE at a PASID, as a guest's device-scoped
+ *	invalidation names it once the VMM has resolved its virtual RID
+ * @virt_id: a vDEVICE of the vIOMMU (EINVAL if none)
+ * @pasid: where on the device (IOMMU_NO_PASID, 0: its RID); a nested HWPT
+ *	of this vIOMMU must be attached there (EINVAL otherwise)
+ * @data_type: the nested HWPT's invalidation type
+ *	(IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 on VT-d)
+ * @data: one entry of that type (struct iommu_hwpt_vtd_s1_invalidate),
+ *	handled - and refused - as HWPT_INVALIDATE would
+ */
+struct uiommu_viommu_invalidate_vdev {
+	__aligned_u64 virt_id;
+	__u32 pasid;
+	__u32 data_type;
+	__aligned_u64 data[3];
+};
+
+/* A vEVENTQ of a DEFAULT vIOMMU: unrecoverable DMA faults in its nested
+ * HWPTs, for vDEVICEs (faults of devices without one are not reported). */
+#define IOMMU_VEVENTQ_TYPE_UIOMMU_DMA_FAULT 0x75690001u
+
+enum uiommu_vevent_dma_fault_flags {
+	UIOMMU_VEVENT_FAULT_PASID_VALID = 1 << 0,
+	UIOMMU_VEVENT_FAULT_WRITE = 1 << 1,
+};
+
+/**
+ * struct uiommu_vevent_dma_fault - one fault, after the
+ *	struct iommufd_vevent_header
+ * @virt_id: the faulting device's vDEVICE
+ * @addr: the faulting address, page aligned (VT-d FRCD.FI)
+ * @pasid: valid with UIOMMU_VEVENT_FAULT_PASID_VALID
+ * @flags: enum uiommu_vevent_dma_fault_flags
+ * @reason: the unit's fault reason (VT-d FRCD.FR, e.g. 0x71 first-stage
+ *	entry not present)
+ * @__reserved: 0
+ */
+struct uiommu_vevent_dma_fault {
+	__aligned_u64 virt_id;
+	__aligned_u64 addr;
+	__u32 pasid;
+	__u32 flags;
+	__u32 reason;
+	__u32 __reserved;
+};
+
 #endif

@@ -310,6 +310,9 @@ static inline struct iommufd_device *iommufd_get_device(struct iommufd_ucmd *ucm
 
 void iommufd_device_pre_destroy(struct iommufd_object *obj);
 void iommufd_device_destroy(struct iommufd_object *obj);
+/* The HWPT attached at (idev, pasid), with a call reference
+ * (iommufd_put_object); NULL if nothing is. */
+struct iommufd_hw_pagetable *iommufd_device_hwpt_at(struct iommufd_device *idev, ioasid_t pasid);
 /* The bound device of ictx whose struct device is dev, with a users
  * reference; NULL if none. */
 struct iommufd_device *iommufd_ctx_find_device(struct iommufd_ctx *ictx, struct device *dev);
@@ -427,6 +430,13 @@ static inline struct iommufd_viommu *iommufd_get_viommu(struct iommufd_ucmd *ucm
 	return (struct iommufd_viommu *)iommufd_get_object(ucmd->ictx, id, IOMMUFD_OBJ_VIOMMU,
 							     err);
 }
+
+/* A DEFAULT vIOMMU, made by iommufd itself over a driver that nests
+ * (iommu_ops.default_viommu; viommu_default.c). */
+bool iommufd_viommu_is_default(const struct iommufd_viommu *viommu);
+int iommufd_viommu_default_init(struct iommufd_viommu *viommu);
+void iommufd_viommu_fault_event(struct iommu_domain *domain, const struct iommu_fault_record *f,
+				void *token);
 
 /* The IOMMU instance serving dev: vIOMMUs and vDEVICEs must share it. */
 const void *iommufd_dev_iommu(struct device *dev);

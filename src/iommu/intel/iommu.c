@@ -343,6 +343,7 @@ const struct iommu_ops intel_iommu_ops = {
 	.device_group = pci_device_group,
 	.domain_alloc_paging = intel_domain_alloc_paging,
 	.domain_alloc_nested = intel_domain_alloc_nested,
+	.default_viommu = true,
 	.identity_domain = intel_identity_domain,
 	.blocked_domain = intel_blocked_domain,
 	.capable = intel_capable,
