@@ -18,20 +18,38 @@ static int cmd(struct hw_pci_function *fn, unsigned c, uint32_t operand)
 	return DSA_CMDSTS_ERR(st) == DSA_CMDSTS_SUCCESS ? 0 : -EIO;
 }
 
-int dsa_wq_setup(struct hw_pci_function *fn, unsigned wq, unsigned size, uint32_t pasid, bool bof)
+int dsa_wq_configure(struct hw_pci_function *fn, unsigned wq, unsigned size, uint32_t pasid,
+		     bool bof)
 {
 	if (!dsa_is_dsa(fn))
 		return -EINVAL;
 	hw_pci_cfg_write(fn, PCI_COMMAND, 2, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
-	uint32_t d2 = DSA_WQCFG_MODE_DEDICATED | DSA_WQCFG_PASID_EN | DSA_WQCFG_PASID(pasid) |
-		      (bof ? DSA_WQCFG_BOF : 0);
-	if (hw_pci_bar_write(fn, 0, DSA_GRPCFG_WQS(0), 8, 1ull << wq) ||
+	uint32_t d2 = DSA_WQCFG_MODE_DEDICATED | (bof ? DSA_WQCFG_BOF : 0);
+	if (pasid != DSA_WQ_NO_PASID)
+		d2 |= DSA_WQCFG_PASID_EN | DSA_WQCFG_PASID(pasid);
+	uint64_t wqs = 0;
+	if (hw_pci_bar_read(fn, 0, DSA_GRPCFG_WQS(0), 8, &wqs) ||
+	    hw_pci_bar_write(fn, 0, DSA_GRPCFG_WQS(0), 8, wqs | (1ull << wq)) ||
 	    hw_pci_bar_write(fn, 0, DSA_GRPCFG_ENGINES(0), 8, 1) ||
 	    hw_pci_bar_write(fn, 0, DSA_WQCFG(wq, 0), 4, size) ||
 	    hw_pci_bar_write(fn, 0, DSA_WQCFG(wq, 2), 4, d2))
 		return -EIO;
-	int rc = cmd(fn, DSA_CMD_ENABLE_DEVICE, 0);
+	return 0;
+}
+
+int dsa_wq_enable(struct hw_pci_function *fn, unsigned wq)
+{
+	uint64_t gensts = 0;
+	if (hw_pci_bar_read(fn, 0, DSA_REG_GENSTS, 4, &gensts))
+		return -EIO;
+	int rc = (gensts & 3) == DSA_STATE_ENABLED ? 0 : cmd(fn, DSA_CMD_ENABLE_DEVICE, 0);
 	return rc ? rc : cmd(fn, DSA_CMD_ENABLE_WQ, wq);
+}
+
+int dsa_wq_setup(struct hw_pci_function *fn, unsigned wq, unsigned size, uint32_t pasid, bool bof)
+{
+	int rc = dsa_wq_configure(fn, wq, size, pasid, bof);
+	return rc ? rc : dsa_wq_enable(fn, wq);
 }
 
 void dsa_wq_teardown(struct hw_pci_function *fn)

@@ -17,9 +17,15 @@
 
 struct hw_pci_function;
 
-/* Group 0: WQ `wq` of `size` entries, dedicated, PASID `pasid`, BOF if
- * asked, with engine 0; device and WQ enabled. 0, or -EIO (a command
- * failed), -EINVAL (not a DSA). */
+/* Put WQ `wq` of `size` entries in group 0 with engine 0, dedicated, on
+ * PASID `pasid` (DSA_WQ_NO_PASID: its requests carry none), BOF if asked;
+ * the device must still be disabled. Then enable the device (if it is
+ * not yet) and the WQ. setup = both. 0, or -EIO (a command failed),
+ * -EINVAL (not a DSA). */
+#define DSA_WQ_NO_PASID 0xffffffffu
+int dsa_wq_configure(struct hw_pci_function *fn, unsigned wq, unsigned size, uint32_t pasid,
+		     bool bof);
+int dsa_wq_enable(struct hw_pci_function *fn, unsigned wq);
 int dsa_wq_setup(struct hw_pci_function *fn, unsigned wq, unsigned size, uint32_t pasid, bool bof);
 /* Back to power-on state (FLR), so no engine touches memory any more. */
 void dsa_wq_teardown(struct hw_pci_function *fn);
