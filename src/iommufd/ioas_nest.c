@@ -159,28 +159,44 @@ int iommufd_ioas_nest_map(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
-/* Unmap every area of `child` shadowing a part of [start, last]. */
+/* Up to `max` areas of `child` shadowing a part of [start, last], from
+ * child IOVA `from` on: their ranges in out[], how many in the return. */
+static size_t find_shadows(struct io_pagetable *iopt, uint64_t start, uint64_t last,
+			   uint64_t from, uint64_t (*out)[2], size_t max)
+{
+	size_t n = 0;
+	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	for (struct iopt_area *area = iopt_area_iter_first(iopt, from, UINT64_MAX);
+	     area && n < max; area = iopt_area_iter_next(area, from, UINT64_MAX)) {
+		uint64_t src_last = area->nest_src + iopt_area_length(area) - 1;
+		if (area->pages && area->nest_shadow && area->nest_src <= last &&
+		    src_last >= start) {
+			out[n][0] = iopt_area_iova(area);
+			out[n][1] = iopt_area_length(area);
+			n++;
+		}
+	}
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return n;
+}
+
+/* Unmap every area of `child` shadowing a part of [start, last]: a batch
+ * at a time, each search going on from where the last one stopped. The
+ * parent's nest_lock keeps new shadows from appearing meanwhile. */
 static void unshadow(struct iommufd_ioas *child, uint64_t start, uint64_t last)
 {
-	struct io_pagetable *iopt = &child->iopt;
-	for (;;) {
-		uint64_t iova = 0, len = 0;
-		pthread_rwlock_rdlock(&iopt->iova_rwsem);
-		for (struct iopt_area *area = iopt_area_iter_first(iopt, 0, UINT64_MAX); area;
-		     area = iopt_area_iter_next(area, 0, UINT64_MAX)) {
-			uint64_t src_last = area->nest_src + iopt_area_length(area) - 1;
-			if (area->pages && area->nest_shadow && area->nest_src <= last &&
-			    src_last >= start) {
-				iova = iopt_area_iova(area);
-				len = iopt_area_length(area);
-				break;
-			}
+	uint64_t batch[64][2];
+	uint64_t from = 0;
+	size_t n;
+	do {
+		n = find_shadows(&child->iopt, start, last, from, batch, 64);
+		for (size_t i = 0; i < n; i++) {
+			/* One a HW queue holds cannot go; it keeps its pages
+			 * until the queue is destroyed. */
+			iopt_unmap_iova(&child->iopt, batch[i][0], batch[i][1], NULL);
+			from = batch[i][0] + batch[i][1];
 		}
-		pthread_rwlock_unlock(&iopt->iova_rwsem);
-		/* An area a HW queue holds cannot go; it keeps its pages. */
-		if (!len || iopt_unmap_iova(iopt, iova, len, NULL))
-			return;
-	}
+	} while (n == 64 && from);
 }
 
 int iommufd_ioas_unmap_range(struct iommufd_ioas *ioas, uint64_t iova, uint64_t length, bool all,
