@@ -106,7 +106,7 @@ int iommufd_ctx_get_global_pasid(struct iommufd_ctx *ictx, struct device *dev, i
 void iommufd_ctx_put_global_pasid(struct iommufd_ctx *ictx, struct device *dev,
 				  ioasid_t vpasid);
 /* The CPU's translation of an ENQCMD vPASID: -EPERM until the user turns
- * it on (IOMMU_PASID_TRANSLATION), -ENOENT for a vPASID without one. */
+ * it on (UIOMMU_PASID_TRANSLATION), -ENOENT for a vPASID without one. */
 int iommufd_ctx_cpu_pasid_translate(struct iommufd_ctx *ictx, ioasid_t vpasid,
 				    ioasid_t *ppasid);
 

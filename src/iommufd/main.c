@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include <uapi/linux/iommufd_uiommu.h>
+#include <uiommu/iommufd_ext.h>
 
 #include "iommufd_private.h"
 #include "../base/uaccess.h"
@@ -321,7 +321,9 @@ union ucmd_buffer {
 	struct iommu_vfio_ioas vfio_ioas;
 	struct iommu_viommu_alloc viommu;
 	struct iommu_ioas_change_process change_process;
-	struct iommu_pasid_translation pasid_translation;
+	struct uiommu_ioas_nest_alloc nest_alloc;
+	struct uiommu_ioas_nest_map nest_map;
+	struct uiommu_pasid_translation pasid_translation;
 };
 
 struct iommufd_ioctl_op {
@@ -379,34 +381,32 @@ _Static_assert(sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]) ==
 		       IOMMUFD_CMD_HW_QUEUE_ALLOC - IOMMUFD_CMD_BASE + 1,
 	       "every command has its entry");
 
-/* uiommu's extensions, in their private range (<uapi/linux/iommufd_uiommu.h>). */
-#define UIOMMU_IOCTL_OP(_ioctl, _fn, _struct, _last)                                  \
-	[_IOC_NR(_ioctl) - IOMMUFD_CMD_UIOMMU_BASE] = {                               \
+/* uiommu's own commands (<uiommu/iommufd_ext.h>), framed the same way. */
+#define EXT_OP(_ioctl, _fn, _struct, _last)                                           \
+	[_IOC_NR(_ioctl) - UIOMMUFD_CMD_BASE] = {                                     \
 		.size = sizeof(_struct),                                              \
 		.min_size = offsetofend(_struct, _last),                              \
 		.ioctl_num = _ioctl,                                                  \
 		.execute = _fn,                                                       \
 	}
 
-static const struct iommufd_ioctl_op uiommu_ioctl_ops[] = {
-	UIOMMU_IOCTL_OP(IOMMU_PASID_TRANSLATION, iommufd_pasid_translation,
-			struct iommu_pasid_translation, __reserved),
+static const struct iommufd_ioctl_op uiommufd_ioctl_ops[] = {
+	EXT_OP(UIOMMU_IOAS_NEST_ALLOC, iommufd_ioas_nest_alloc, struct uiommu_ioas_nest_alloc,
+	       out_ioas_id),
+	EXT_OP(UIOMMU_IOAS_NEST_MAP, iommufd_ioas_nest_map, struct uiommu_ioas_nest_map, length),
+	EXT_OP(UIOMMU_PASID_TRANSLATION, iommufd_pasid_translation,
+	       struct uiommu_pasid_translation, __reserved),
 };
 
-_Static_assert(sizeof(uiommu_ioctl_ops) / sizeof(uiommu_ioctl_ops[0]) ==
-		       IOMMUFD_CMD_UIOMMU_END - IOMMUFD_CMD_UIOMMU_BASE,
-	       "every extension has its entry");
-
-/* The table entry of command number nr, or NULL. A reserved number of
- * the private range has an entry with no function: ENOTTY. */
+/* The command's handler entry, or NULL for the VFIO compat ioctls. */
 static const struct iommufd_ioctl_op *ioctl_op(unsigned int nr)
 {
 	const size_t n = sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]);
-	const size_t nu = sizeof(uiommu_ioctl_ops) / sizeof(uiommu_ioctl_ops[0]);
+	const size_t n_ext = sizeof(uiommufd_ioctl_ops) / sizeof(uiommufd_ioctl_ops[0]);
 	if (nr >= IOMMUFD_CMD_BASE && nr - IOMMUFD_CMD_BASE < n)
 		return &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
-	if (nr >= IOMMUFD_CMD_UIOMMU_BASE && nr - IOMMUFD_CMD_UIOMMU_BASE < nu)
-		return &uiommu_ioctl_ops[nr - IOMMUFD_CMD_UIOMMU_BASE];
+	if (nr >= UIOMMUFD_CMD_BASE && nr - UIOMMUFD_CMD_BASE < n_ext)
+		return &uiommufd_ioctl_ops[nr - UIOMMUFD_CMD_BASE];
 	return NULL;
 }
 
@@ -416,8 +416,6 @@ static long iommufd_fops_ioctl(struct file *f, unsigned int cmd, unsigned long a
 	const struct iommufd_ioctl_op *op = ioctl_op(_IOC_NR(cmd));
 	if (!op)
 		return iommufd_vfio_ioctl(ictx, cmd, arg);
-	if (!op->execute)
-		return -ENOTTY;
 
 	struct iommufd_ucmd ucmd = { .ictx = ictx, .ubuffer = arg };
 	union ucmd_buffer buf;

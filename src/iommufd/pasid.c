@@ -7,13 +7,13 @@
  * submission goes to. So the context keeps the table the CPU would use -
  * vPASID -> pPASID from the global space, counted by the devices using it
  * - and whether the translation is on (the KVM_CAP_PASID_TRANSLATION of
- * the proposal, here the uiommu extension IOMMU_PASID_TRANSLATION). The
+ * the proposal, here the uiommu extension UIOMMU_PASID_TRANSLATION). The
  * VFIO drivers of such devices refuse the shared portal until it is.
  */
 #include <errno.h>
 #include <stdlib.h>
 
-#include <uapi/linux/iommufd_uiommu.h>
+#include <uiommu/iommufd_ext.h>
 
 #include "iommufd_private.h"
 
@@ -89,19 +89,19 @@ int iommufd_ctx_cpu_pasid_translate(struct iommufd_ctx *ictx, ioasid_t vpasid, i
 
 int iommufd_pasid_translation(struct iommufd_ucmd *ucmd)
 {
-	struct iommu_pasid_translation *cmd = ucmd->cmd;
+	struct uiommu_pasid_translation *cmd = ucmd->cmd;
 	struct iommufd_ctx *ictx = ucmd->ictx;
-	if (cmd->flags & ~(IOMMU_PASID_TRANSLATION_SET | IOMMU_PASID_TRANSLATION_ENABLE) ||
+	if (cmd->flags & ~(UIOMMU_PASID_TRANSLATION_SET | UIOMMU_PASID_TRANSLATION_ENABLE) ||
 	    cmd->__reserved)
 		return -EOPNOTSUPP;
-	if ((cmd->flags & IOMMU_PASID_TRANSLATION_ENABLE) &&
-	    !(cmd->flags & IOMMU_PASID_TRANSLATION_SET))
+	if ((cmd->flags & UIOMMU_PASID_TRANSLATION_ENABLE) &&
+	    !(cmd->flags & UIOMMU_PASID_TRANSLATION_SET))
 		return -EINVAL;
 	/* The answer is written before the state changes: a call that
 	 * fails changes nothing (U-2). */
 	pthread_mutex_lock(&ictx->pasid_lock);
-	bool set = cmd->flags & IOMMU_PASID_TRANSLATION_SET;
-	cmd->out_enabled = set ? !!(cmd->flags & IOMMU_PASID_TRANSLATION_ENABLE) :
+	bool set = cmd->flags & UIOMMU_PASID_TRANSLATION_SET;
+	cmd->out_enabled = set ? !!(cmd->flags & UIOMMU_PASID_TRANSLATION_ENABLE) :
 				 ictx->cpu_pasid_translation;
 	uint32_t n = 0;
 	uint64_t index;

@@ -21,7 +21,7 @@
 #include <sys/mman.h>
 #include <linux/vfio.h>
 
-#include <uapi/linux/iommufd_uiommu.h>
+#include <uiommu/iommufd_ext.h>
 
 #include "cdev_utils.h"
 #include "iommu/group.h"

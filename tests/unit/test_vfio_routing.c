@@ -8,7 +8,7 @@
  *   - per-RID and global PASID spaces never overlap;
  *   - shared-WQ mdevs (type 8): one pPASID per vPASID per VM across
  *     devices and parents, another VM another, the portal refused until
- *     the iommufd turns CPU PASID translation on; IOMMU_PASID_TRANSLATION;
+ *     the iommufd turns CPU PASID translation on; UIOMMU_PASID_TRANSLATION;
  *   - a software mdev attaches to an IOAS only.
  */
 #include <errno.h>
@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 #include <linux/vfio.h>
 
-#include <uapi/linux/iommufd_uiommu.h>
+#include <uiommu/iommufd_ext.h>
 
 #include "cdev_utils.h"
 #include "iommu/group.h"
@@ -205,8 +205,8 @@ struct vm {
 
 static int translation(int fd, uint32_t flags, uint32_t *enabled, uint32_t *nr)
 {
-	struct iommu_pasid_translation c = { .size = sizeof(c), .flags = flags };
-	int rc = ioc(fd, IOMMU_PASID_TRANSLATION, &c);
+	struct uiommu_pasid_translation c = { .size = sizeof(c), .flags = flags };
+	int rc = ioc(fd, UIOMMU_PASID_TRANSLATION, &c);
 	if (enabled)
 		*enabled = c.out_enabled;
 	if (nr)
@@ -265,7 +265,7 @@ static void test_shared_wq_vm_pasids(void **s)
 	assert_int_equal(on, 0);
 	assert_int_equal(nr, 1);
 	assert_int_equal(translation(vm1.ifd.fd,
-				     IOMMU_PASID_TRANSLATION_SET | IOMMU_PASID_TRANSLATION_ENABLE,
+				     UIOMMU_PASID_TRANSLATION_SET | UIOMMU_PASID_TRANSLATION_ENABLE,
 				     &on, NULL),
 			 0);
 	assert_int_equal(on, 1);
@@ -288,7 +288,7 @@ static void test_shared_wq_vm_pasids(void **s)
 	d.pasid_priv = 9;
 	assert_int_equal(uiommu_pwrite(c, &d, sizeof(d), (int64_t)CDEV_BAR2), -EPERM);
 	assert_int_equal(translation(vm2.ifd.fd,
-				     IOMMU_PASID_TRANSLATION_SET | IOMMU_PASID_TRANSLATION_ENABLE,
+				     UIOMMU_PASID_TRANSLATION_SET | UIOMMU_PASID_TRANSLATION_ENABLE,
 				     NULL, NULL),
 			 0);
 	memset(vm1.gva + 0x4000, 0, 512);
@@ -298,7 +298,7 @@ static void test_shared_wq_vm_pasids(void **s)
 	assert_int_equal(vm2.gva[0x4000], 0xc3);
 	assert_int_equal(vm1.gva[0x4000], 0);
 	/* Turned off again: refused again. */
-	assert_int_equal(translation(vm1.ifd.fd, IOMMU_PASID_TRANSLATION_SET, &on, NULL), 0);
+	assert_int_equal(translation(vm1.ifd.fd, UIOMMU_PASID_TRANSLATION_SET, &on, NULL), 0);
 	assert_int_equal(on, 0);
 	d.pasid_priv = 9;
 	assert_int_equal(uiommu_pwrite(b, &d, sizeof(d), (int64_t)CDEV_BAR2), -EPERM);
@@ -353,48 +353,48 @@ static void test_shared_wq_same_parent(void **s)
 	uiommu_host_free(h);
 }
 
-/* IOMMU_PASID_TRANSLATION's framing and arguments (U-2). */
+/* UIOMMU_PASID_TRANSLATION's framing and arguments (U-2). */
 static void test_pasid_translation_args(void **s)
 {
 	(void)s;
 	struct ifd t;
 	ifd_open(&t);
 	struct {
-		struct iommu_pasid_translation c;
+		struct uiommu_pasid_translation c;
 		uint32_t tail;
 	} x = { .c = { .size = sizeof(x.c) } };
 	x.c.flags = 1u << 2;
-	assert_int_equal(ioc(t.fd, IOMMU_PASID_TRANSLATION, &x), -EOPNOTSUPP);
+	assert_int_equal(ioc(t.fd, UIOMMU_PASID_TRANSLATION, &x), -EOPNOTSUPP);
 	x.c.flags = 0;
 	x.c.__reserved = 1;
-	assert_int_equal(ioc(t.fd, IOMMU_PASID_TRANSLATION, &x), -EOPNOTSUPP);
+	assert_int_equal(ioc(t.fd, UIOMMU_PASID_TRANSLATION, &x), -EOPNOTSUPP);
 	x.c.__reserved = 0;
-	x.c.flags = IOMMU_PASID_TRANSLATION_ENABLE; /* without SET */
-	assert_int_equal(ioc(t.fd, IOMMU_PASID_TRANSLATION, &x), -EINVAL);
+	x.c.flags = UIOMMU_PASID_TRANSLATION_ENABLE; /* without SET */
+	assert_int_equal(ioc(t.fd, UIOMMU_PASID_TRANSLATION, &x), -EINVAL);
 	x.c.flags = 0;
-	x.c.size = offsetof(struct iommu_pasid_translation, __reserved);
-	assert_int_equal(ioc(t.fd, IOMMU_PASID_TRANSLATION, &x), -EINVAL);
+	x.c.size = offsetof(struct uiommu_pasid_translation, __reserved);
+	assert_int_equal(ioc(t.fd, UIOMMU_PASID_TRANSLATION, &x), -EINVAL);
 	x.c.size = sizeof(x);
 	x.tail = 1;
-	assert_int_equal(ioc(t.fd, IOMMU_PASID_TRANSLATION, &x), -E2BIG);
+	assert_int_equal(ioc(t.fd, UIOMMU_PASID_TRANSLATION, &x), -E2BIG);
 	x.tail = 0;
-	assert_int_equal(ioc(t.fd, IOMMU_PASID_TRANSLATION, &x), 0);
+	assert_int_equal(ioc(t.fd, UIOMMU_PASID_TRANSLATION, &x), 0);
 	/* The answer cannot be written: nothing changes. */
-	struct iommu_pasid_translation *ro =
+	struct uiommu_pasid_translation *ro =
 		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	*ro = (struct iommu_pasid_translation){
+	*ro = (struct uiommu_pasid_translation){
 		.size = sizeof(*ro),
-		.flags = IOMMU_PASID_TRANSLATION_SET | IOMMU_PASID_TRANSLATION_ENABLE
+		.flags = UIOMMU_PASID_TRANSLATION_SET | UIOMMU_PASID_TRANSLATION_ENABLE
 	};
 	mprotect(ro, 4096, PROT_READ);
-	assert_int_equal(ioc(t.fd, IOMMU_PASID_TRANSLATION, ro), -EFAULT);
+	assert_int_equal(ioc(t.fd, UIOMMU_PASID_TRANSLATION, ro), -EFAULT);
 	munmap(ro, 4096);
 	uint32_t on;
 	assert_int_equal(translation(t.fd, 0, &on, NULL), 0);
 	assert_int_equal(on, 0);
-	/* The reserved numbers of the private range are no commands. */
-	assert_int_equal(ioc(t.fd, _IO(IOMMUFD_TYPE, IOMMUFD_CMD_UIOMMU_BASE), &x), -ENOTTY);
-	assert_int_equal(ioc(t.fd, _IO(IOMMUFD_TYPE, IOMMUFD_CMD_UIOMMU_BASE + 1), &x), -ENOTTY);
+	/* The number after the last extension is no command. */
+	assert_int_equal(ioc(t.fd, _IO(IOMMUFD_TYPE, UIOMMUFD_CMD_PASID_TRANSLATION + 1), &x),
+			 -ENOTTY);
 	ifd_close(&t);
 }
 

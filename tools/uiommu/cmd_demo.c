@@ -96,7 +96,8 @@ int cmd_demo(struct cli *c, int argc, char **argv)
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: uiommu [--topology FILE] demo [siov|pci|iommufd] [--seconds S] "
+			printf("usage: uiommu [--topology FILE] demo [siov|pci|iommufd|nested] "
+			       "[--seconds S] "
 			       "[--json]\n"
 			       "\n"
 			       "siov  (default) Scalable IOV: dsa0 sliced into mdevs, one per tenant, each\n"
@@ -108,19 +109,24 @@ int cmd_demo(struct cli *c, int argc, char **argv)
 			       "pci   a plain PCI DMA engine (dmatest0) isolated by the domain on its\n"
 			       "      requester ID: copies through the IOMMU, then a copy aimed at an\n"
 			       "      unmapped address is blocked and its fault record shown.\n"
-			       "iommufd  the /dev/iommu proposal (2021): a VM's devices opened as VFIO\n"
+			       "iommufd the /dev/iommu proposal (2021): a VM's devices opened as VFIO\n"
 			       "      cdevs and bound to one iommufd - dmatest0 (a pdev: its RID), an idxd\n"
 			       "      ADI (its parent's RID + a default PASID the user never sees) and a\n"
 			       "      software mdev (an ACCESS, nothing in the IOMMU) - in flows 4.1, 4.2\n"
 			       "      and 4.5 (a vPASID beside the default space); then shared-WQ mdevs of\n"
 			       "      two VMs (ENQCMD: refused until CPU PASID translation is on, one\n"
 			       "      pPASID per vPASID per VM, the other VM's memory out of reach).\n"
+			       "nested a VMM gives dsa0 to a guest behind a vIOMMU (/dev/iommu): the\n"
+			       "      guest's own first-stage tables over its GPA space (nested\n"
+			       "      translation), a process's address space at vPASID 1 (SVA), a page\n"
+			       "      fault served by the VMM's thread, dirty pages collected for\n"
+			       "      migration; ends with dsa0's PASID entries, both stages decoded.\n"
 			       "\n"
-			       "--json prints one JSON document: events, stats, and (siov, iommufd) the\n"
-			       "PASID table; exit status 0 when every check held.\n");
+			       "--json prints one JSON document: events, stats, and (siov, iommufd,\n"
+			       "nested) the PASID table; exit status 0 when every check held.\n");
 			return 0;
 		} else if (!strcmp(argv[i], "pci") || !strcmp(argv[i], "siov") ||
-			   !strcmp(argv[i], "iommufd")) {
+			   !strcmp(argv[i], "iommufd") || !strcmp(argv[i], "nested")) {
 			scenario = argv[i];
 		} else {
 			fprintf(stderr, "uiommu demo: unknown argument '%s' (try --help)\n", argv[i]);
@@ -128,11 +134,14 @@ int cmd_demo(struct cli *c, int argc, char **argv)
 		}
 	}
 	struct uiommu_host *h;
-	if (cli_host(c, &h))
+	bool nested = !strcmp(scenario, "nested");
+	/* The VMM drives dsa0 itself: no idxd on it. */
+	if (cli_host_opts(c, &h, nested))
 		return 1;
 	struct demo_out o = { .json = c->json };
 	demo_begin(&o, scenario);
-	int rc = !strcmp(scenario, "pci")     ? demo_pci(h, &o) :
+	int rc = nested ? demo_nested(h, &o) :
+		 !strcmp(scenario, "pci") ? demo_pci(h, &o) :
 		 !strcmp(scenario, "iommufd") ? demo_iommufd(h, &o) :
 						demo_siov(h, &o, seconds);
 	uiommu_host_free(h);

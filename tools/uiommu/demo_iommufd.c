@@ -31,7 +31,7 @@
 #include <linux/vfio.h>
 
 #include <uapi/linux/iommufd.h>
-#include <uapi/linux/iommufd_uiommu.h>
+#include <uiommu/iommufd_ext.h>
 #include <uapi/linux/vfio_cdev.h>
 #include <uiommu/files.h>
 #include <uiommu/hw/dmatest.h>
@@ -346,10 +346,10 @@ static int swq_open(struct uiommu_host *h, struct vm *vm, struct vdev *v, const 
 
 static bool translation_on(struct vm *vm)
 {
-	struct iommu_pasid_translation t = {
-		.size = sizeof(t), .flags = IOMMU_PASID_TRANSLATION_SET | IOMMU_PASID_TRANSLATION_ENABLE
+	struct uiommu_pasid_translation t = {
+		.size = sizeof(t), .flags = UIOMMU_PASID_TRANSLATION_SET | UIOMMU_PASID_TRANSLATION_ENABLE
 	};
-	return !ioc(vm->fd, IOMMU_PASID_TRANSLATION, &t) && t.out_enabled;
+	return !ioc(vm->fd, UIOMMU_PASID_TRANSLATION, &t) && t.out_enabled;
 }
 
 /* Section 1.4.2: ENQCMD through a shared WQ, two VMs. */
@@ -371,7 +371,7 @@ static bool act_enqcmd(struct uiommu_host *h, struct vm *vm1, struct vm *vm2, st
 	int after = dsa_move(s1, gva1, SPACE, SPACE, SPACE + 0x9000, 4096, 9);
 	bool c1 = after == DSA_COMP_SUCCESS && !memcmp(gva1, gva1 + 0x9000, 4096);
 	demo_say(o, vm1->name, "%s: ENQCMD with vPASID 9 before CPU PASID translation: %s; "
-			       "IOMMU_PASID_TRANSLATION on: %s; ENQCMD again: %s",
+			       "UIOMMU_PASID_TRANSLATION on: %s; ENQCMD again: %s",
 		 s1->label, before == -EPERM ? "refused (EPERM)" : "NOT REFUSED",
 		 on ? "yes" : "no", c1 ? "done in vm1's space" : "FAILED");
 	/* vm2: its own vPASID 9, and a descriptor aimed at vm1's memory by

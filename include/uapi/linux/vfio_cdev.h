@@ -77,8 +77,8 @@ struct vfio_device_detach_iommufd_pt {
  *                    (ENQCMD to a shared work queue)
  *   PASID_CPU_VIRT   ... and they must be translated by the CPU: the
  *                    shared portal is refused until the bound iommufd
- *                    turns CPU PASID translation on (IOMMU_PASID_TRANSLATION,
- *                    <uapi/linux/iommufd_uiommu.h>)
+ *                    turns CPU PASID translation on (UIOMMU_PASID_TRANSLATION,
+ *                    <uiommu/iommufd_ext.h>)
  * max_pasid_log2: vPASIDs are below 1 << max_pasid_log2 (0 is the RID's).
  * How a vPASID reaches the wire (used as is, or as a PASID the kernel
  * chose) is the kernel's business and never shown.
