@@ -8,6 +8,7 @@
  * model and by memory contents.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -521,6 +522,50 @@ static void test_group_on_iommufd(void **s)
 	ifd_close(&t);
 }
 
+/* Two files of one device race to bind, and close, again and again: one
+ * bind wins each round, the other gets EINVAL (or EBUSY from the group
+ * claim), and the group is the kernel's again after both close. */
+struct racer {
+	struct ifd *t;
+	int rc;
+	pthread_barrier_t *go;
+};
+
+static void *race_bind(void *arg)
+{
+	struct racer *r = arg;
+	int dfd = cdev_open(r->t->h, "dmatest0");
+	pthread_barrier_wait(r->go);
+	r->rc = cdev_bind(dfd, r->t->fd, NULL);
+	pthread_barrier_wait(r->go);
+	uiommu_close(dfd);
+	return NULL;
+}
+
+static void test_bind_race(void **s)
+{
+	(void)s;
+	struct ifd t;
+	ifd_open(&t);
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, 2);
+	for (int i = 0; i < 100; i++) {
+		struct racer a = { &t, 1, &go }, b = { &t, 1, &go };
+		pthread_t ta, tb;
+		pthread_create(&ta, NULL, race_bind, &a);
+		pthread_create(&tb, NULL, race_bind, &b);
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		assert_true((a.rc == 0) != (b.rc == 0));
+		assert_true(a.rc == 0 || a.rc == -EINVAL || a.rc == -EBUSY);
+		assert_true(b.rc == 0 || b.rc == -EINVAL || b.rc == -EBUSY);
+		assert_false(iommu_group_dma_owner_claimed(grp(t.h, "dmatest0")));
+	}
+	pthread_barrier_destroy(&go);
+	assert_int_equal(ictx_objects(&t), 0);
+	ifd_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_bind_other_host),
 		cmocka_unit_test(test_bar_mmap),
 		cmocka_unit_test(test_group_on_iommufd),
+		cmocka_unit_test(test_bind_race),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

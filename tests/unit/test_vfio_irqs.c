@@ -7,6 +7,8 @@
  * interrupt - arriving as eventfd signals.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <dirent.h>
 #include <stdlib.h>
@@ -245,6 +247,56 @@ static void test_dsa_pdev_interrupt(void **s)
 	ifd_close(&t);
 }
 
+/* Interrupts raised from another thread while the user enables and
+ * disables vectors: every signal goes to an eventfd that is still the
+ * user's, never to one being closed (trig_lock, pci_free_irq's wait). */
+struct raiser {
+	int dfd;
+	atomic_int stop;
+	atomic_int raised;
+};
+
+static void *raise_loop(void *arg)
+{
+	struct raiser *r = arg;
+	while (!atomic_load(&r->stop)) {
+		dt_irq_op(r->dfd);
+		atomic_fetch_add(&r->raised, 1);
+	}
+	return NULL;
+}
+
+static void test_irqs_under_load(void **s)
+{
+	(void)s;
+	struct ifd t;
+	ifd_open(&t);
+	uint32_t ioas;
+	assert_int_equal(ioas_alloc(t.fd, &ioas), 0);
+	int dfd = cdev_open_bound(&t, "dmatest0", ioas, NULL);
+	dt_bus_master(dfd);
+	struct raiser r = { .dfd = dfd };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, raise_loop, &r), 0);
+	uint64_t got = 0;
+	for (int i = 0; i < 200; i++) {
+		int e[2] = { eventfd(0, EFD_NONBLOCK), eventfd(0, EFD_NONBLOCK) };
+		uint32_t idx = i % 2 ? VFIO_PCI_MSI_IRQ_INDEX : VFIO_PCI_MSIX_IRQ_INDEX;
+		assert_int_equal(set_efds(dfd, idx, 0, 2, e), 0);
+		assert_int_equal(set_efds(dfd, idx, 0, 1, &e[1]), 0); /* swap under fire */
+		assert_int_equal(set_irqs(dfd, NONE, idx, 0, 0, NULL, 0), 0);
+		got += count_of(e[0]) + count_of(e[1]);
+		close(e[0]);
+		close(e[1]);
+	}
+	atomic_store(&r.stop, 1);
+	pthread_join(th, NULL);
+	assert_true(atomic_load(&r.raised) > 0);
+	(void)got; /* how many landed depends on the interleaving */
+	assert_int_equal(uiommu_close(dfd), 0);
+	ifd_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_set_irqs_args),
 		cmocka_unit_test(test_device_interrupts),
 		cmocka_unit_test(test_dsa_pdev_interrupt),
+		cmocka_unit_test(test_irqs_under_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
