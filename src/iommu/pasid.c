@@ -51,7 +51,9 @@ static ioasid_t lowest_free(struct iommu_core *core, struct dev_iommu *dev, unsi
 			if (p >= max)
 				return IOMMU_PASID_INVALID;
 			taken |= 1ull << b;
-			if (dev ? !xa_load(&dev->rid_pasids, p) : !xa_load(&core->rid_pasid_users, p))
+			void *held = dev ? xa_load(&dev->rid_pasids, p) :
+					   xa_load(&core->rid_pasid_users, p);
+			if (!held)
 				return p;
 		}
 	}

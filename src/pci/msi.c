@@ -157,8 +157,8 @@ static void disable(struct pci_dev *pdev, const struct pci_msi_desc *m)
 	uint64_t t;
 	msix_table(pdev, &bar, &t);
 	for (unsigned i = 0; i < m->nvec; i++)
-		pci_bar_write(pdev, bar, t + i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4,
-			      PCI_MSIX_ENTRY_CTRL_MASKBIT);
+		pci_bar_write(pdev, bar, t + i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL,
+			      4, PCI_MSIX_ENTRY_CTRL_MASKBIT);
 	uint16_t flags;
 	pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS, &flags);
 	pci_write_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS,

@@ -284,8 +284,8 @@ static const char *driver_sibling_topology =
 	"{ \"units\": [ { \"name\": \"dmar0\", \"scope\": \"all\" } ],"
 	"  \"devices\": ["
 	"    { \"bdf\": \"00:00.0\", \"type\": \"host_bridge\", \"name\": \"host\" },"
-	"    { \"bdf\": \"00:05.0\", \"type\": \"rc_endpoint\", \"name\": \"dsa0\", \"model\": \"dsa\","
-	"      \"pasid_bits\": 20, \"siov\": true },"
+	"    { \"bdf\": \"00:05.0\", \"type\": \"rc_endpoint\", \"name\": \"dsa0\","
+	"      \"model\": \"dsa\", \"pasid_bits\": 20, \"siov\": true },"
 	"    { \"bdf\": \"00:05.1\", \"type\": \"rc_endpoint\", \"name\": \"dt0\","
 	"      \"model\": \"dmatest\" } ] }";
 

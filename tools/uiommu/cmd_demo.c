@@ -109,21 +109,23 @@ int cmd_demo(struct cli *c, int argc, char **argv)
 			       "pci   a plain PCI DMA engine (dmatest0) isolated by the domain on its\n"
 			       "      requester ID: copies through the IOMMU, then a copy aimed at an\n"
 			       "      unmapped address is blocked and its fault record shown.\n"
-			       "iommufd the /dev/iommu proposal (2021): a VM's devices opened as VFIO\n"
-			       "      cdevs and bound to one iommufd - dmatest0 (a pdev: its RID), an idxd\n"
-			       "      ADI (its parent's RID + a default PASID the user never sees) and a\n"
-			       "      software mdev (an ACCESS, nothing in the IOMMU) - in flows 4.1, 4.2\n"
-			       "      and 4.5 (a vPASID beside the default space); then shared-WQ mdevs of\n"
-			       "      two VMs (ENQCMD: refused until CPU PASID translation is on, one\n"
-			       "      pPASID per vPASID per VM, the other VM's memory out of reach).\n"
+			       "iommufd the /dev/iommu proposal (2021): a VM's devices as VFIO\n"
+			       "      cdevs bound to one iommufd - dmatest0 (a pdev: its RID), an\n"
+			       "      idxd ADI (its parent's RID + a default PASID never shown),\n"
+			       "      a software mdev (an ACCESS, nothing in the IOMMU) - in\n"
+			       "      flows 4.1, 4.2 and 4.5 (a vPASID beside the default\n"
+			       "      space); then shared-WQ mdevs of two VMs (ENQCMD: refused\n"
+			       "      until CPU PASID translation is on, one pPASID per vPASID\n"
+			       "      per VM, the other VM's memory out of reach).\n"
 			       "nested a VMM gives dsa0 to a guest behind a vIOMMU (/dev/iommu): the\n"
 			       "      guest's own first-stage tables over its GPA space (nested\n"
 			       "      translation), a process's address space at vPASID 1 (SVA), a page\n"
 			       "      fault served by the VMM's thread, dirty pages collected for\n"
 			       "      migration; ends with dsa0's PASID entries, both stages decoded.\n"
 			       "\n"
-			       "--json prints one JSON document: events, stats, and (siov, iommufd,\n"
-			       "nested) the PASID table; exit status 0 when every check held.\n");
+			       "--json prints one JSON document: events, stats, and (siov,\n"
+			       "iommufd, nested) the PASID table; exit status 0 when every check\n"
+			       "held.\n");
 			return 0;
 		} else if (!strcmp(argv[i], "pci") || !strcmp(argv[i], "siov") ||
 			   !strcmp(argv[i], "iommufd") || !strcmp(argv[i], "nested")) {

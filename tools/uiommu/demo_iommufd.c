@@ -220,14 +220,15 @@ static void say_route(struct uiommu_host *h, struct vdev *v, struct demo_out *o)
 	struct device *parent = dev_is_mdev(v->dev) ? mdev_get_iommu_device(v->dev) : NULL;
 	if (!dev_is_mdev(v->dev)) {
 		v->route = "RID";
-		demo_say(o, "vfio", "%s is a pdev: its RID; group %u now the iommufd's, DMA blocked "
-				    "until attached",
+		demo_say(o, "vfio", "%s is a pdev: its RID; group %u now the iommufd's, DMA "
+				    "blocked until attached",
 			 v->label, iommu_group_id(iommu_group_get(v->dev)));
 	} else if (parent) {
 		v->route = "parent RID + PASID";
 		demo_say(o, "vfio", "%s is an IOMMU-backed mdev: %s's RID (kept by %s) + default "
 				    "PASID %u, chosen here and never shown to the user",
-			 v->label, parent->name, dev_driver_name(parent), mdev_get_iommu_pasid(v->dev));
+			 v->label, parent->name, dev_driver_name(parent),
+			 mdev_get_iommu_pasid(v->dev));
 	} else {
 		v->route = "ACCESS";
 		demo_say(o, "vfio", "%s is a software mdev: nothing in the IOMMU; dev_id %u is an "
@@ -263,7 +264,8 @@ static bool act_4_1(struct vm *vm, struct vdev *dt, struct vdev *adi, struct vde
 		  !memcmp(m + 0x1000, m + 0x11000, 4096);
 	bool c3 = !dsa_cmd(adi, DSA_CMD_ENABLE_DEVICE, 0) && !dsa_cmd(adi, DSA_CMD_ENABLE_WQ, 0);
 	fill(m + 0x2000, 4096, 3);
-	c3 = c3 && dsa_move(adi, m, GPA, GPA + 0x2000, GPA + 0x12000, 4096, 0) == DSA_COMP_SUCCESS &&
+	c3 = c3 &&
+	     dsa_move(adi, m, GPA, GPA + 0x2000, GPA + 0x12000, 4096, 0) == DSA_COMP_SUCCESS &&
 	     !memcmp(m + 0x2000, m + 0x12000, 4096);
 	demo_say(o, vm->name, "flow 4.1: 4 KiB copied in guest memory by %s %s, by %s %s, by %s %s",
 		 dt->label, c1 ? "ok" : "FAILED", sw->label, c2 ? "ok" : "FAILED", adi->label,
@@ -284,7 +286,8 @@ static bool act_4_2(struct vm *vm, struct vdev *dt, struct demo_out *o)
 	ok = ok && !ioas_map(vm->fd, giova, vm->mem, 4096, 0x2000) &&
 	     !ioas_map(vm->fd, giova, vm->mem + 0x20000, 4096, 0x3000);
 	fill(vm->mem, 4096, 4);
-	bool c = ok && !dt_copy(dt, 0x2000, 0x3000, 4096) && !memcmp(vm->mem, vm->mem + 0x20000, 4096);
+	bool c = ok && !dt_copy(dt, 0x2000, 0x3000, 4096) &&
+		 !memcmp(vm->mem, vm->mem + 0x20000, 4096);
 	uint32_t gpa_now = dt_copy(dt, GPA, GPA + 0x10000, 64);
 	demo_say(o, vm->name, "flow 4.2: %s detached (a copy meanwhile: %s), attached to IOAS %u "
 			      "(HWPT %u) with shadow mappings; GIOVA copy %s, GPA copy now %s",
@@ -323,8 +326,9 @@ static bool act_4_5(struct uiommu_host *h, struct vm *vm, struct vdev *adi, uint
 	bool c = ok && dsa_move(adi, gva, SPACE, SPACE, SPACE + 0x8000, 4096, 0) ==
 			       DSA_COMP_SUCCESS &&
 		 !memcmp(gva, gva + 0x8000, 4096);
-	demo_say(o, vm->name, "flow 4.5: vPASID 5 of %s attached to IOAS %u (HWPT %u); its WQ "
-			      "runs with pPASID %u of dsa0's per-RID space; a MEMMOVE in that space %s",
+	demo_say(o, vm->name, "flow 4.5: vPASID 5 of %s attached to IOAS %u (HWPT %u); its "
+			      "WQ runs with pPASID %u of dsa0's per-RID space; a MEMMOVE in that "
+			      "space %s",
 		 adi->label, gva_ioas, pt, pp, c ? "ok" : "FAILED");
 	return c && pp && pp != 5;
 }
@@ -347,7 +351,8 @@ static int swq_open(struct uiommu_host *h, struct vm *vm, struct vdev *v, const 
 static bool translation_on(struct vm *vm)
 {
 	struct uiommu_pasid_translation t = {
-		.size = sizeof(t), .flags = UIOMMU_PASID_TRANSLATION_SET | UIOMMU_PASID_TRANSLATION_ENABLE
+		.size = sizeof(t),
+		.flags = UIOMMU_PASID_TRANSLATION_SET | UIOMMU_PASID_TRANSLATION_ENABLE
 	};
 	return !ioc(vm->fd, UIOMMU_PASID_TRANSLATION, &t) && t.out_enabled;
 }
@@ -363,7 +368,8 @@ static bool act_enqcmd(struct uiommu_host *h, struct vm *vm1, struct vm *vm2, st
 	vfio_device_pasid_translate(vfio_dev_of(s1), 9, &p1);
 	vfio_device_pasid_translate(vfio_dev_of(s2), 9, &p2);
 	demo_say(o, "vfio", "vPASID 9 is pPASID %u for vm1 and %u for vm2, from the global space: "
-			    "the same on every shared-WQ device of one VM, as the CPU translates it",
+			    "the same on every shared-WQ device of one VM, as the CPU translates "
+			    "it",
 		 p1, p2);
 	fill(gva1, 4096, 6);
 	int before = dsa_move(s1, gva1, SPACE, SPACE, SPACE + 0x9000, 4096, 9);
@@ -414,7 +420,8 @@ static int setup(struct uiommu_host *h, struct vm *vm, const char *name)
 
 int demo_iommufd(struct uiommu_host *h, struct demo_out *o)
 {
-	struct device *dsa = uiommu_device_find(h, "dsa0"), *dmat = uiommu_device_find(h, "dmatest0");
+	struct device *dsa = uiommu_device_find(h, "dsa0");
+	struct device *dmat = uiommu_device_find(h, "dmatest0");
 	if (!dsa || !dsa->driver || !dmat) {
 		fprintf(stderr, "uiommu demo: the iommufd scenario needs dmatest0 and a DSA (dsa0) "
 				"bound to idxd (the default topology has both)\n");
@@ -431,9 +438,11 @@ int demo_iommufd(struct uiommu_host *h, struct demo_out *o)
 	v[2] = (struct vdev){ "swcopy", "swmdev swcopy-v1", &vm1, NULL, -1, .route = "-" };
 	v[3] = (struct vdev){ "swq1", "idxd dsa-1swq-v1", &vm1, NULL, -1, .route = "-" };
 	v[4] = (struct vdev){ "swq2", "idxd dsa-1swq-v1", &vm2, NULL, -1, .route = "-" };
-	ok = ok && !uiommu_mdev_create(h, "dsa-1dwq-pasid-v1", "ad100000-5107-4000-8000-000000000001",
-				       &v[1].dev) &&
-	     !uiommu_mdev_create(h, "swcopy-v1", "5ccc0000-5107-4000-8000-000000000002", &v[2].dev);
+	ok = ok &&
+	     !uiommu_mdev_create(h, "dsa-1dwq-pasid-v1", "ad100000-5107-4000-8000-000000000001",
+				 &v[1].dev) &&
+	     !uiommu_mdev_create(h, "swcopy-v1", "5ccc0000-5107-4000-8000-000000000002",
+				 &v[2].dev);
 	for (int i = 0; i < 3 && ok; i++)
 		if ((ok = !vdev_open(h, &v[i], o)))
 			say_route(h, &v[i], o);

@@ -151,7 +151,8 @@ static bool message(struct hw_pci_function *d, struct hw_pci_msi *st, unsigned v
 			if (vector >= st->msix_vectors)
 				return false;
 			struct msix_entry *e = &st->table[vector];
-			if ((ctrl & PCI_MSIX_FLAGS_MASKALL) || (e->ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT)) {
+			if ((ctrl & PCI_MSIX_FLAGS_MASKALL) ||
+			    (e->ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT)) {
 				st->pba[vector / 64] |= 1ull << (vector % 64);
 				return false;
 			}
@@ -233,7 +234,8 @@ bool hw_pci_msix_bar_access(struct hw_pci_function *d, unsigned bar, uint64_t of
 	struct hw_pci_msi *st = d->msi;
 	if (!st || !st->msix_cap || bar != st->msix_bar)
 		return false;
-	uint64_t tlen = st->msix_vectors * PCI_MSIX_ENTRY_SIZE, plen = (st->msix_vectors + 63) / 64 * 8;
+	uint64_t tlen = st->msix_vectors * PCI_MSIX_ENTRY_SIZE;
+	uint64_t plen = (st->msix_vectors + 63) / 64 * 8;
 	bool in_table = off >= st->table_off && off < st->table_off + tlen;
 	bool in_pba = off >= st->pba_off && off < st->pba_off + plen;
 	if (!in_table && !in_pba)
@@ -251,9 +253,10 @@ bool hw_pci_msix_bar_access(struct hw_pci_function *d, unsigned bar, uint64_t of
 		uint64_t o = off + i;
 		uint32_t *reg = NULL, pba_dw[2];
 		if (in_table) {
-			struct msix_entry *e = &st->table[(o - st->table_off) / PCI_MSIX_ENTRY_SIZE];
+			uint64_t t = o - st->table_off;
+			struct msix_entry *e = &st->table[t / PCI_MSIX_ENTRY_SIZE];
 			uint32_t *f[] = { &e->addr_lo, &e->addr_hi, &e->data, &e->ctrl };
-			reg = f[(o - st->table_off) % PCI_MSIX_ENTRY_SIZE / 4];
+			reg = f[t % PCI_MSIX_ENTRY_SIZE / 4];
 		} else {
 			uint64_t q = st->pba[(o - st->pba_off) / 8];
 			pba_dw[0] = (uint32_t)q;
