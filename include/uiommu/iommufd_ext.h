@@ -18,6 +18,7 @@
 enum {
 	UIOMMUFD_CMD_IOAS_NEST_ALLOC = UIOMMUFD_CMD_BASE,
 	UIOMMUFD_CMD_IOAS_NEST_MAP,
+	UIOMMUFD_CMD_PASID_TRANSLATION,
 };
 
 /*
@@ -78,6 +79,39 @@ struct uiommu_ioas_nest_map {
 	__aligned_u64 length;
 };
 #define UIOMMU_IOAS_NEST_MAP _IO(IOMMUFD_TYPE, UIOMMUFD_CMD_IOAS_NEST_MAP)
+
+/*
+ * CPU PASID translation for the context's VM (seed 2 section 1.4.2, the
+ * KVM_CAP_PASID_TRANSLATION of the proposal). A context stands for one
+ * VM: a vPASID that the user's ENQCMD carries to a shared work queue of a
+ * VFIO device with VFIO_DEVICE_PASID_CPU_VIRT (<uapi/linux/vfio_cdev.h>)
+ * reaches the device as the pPASID the kernel gave that vPASID in this
+ * context - the same pPASID on every such device of the context. Until
+ * translation is on, those devices refuse their shared portal.
+ */
+
+/**
+ * struct uiommu_pasid_translation - ioctl(UIOMMU_PASID_TRANSLATION)
+ * @size: sizeof(struct uiommu_pasid_translation)
+ * @flags: UIOMMU_PASID_TRANSLATION_SET sets the state to
+ *	UIOMMU_PASID_TRANSLATION_ENABLE (given or not); without SET the
+ *	state is only read (ENABLE alone: EINVAL)
+ * @out_enabled: the state after the call
+ * @out_nr_pasids: vPASIDs of the context with a pPASID now
+ * @__reserved: must be 0
+ *
+ * EOPNOTSUPP for unknown flags or a non-zero __reserved.
+ */
+struct uiommu_pasid_translation {
+	__u32 size;
+	__u32 flags;
+	__u32 out_enabled;
+	__u32 out_nr_pasids;
+	__u32 __reserved;
+};
+#define UIOMMU_PASID_TRANSLATION_SET    (1 << 0)
+#define UIOMMU_PASID_TRANSLATION_ENABLE (1 << 1)
+#define UIOMMU_PASID_TRANSLATION _IO(IOMMUFD_TYPE, UIOMMUFD_CMD_PASID_TRANSLATION)
 
 /*
  * A vIOMMU of type IOMMU_VIOMMU_TYPE_DEFAULT on VT-d. Linux 7.2 reserves

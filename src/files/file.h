@@ -80,10 +80,14 @@ struct file {
 	struct file *free_next;     /* the pool's free list (file.c) */
 };
 
+/* vm_area.vm_flags */
+#define VM_PFNMAP (1u << 0) /* device memory (a BAR): not pages a pin can take */
+
 struct vm_area {
 	void *addr;
 	size_t length;
 	int prot, flags;
+	unsigned vm_flags;          /* set by the mmap op */
 	uint64_t pgoff;
 	struct file *file;
 	/* Called once when the mapping goes (munmap, or host teardown). */
@@ -147,6 +151,9 @@ void file_set_readable(struct file *f, bool readable);
 bool file_nonblock(struct file *f);
 /* Block until the file is readable (or a signal): 0 or -EINTR. */
 int file_wait_readable(struct file *f);
+
+/* Does [addr, +len) meet a mapping of a uiommu file with VM_PFNMAP? */
+bool vma_range_pfnmap(uint64_t addr, uint64_t len);
 
 /* ---- host lifecycle (host assembly) ---- */
 int files_host_init(struct uiommu_host *h);

@@ -22,6 +22,7 @@ static int probe_with(struct device *dev, const struct iommu_ops *ops)
 		return -ENOMEM;
 	di->ops = ops;
 	list_init(&di->aux_domains);
+	xa_init(&di->rid_pasids);
 	dev->iommu = di;
 	struct iommu_device *served = ops->probe_device(dev);
 	int rc = IS_ERR_OR_NULL(served) ? (served ? (int)PTR_ERR(served) : -ENODEV) : 0;
@@ -115,6 +116,7 @@ static void release_locked(struct device *dev)
 	}
 	if (di->ops->release_device)
 		di->ops->release_device(dev);
+	iommu_dev_pasids_release(iommu_core_of(dev->host), di);
 	dev->iommu = NULL;
 	free(di);
 	if (g) {

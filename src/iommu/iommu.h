@@ -22,6 +22,7 @@
 #include "../host/host.h"
 #include "../util/err.h"
 #include "../util/list.h"
+#include "../util/xarray.h"
 
 struct uiommu_host;
 struct device;
@@ -199,6 +200,7 @@ struct dev_iommu {
 	bool iopf_enabled;
 	struct list_node aux_domains; /* struct aux_attach */
 	unsigned nr_aux;
+	struct xarray rid_pasids;     /* the per-RID PASIDs it holds (core->pasid_lock) */
 };
 
 /* An auxiliary attachment of a domain to a device: users counts the
@@ -282,8 +284,9 @@ struct iommu_core {
 	struct bus_notifier nb;           /* devices coming and going */
 	pthread_mutex_t lock;             /* domains */
 	struct list_node domains;         /* what users allocated (iommu_domain.host_node) */
-	pthread_mutex_t pasid_lock;       /* the global PASID space */
-	uint64_t *pasid_map;
+	pthread_mutex_t pasid_lock;       /* the global PASID space, per-RID spaces */
+	uint64_t *pasid_map;              /* global PASIDs given out */
+	struct xarray rid_pasid_users;    /* PASID -> devices holding it per-RID */
 	pthread_mutex_t fault_lock;       /* the fault log */
 	struct iommu_fault_record fault_log[IOMMU_FAULT_LOG];
 	unsigned long fault_head, nr_faults;
@@ -302,9 +305,10 @@ void iommu_core_fini(struct uiommu_host *h);
 int iommu_probe_device(struct device *dev);
 void iommu_release_device(struct device *dev);
 
-/* pasid.c: the global PASID space, [1, 2^20). */
+/* pasid.c: the global PASID space, [1, 2^20), and the per-RID ones. */
 int iommu_pasid_space_init(struct iommu_core *core);
 void iommu_pasid_space_fini(struct iommu_core *core);
+void iommu_dev_pasids_release(struct iommu_core *core, struct dev_iommu *di);
 
 /* domain.c: what users left allocated goes with the last instance of
  * the driver that made it. */

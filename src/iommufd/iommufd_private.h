@@ -90,6 +90,9 @@ struct iommufd_ctx {
 	uint8_t account_mode;              /* enum mm_account_mode for new mappings */
 	uint8_t no_iommu_mode;
 	struct iommufd_ioas *vfio_ioas;
+	pthread_mutex_t pasid_lock;        /* vm_pasids, cpu_pasid_translation (pasid.c) */
+	struct xarray vm_pasids;           /* vPASID -> the VM's pPASID */
+	bool cpu_pasid_translation;
 };
 
 /* One ioctl in progress. */
@@ -174,6 +177,8 @@ int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_hw_queue_alloc_ioctl(struct iommufd_ucmd *ucmd);
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd, unsigned long arg);
+int iommufd_pasid_translation(struct iommufd_ucmd *ucmd);
+void iommufd_ctx_pasids_fini(struct iommufd_ctx *ictx);
 
 /* ---- IOAS (ioas.c) ---- */
 
@@ -294,8 +299,10 @@ struct iommufd_device {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ictx;
 	struct iommufd_group *igroup;
-	struct device *dev;
+	struct device *dev;            /* a subdevice's: its parent */
 	bool enforce_cache_coherency;
+	bool subdev;                   /* reaches memory through PASIDs of dev only */
+	uint8_t user_pasid_log2;       /* subdev: the vPASID width GET_HW_INFO shows */
 	struct iommufd_vdevice *vdev;  /* under igroup->lock */
 	bool destroying;               /* under igroup->lock */
 	unsigned iopf_users;           /* fault-capable attachments, under igroup->lock */

@@ -323,6 +323,7 @@ union ucmd_buffer {
 	struct iommu_ioas_change_process change_process;
 	struct uiommu_ioas_nest_alloc nest_alloc;
 	struct uiommu_ioas_nest_map nest_map;
+	struct uiommu_pasid_translation pasid_translation;
 };
 
 struct iommufd_ioctl_op {
@@ -393,6 +394,8 @@ static const struct iommufd_ioctl_op uiommufd_ioctl_ops[] = {
 	EXT_OP(UIOMMU_IOAS_NEST_ALLOC, iommufd_ioas_nest_alloc, struct uiommu_ioas_nest_alloc,
 	       out_ioas_id),
 	EXT_OP(UIOMMU_IOAS_NEST_MAP, iommufd_ioas_nest_map, struct uiommu_ioas_nest_map, length),
+	EXT_OP(UIOMMU_PASID_TRANSLATION, iommufd_pasid_translation,
+	       struct uiommu_pasid_translation, __reserved),
 };
 
 /* The command's handler entry, or NULL for the VFIO compat ioctls. */
@@ -460,6 +463,8 @@ static int iommufd_fops_open(struct file *f, void *node_data)
 	list_init(&ictx->mmaps);
 	xa_init(&ictx->objects);
 	xa_init(&ictx->groups);
+	pthread_mutex_init(&ictx->pasid_lock, NULL);
+	xa_init(&ictx->vm_pasids);
 	ictx->file = f;
 	ictx->host = node_data;
 	/* Pins are charged to the user unless asked otherwise (RLIMIT_MODE),
@@ -511,6 +516,7 @@ static void iommufd_fops_release(struct file *f)
 	pthread_mutex_destroy(&ictx->groups_lock);
 	pthread_rwlock_destroy(&ictx->ioas_creation_lock);
 	pthread_mutex_destroy(&ictx->mmap_lock);
+	iommufd_ctx_pasids_fini(ictx);
 	free(ictx);
 }
 

@@ -20,7 +20,6 @@
 #define VFIO_MINOR 196          /* Linux include/linux/miscdevice.h */
 #define IOMMUFD_MINOR 250       /* dynamic on Linux; fixed here */
 #define VFIO_GROUP_MAJOR 511    /* dynamic on Linux (vfio); fixed here */
-#define VFIO_CDEV_MAJOR 510     /* dynamic on Linux (vfio-dev); fixed here */
 
 bool devtmpfs_owns(const char *path)
 {

@@ -10,6 +10,8 @@
 
 #include "vfs.h"
 
+#define VFIO_CDEV_MAJOR 510     /* dynamic on Linux (vfio-dev); fixed here */
+
 /* Paths the host owns even when it lacks them (/dev/iommu, /dev/vfio...). */
 bool devtmpfs_owns(const char *path);
 /* `path` (normalized, absolute, under /dev): a node (*dir false), a

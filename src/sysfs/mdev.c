@@ -173,7 +173,10 @@ static int mdev_add(struct sysfs_host *sh, struct mdev_device *m)
 	    (devs && (rc = kernfs_create_link(devs, name, dir, NULL))) ||
 	    (rc = sysfs_dev_track(sh, &m->dev, dir)))
 		goto out;
-	if (m->dev.group && (rc = sysfs_group_add_device(sh, &m->dev, dir))) {
+	if ((m->dev.group && (rc = sysfs_group_add_device(sh, &m->dev, dir))) ||
+	    (rc = sysfs_vfio_add_device(sh, &m->dev, dir))) {
+		if (m->dev.group)
+			sysfs_group_remove_device(sh, &m->dev);
 		sysfs_dev_untrack(sh, sysfs_dev_find(sh, &m->dev));
 		goto out;
 	}

@@ -122,6 +122,8 @@ static int pci_device_add(struct device *dev, void *data)
 		rc = sysfs_group_add_device(sh, dev, dir);
 	if (!rc)
 		rc = sysfs_bind_driver(sh->pci_drivers, pci_driver_name(dev), dir, name);
+	if (!rc)
+		rc = sysfs_vfio_add_device(sh, dev, dir);
 	return rc;
 }
 

@@ -65,6 +65,8 @@ int sysfs_iommu_init(struct sysfs_host *sh);
 /* mdev.c */
 int sysfs_mdev_init(struct sysfs_host *sh);
 void sysfs_mdev_fini(struct sysfs_host *sh);
+/* vfio.c: <dir>/vfio-dev/vfio<N> for a device with a VFIO cdev. */
+int sysfs_vfio_add_device(struct sysfs_host *sh, struct device *dev, struct kernfs_node *dir);
 /* debugfs.c */
 int sysfs_debugfs_init(struct sysfs_host *sh);
 void sysfs_debugfs_add_device(struct sysfs_host *sh, struct device *dev);

@@ -25,8 +25,9 @@ static long do_map(struct vfio_iommu *iommu, struct vfio_iommu_type1_dma_map *ma
 	uint64_t iova = map->iova, size = map->size, vaddr = map->vaddr;
 	if (!prot || !size || ((size | iova | vaddr) & mask))
 		return -EINVAL;
+	/* A range past the end of the address space (Linux 7.2: EOVERFLOW). */
 	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr)
-		return -EINVAL;
+		return -EOVERFLOW;
 	if (vfio_dma_find(iommu, iova, iova + size - 1) != iommu->nr_dma)
 		return -EEXIST;
 	if (!iommu->dma_avail)
@@ -94,7 +95,7 @@ static long do_unmap(struct vfio_iommu *iommu, struct vfio_iommu_type1_dma_unmap
 			return -EINVAL;
 		last = iova + size - 1;
 		if (last < iova)
-			return -EINVAL;
+			return -EOVERFLOW;
 		if (iommu->v2) {
 			/* v2 never splits a mapping: the range must begin and
 			 * end on mapping boundaries where iommu meets them. */

@@ -18,7 +18,8 @@ static struct vfio_iommu *iommu_of(struct vfio_device *vd)
 	return c ? c->iommu : NULL;
 }
 
-int vfio_pin_pages(struct vfio_device *vd, uint64_t iova, int npage, int prot, uint64_t *hva)
+int vfio_type1_pin_pages(struct vfio_device *vd, uint64_t iova, int npage, int prot,
+			 uint64_t *hva)
 {
 	struct vfio_iommu *iommu = iommu_of(vd);
 	if (!iommu || !hva || npage <= 0 || (iova & ((1ull << PAGE_SHIFT) - 1)))
@@ -68,7 +69,7 @@ int vfio_pin_pages(struct vfio_device *vd, uint64_t iova, int npage, int prot, u
 	return rc;
 }
 
-void vfio_unpin_pages(struct vfio_device *vd, uint64_t iova, int npage)
+void vfio_type1_unpin_pages(struct vfio_device *vd, uint64_t iova, int npage)
 {
 	struct vfio_iommu *iommu = iommu_of(vd);
 	if (!iommu || npage <= 0)

@@ -308,7 +308,8 @@ static void nest_errors(void **state)
 			 -EINVAL);
 	munmap(buf, PG);
 	/* Linux has nothing at these numbers: ENOTTY past the range. */
-	assert_int_equal(ioc(r.t.fd, _IO(IOMMUFD_TYPE, UIOMMUFD_CMD_BASE + 2), &m), -ENOTTY);
+	assert_int_equal(ioc(r.t.fd, _IO(IOMMUFD_TYPE, UIOMMUFD_CMD_PASID_TRANSLATION + 1), &m),
+			 -ENOTTY);
 	rig_fini(&r);
 }
 
