@@ -13,7 +13,7 @@ MESON_SAN_OPTS := -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=de
 MESON_TSAN_OPTS := -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug \
 	-Doptimization=1 -Dc_args=-Wno-tsan
 
-.PHONY: all deps test tsan bench demo clean
+.PHONY: all deps test tsan bench demo conformance clean
 
 all: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
@@ -43,6 +43,11 @@ bench: deps
 
 demo: all
 	./$(BUILD)/uiommu demo
+
+# The kernel's own iommufd and VFIO selftests under `uiommu exec`, against
+# the ratchet of cases that must pass (tests/conformance/ratchet.txt).
+conformance: all
+	@bash scripts/conformance.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SAN) $(TSAN) $(RELEASE)

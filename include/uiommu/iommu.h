@@ -90,6 +90,11 @@ struct iommu_domain *iommu_get_domain_for_dev_pasid(struct device *dev, ioasid_t
  * argument here where Linux has none). */
 ioasid_t iommu_alloc_global_pasid(struct device *dev);
 void iommu_free_global_pasid(struct device *dev, ioasid_t pasid);
+/* A PASID of dev's own RID (a per-RID space): unique on the device, never
+ * one the global space has given out or will while dev holds it.
+ * IOMMU_PASID_INVALID when none is left. */
+ioasid_t iommu_alloc_dev_pasid(struct device *dev);
+void iommu_free_dev_pasid(struct device *dev, ioasid_t pasid);
 unsigned iommu_dev_max_pasids(struct device *dev);
 
 /* Reserved regions of a device's I/O address space (Linux

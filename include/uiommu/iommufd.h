@@ -40,6 +40,15 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx);
  * the DEVICE object ID in *id: -EBUSY if another owner has the group. */
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx, struct device *dev,
 					   uint32_t *id, int *err);
+/* A subdevice (an mdev the IOMMU isolates, SPEC U-6): its DMA is the
+ * parent's, tagged with PASIDs the binding driver picks and attaches with
+ * iommufd_device_attach(idev, pasid, ...). The parent's group is not
+ * claimed - its kernel driver keeps it - the RID cannot be attached
+ * (-EINVAL), and a PASID holds one device (-EBUSY). max_pasid_log2 is the
+ * vPASID width GET_HW_INFO reports for it (0: none). */
+struct iommufd_device *iommufd_device_bind_subdev(struct iommufd_ctx *ictx,
+						  struct device *parent, unsigned max_pasid_log2,
+						  uint32_t *id, int *err);
 /* Detach first; the group returns to its default domain with its last
  * bound device. */
 void iommufd_device_unbind(struct iommufd_device *idev);
@@ -85,6 +94,21 @@ void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova, ui
 /* Copy between data and the memory mapped at [iova, +length). */
 int iommufd_access_rw(struct iommufd_access *access, uint64_t iova, void *data, size_t length,
 		      unsigned int flags);
+
+/* ---- a VM's PASIDs (U-8; the proposal's section 1.4.2, type 8) ---- */
+
+/* The pPASID of `vpasid` in this context (the VM): the first user gets
+ * one from the global space (below dev's PASID width), later ones the
+ * same; each get is put once. -ENOSPC when the space is exhausted or the
+ * VM's pPASID does not fit dev. */
+int iommufd_ctx_get_global_pasid(struct iommufd_ctx *ictx, struct device *dev, ioasid_t vpasid,
+				 ioasid_t *ppasid);
+void iommufd_ctx_put_global_pasid(struct iommufd_ctx *ictx, struct device *dev,
+				  ioasid_t vpasid);
+/* The CPU's translation of an ENQCMD vPASID: -EPERM until the user turns
+ * it on (UIOMMU_PASID_TRANSLATION), -ENOENT for a vPASID without one. */
+int iommufd_ctx_cpu_pasid_translate(struct iommufd_ctx *ictx, ioasid_t vpasid,
+				    ioasid_t *ppasid);
 
 /* ---- VFIO type1 compatibility (U-14) ---- */
 int iommufd_vfio_compat_ioas_get_id(struct iommufd_ctx *ictx, uint32_t *out_ioas_id);

@@ -26,6 +26,13 @@ struct device *mdev_get_iommu_device(struct device *dev);
  * domain per mdev: setting a second one is -EINVAL. */
 int mdev_set_iommu_domain(struct device *dev, void *domain);
 void *mdev_get_iommu_domain(struct device *dev);
+/* The iommufd flow's form of the same placeholder (SPEC U-6): the PASID
+ * of the parent's RID that VFIO chose for the mdev's default address
+ * space when the mdev was bound, 0 (IOMMU_NO_PASID) while it is not. The
+ * parent programs it into the ADI as it programs the aux domain's
+ * DOMAIN_ATTR_AUXD_ID in the type1 flow. */
+int mdev_set_iommu_pasid(struct device *dev, unsigned pasid);
+unsigned mdev_get_iommu_pasid(struct device *dev);
 int dev_is_mdev(const struct device *dev);
 
 /* The sysfs interface, as calls: mdev_supported_types/<type>/create and

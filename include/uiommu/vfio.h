@@ -34,12 +34,22 @@ int vfio_open_group(struct uiommu_host *h, unsigned group_id);
  * Linux dev_name, "0000:01:00.0" or an mdev UUID; uiommu names such as
  * "dmatest0" are accepted too).
  * Devices: VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_REGION_INFO,
- * VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_RESET.
+ * VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_SET_IRQS, VFIO_DEVICE_RESET; on a
+ * cdev (uiommu_open of /dev/vfio/devices/vfio<N>) first
+ * VFIO_DEVICE_BIND_IOMMUFD, then VFIO_DEVICE_ATTACH/DETACH_IOMMUFD_PT
+ * (<uapi/linux/vfio_cdev.h>).
  * Pointer arguments are checked: a bad one is -EFAULT. */
 long vfio_ioctl(struct uiommu_host *h, int fd, unsigned long cmd, unsigned long arg);
 ssize_t vfio_pread(struct uiommu_host *h, int fd, void *buf, size_t count, uint64_t off);
 ssize_t vfio_pwrite(struct uiommu_host *h, int fd, const void *buf, size_t count, uint64_t off);
 int vfio_close(struct uiommu_host *h, int fd);
+
+/* The VFIO device cdev of `dev` (SPEC U-4): its node's name under
+ * /dev/vfio/devices/ ("vfio3"), as Linux lists it in sysfs at
+ * <device>/vfio-dev/. -ENODEV when VFIO has no cdev for the device (a
+ * kernel driver has it, or no IOMMU serves it). */
+struct device;
+int vfio_device_cdev_name(struct uiommu_host *h, struct device *dev, char *buf, size_t size);
 
 /* Where region `index` starts in a device fd (vfio-pci's encoding, the
  * offset VFIO_DEVICE_GET_REGION_INFO reports). */

@@ -80,10 +80,14 @@ struct file {
 	struct file *free_next;     /* the pool's free list (file.c) */
 };
 
+/* vm_area.vm_flags */
+#define VM_PFNMAP (1u << 0) /* device memory (a BAR): not pages a pin can take */
+
 struct vm_area {
 	void *addr;
 	size_t length;
 	int prot, flags;
+	unsigned vm_flags;          /* set by the mmap op */
 	uint64_t pgoff;
 	struct file *file;
 	/* Called once when the mapping goes (munmap, or host teardown). */
@@ -127,6 +131,19 @@ struct file *fget(int fd);
 void fput(struct file *f);
 void get_file(struct file *f);
 
+/* ---- for transports (the exec shim, later the daemon) ---- */
+
+/* ioctl(2), read/write(2) (off NULL: at and advancing the file position)
+ * and pread/pwrite(2) on a file in hand (from fget()): what uiommu_ioctl()
+ * and friends do after the lookup, so a caller that has already decided
+ * the descriptor is uiommu's gets no -EBADF ambiguity. */
+long file_ioctl(struct file *f, unsigned int cmd, unsigned long arg);
+ssize_t file_rw(struct file *f, void *buf, size_t count, int64_t *off, bool write);
+/* The program's descriptor `fd` is gone without uiommu_close() (closed
+ * by a call no transport sees, or replaced by dup2 of a foreign file):
+ * forget it, dropping its reference, without closing the number. */
+void fd_forget(int fd);
+
 /* Readiness of queue-like files (fault and event queues). */
 void file_set_readable(struct file *f, bool readable);
 /* O_NONBLOCK as the program's descriptor has it now (fcntl F_SETFL may
@@ -134,6 +151,9 @@ void file_set_readable(struct file *f, bool readable);
 bool file_nonblock(struct file *f);
 /* Block until the file is readable (or a signal): 0 or -EINTR. */
 int file_wait_readable(struct file *f);
+
+/* Does [addr, +len) meet a mapping of a uiommu file with VM_PFNMAP? */
+bool vma_range_pfnmap(uint64_t addr, uint64_t len);
 
 /* ---- host lifecycle (host assembly) ---- */
 int files_host_init(struct uiommu_host *h);

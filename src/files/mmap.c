@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -15,6 +16,9 @@
 
 static pthread_mutex_t vma_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct list_node vmas = LIST_HEAD_INIT(vmas); /* struct vm_area, under vma_lock */
+/* Mappings with VM_PFNMAP in `vmas`: with none (the usual case), a pin
+ * need not look (changed under vma_lock, read without). */
+static atomic_uint nr_pfnmap;
 
 int uiommu_mmap(int fd, void *addr, size_t length, int prot, int flags, int64_t off, void **out)
 {
@@ -50,6 +54,8 @@ int uiommu_mmap(int fd, void *addr, size_t length, int prot, int flags, int64_t 
 		goto fail;
 	pthread_mutex_lock(&vma_lock);
 	list_add_tail(&vma->node, &vmas);
+	if (vma->vm_flags & VM_PFNMAP)
+		atomic_fetch_add(&nr_pfnmap, 1);
 	pthread_mutex_unlock(&vma_lock);
 	*out = vma->addr;
 	return 0; /* the mapping keeps the reference */
@@ -89,6 +95,8 @@ int uiommu_munmap(void *addr, size_t length)
 		if (lo <= vlo && hi >= vhi) {
 			list_del(&vma->node);
 			list_add_tail(&vma->node, &gone);
+			if (vma->vm_flags & VM_PFNMAP)
+				atomic_fetch_sub(&nr_pfnmap, 1);
 		}
 	}
 	pthread_mutex_unlock(&vma_lock);
@@ -102,6 +110,24 @@ int uiommu_munmap(void *addr, size_t length)
 	return munmap(addr, length) ? -errno : 0;
 }
 
+bool vma_range_pfnmap(uint64_t addr, uint64_t len)
+{
+	if (!atomic_load_explicit(&nr_pfnmap, memory_order_relaxed))
+		return false;
+	bool found = false;
+	pthread_mutex_lock(&vma_lock);
+	struct vm_area *vma;
+	list_for_each_entry(vma, &vmas, node) {
+		uint64_t lo = (uintptr_t)vma->addr, hi = lo + vma->length;
+		if ((vma->vm_flags & VM_PFNMAP) && addr < hi && addr + len > lo) {
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vma_lock);
+	return found;
+}
+
 void vma_close_host(struct uiommu_host *h)
 {
 	struct list_node gone = LIST_HEAD_INIT(gone);
@@ -111,6 +137,8 @@ void vma_close_host(struct uiommu_host *h)
 		if (vma->file->host == h) {
 			list_del(&vma->node);
 			list_add_tail(&vma->node, &gone);
+			if (vma->vm_flags & VM_PFNMAP)
+				atomic_fetch_sub(&nr_pfnmap, 1);
 		}
 	}
 	pthread_mutex_unlock(&vma_lock);

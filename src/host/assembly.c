@@ -22,6 +22,7 @@
 #include "../iommu/iommu.h"
 #include "../mdev/mdev.h"
 #include "../pci/pci.h"
+#include "../sysfs/sysfs.h"
 #include "../vfio/vfio.h"
 
 const char *uiommu_default_topology(void)
@@ -70,7 +71,17 @@ static int kernel_up(struct uiommu_host *h, const struct uiommu_host_opts *opts,
 		snprintf(err, errlen, "IOMMU driver: %s", strerror(-rc));
 		return rc;
 	}
-	if ((rc = mdev_core_init(h)) || (rc = vfio_core_init(h))) {
+	if ((rc = mdev_core_init(h))) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	/* /dev/iommu, with or without an IOMMU (binds fail without one);
+	 * VFIO binds its devices to it, so it comes first. */
+	if ((rc = iommufd_host_init(h))) {
+		snprintf(err, errlen, "/dev/iommu: %s", strerror(-rc));
+		return rc;
+	}
+	if ((rc = vfio_core_init(h))) {
 		snprintf(err, errlen, "out of memory");
 		return rc;
 	}
@@ -80,10 +91,10 @@ static int kernel_up(struct uiommu_host *h, const struct uiommu_host_opts *opts,
 		snprintf(err, errlen, "drivers: %s", strerror(-rc));
 		return rc;
 	}
-	/* /dev/iommu, with or without an IOMMU (binds fail without one).
-	 * (The shim comes up after it.) */
-	if ((rc = iommufd_host_init(h))) {
-		snprintf(err, errlen, "/dev/iommu: %s", strerror(-rc));
+	/* The /sys view last, as the kernel's sysfs shows what probing made;
+	 * it follows later changes through the layers' notifiers. */
+	if ((rc = sysfs_host_init(h))) {
+		snprintf(err, errlen, "sysfs: %s", strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -133,11 +144,11 @@ void uiommu_host_free(struct uiommu_host *h)
 	/* What clients left open goes first, as on process exit: their
 	 * descriptors and mappings (the file layer). */
 	files_host_fini(h);
-	iommufd_host_fini(h);
-	/* Then the layers, top-down. (shim, iommufd, then mm after the PCI
-	 * view, go down in their places.) */
+	/* Then the layers, top-down. (mm goes down after the PCI view.) */
+	sysfs_host_fini(h);
 	device_drivers_fini(h);
 	vfio_core_fini(h);
+	iommufd_host_fini(h);
 	mdev_core_fini(h);
 	intel_iommu_exit(h);
 	iommu_core_fini(h);

@@ -25,6 +25,7 @@ struct mdev_core;
 struct device_drivers;
 struct vfio_core;
 struct files_host;
+struct sysfs_host;
 
 struct uiommu_host {
 	/* The hardware. The kernel side reaches it only through hw/iface/. */
@@ -45,6 +46,7 @@ struct uiommu_host {
 	struct device_drivers *drivers;  /* drivers/: idxd, swmdev */
 	struct vfio_core *vfio;          /* vfio/: containers, groups, devices */
 	struct files_host *files;        /* files/: device nodes and open files */
+	struct sysfs_host *sysfs;        /* sysfs/: the /sys view, above the kernel side */
 	/* Assembly adds mm/, iommufd/ and shim/ here as they land. */
 };
 

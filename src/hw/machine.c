@@ -32,6 +32,7 @@ int hw_machine_new(struct hw_machine **out)
 	list_init(&m->dma_ctxs);
 	pthread_mutex_init(&m->ctx_lock, NULL);
 	pthread_mutex_init(&m->default_ctx_lock, NULL);
+	pthread_rwlock_init(&m->msi_lock, NULL);
 	rc = pci_dma_ctx_new(m, &m->default_ctx);
 	if (rc) {
 		hw_machine_free(m);
@@ -55,6 +56,8 @@ void hw_machine_free(struct hw_machine *m)
 	list_for_each_entry_safe(d, dt, &m->devices, node) {
 		list_del(&d->node);
 		pci_atc_free(d->atc);
+		hw_pci_msi_free(d);
+		hw_pci_bar_memory_free(d);
 		pthread_mutex_destroy(&d->pri_lock);
 		free(d);
 	}
@@ -70,6 +73,7 @@ void hw_machine_free(struct hw_machine *m)
 	free(m->smbios);
 	pthread_mutex_destroy(&m->ctx_lock);
 	pthread_mutex_destroy(&m->default_ctx_lock);
+	pthread_rwlock_destroy(&m->msi_lock);
 	free(m->dev_by_rid);
 	free(m);
 }
@@ -134,6 +138,8 @@ int hw_pci_function_add(struct hw_machine *m, struct hw_pci_bus *bus, uint8_t de
 	d->dma_sid = rid;
 	d->kind = kind;
 	pthread_mutex_init(&d->pri_lock, NULL);
+	for (unsigned b = 0; b < PCI_MAX_BARS; b++)
+		d->bar_memfd[b] = -1;
 	if (name && *name)
 		snprintf(d->name, sizeof(d->name), "%s", name);
 	else

@@ -36,6 +36,10 @@ struct hw_machine {
 	void *smbios;                     /* the SMBIOS structure table (smbios.c) */
 	size_t smbios_len;
 
+	pthread_rwlock_t msi_lock;        /* the interrupt controller: held to deliver */
+	hw_msi_fn msi_handler;
+	void *msi_opaque;
+
 	pthread_mutex_t ctx_lock;         /* DMA contexts, for statistics */
 	struct list_node dma_ctxs;
 	struct pci_dma_ctx *default_ctx;  /* for callers without their own */

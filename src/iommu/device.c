@@ -24,6 +24,7 @@ static int probe_with(struct device *dev, const struct iommu_ops *ops)
 	pthread_mutex_init(&di->lock, NULL);
 	xa_init(&di->pasids);
 	xa_init(&di->aux);
+	xa_init(&di->rid_pasids);
 	dev->iommu = di;
 	struct iommu_device *served = ops->probe_device(dev);
 	int rc = IS_ERR_OR_NULL(served) ? (served ? (int)PTR_ERR(served) : -ENODEV) : 0;
@@ -119,6 +120,7 @@ static void release_locked(struct device *dev)
 	}
 	if (di->ops->release_device)
 		di->ops->release_device(dev);
+	iommu_dev_pasids_release(iommu_core_of(dev->host), di);
 	dev->iommu = NULL;
 	xa_destroy(&di->pasids);
 	xa_destroy(&di->aux);

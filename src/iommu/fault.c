@@ -24,6 +24,17 @@ void iommu_set_fault_handler(struct iommu_domain *domain, iommu_fault_handler_t 
 	atomic_store_explicit(&domain->handler, handler, memory_order_release);
 }
 
+void iommu_set_fault_event_handler(struct iommu_domain *domain,
+				   void (*fn)(struct iommu_domain *domain,
+					      const struct iommu_fault_record *f, void *token),
+				   void *token)
+{
+	if (!domain)
+		return;
+	atomic_store_explicit(&domain->fault_event_token, token, memory_order_relaxed);
+	atomic_store_explicit(&domain->fault_event, fn, memory_order_release);
+}
+
 void iommu_set_iopf_handler(struct iommu_domain *domain, iommu_iopf_handler_t handler,
 			    void *token)
 {
@@ -62,15 +73,11 @@ void iommu_report_fault(struct device *dev, ioasid_t pasid, bool pasid_valid, ui
 			bool write, uint8_t reason)
 {
 	struct iommu_core *core = iommu_core_of(dev->host);
+	struct iommu_fault_record rec = { .dev = dev, .pasid = pasid, .pasid_valid = pasid_valid,
+					  .addr = addr, .write = write, .reason = reason };
 	pthread_mutex_lock(&core->fault_lock);
 	core->nr_faults++;
-	struct iommu_fault_record *f = &core->fault_log[core->fault_head++ % IOMMU_FAULT_LOG];
-	f->dev = dev;
-	f->pasid = pasid;
-	f->pasid_valid = pasid_valid;
-	f->addr = addr;
-	f->write = write;
-	f->reason = reason;
+	core->fault_log[core->fault_head++ % IOMMU_FAULT_LOG] = rec;
 	pthread_mutex_unlock(&core->fault_lock);
 
 	struct iommu_domain *d = domain_at(dev, pasid_valid, pasid);
@@ -80,6 +87,10 @@ void iommu_report_fault(struct device *dev, ioasid_t pasid, bool pasid_valid, ui
 	if (fn)
 		fn(d, dev, addr, write ? IOMMU_FAULT_WRITE : IOMMU_FAULT_READ,
 		   atomic_load_explicit(&d->handler_token, memory_order_relaxed));
+	void (*ev)(struct iommu_domain *, const struct iommu_fault_record *, void *) =
+		atomic_load_explicit(&d->fault_event, memory_order_acquire);
+	if (ev)
+		ev(d, &rec, atomic_load_explicit(&d->fault_event_token, memory_order_relaxed));
 	iommu_domain_put(d);
 }
 

@@ -29,6 +29,7 @@ struct uiommu_host;
 struct device;
 struct iommu_group;
 struct iommu_domain;
+struct iommu_fault_record;
 
 enum iommu_cap {
 	IOMMU_CAP_CACHE_COHERENCY,
@@ -120,6 +121,11 @@ struct iommu_ops {
 	size_t (*get_viommu_size)(struct device *dev, uint32_t viommu_type);
 	int (*viommu_init)(struct iommufd_viommu *viommu, struct iommu_domain *parent,
 			   const struct iommu_user_data *user_data);
+	/* iommufd may wrap this driver's nest parents in a vIOMMU of type
+	 * DEFAULT of its own making: nested HWPTs through it come from
+	 * domain_alloc_nested, its invalidations go to theirs, and faults
+	 * in them become vEVENTs (a uiommu extension, docs/iommufd.md). */
+	bool default_viommu;
 	struct iommu_domain *(*identity_domain)(struct device *dev);
 	struct iommu_domain *(*blocked_domain)(struct device *dev);
 	bool (*capable)(struct device *dev, enum iommu_cap cap);
@@ -168,6 +174,11 @@ struct iommu_domain {
 	void *_Atomic handler_token;
 	iommu_iopf_handler_t _Atomic iopf_handler;
 	void *_Atomic iopf_token;
+	/* The whole fault record, for a user that reports faults on (a
+	 * vIOMMU's event queue); see iommu_set_fault_event_handler. */
+	void (*_Atomic fault_event)(struct iommu_domain *domain,
+				    const struct iommu_fault_record *f, void *token);
+	void *_Atomic fault_event_token;
 
 	/* References: the allocator's (dropped by iommu_domain_free or the
 	 * group that owns a default domain) and every fault or page request
@@ -205,6 +216,7 @@ struct dev_iommu {
 	struct xarray pasids;         /* PASID -> struct iommu_domain * */
 	struct xarray aux;            /* default PASID -> struct aux_attach */
 	unsigned nr_aux;
+	struct xarray rid_pasids;     /* the per-RID PASIDs it holds (core->pasid_lock) */
 };
 
 /* An auxiliary attachment of a domain to a device: users counts the
@@ -239,6 +251,12 @@ void iommu_report_fault(struct device *dev, ioasid_t pasid, bool pasid_valid, ui
 			bool write, uint8_t reason);
 /* From the page request interrupt. */
 void iommu_report_page_request(struct iommu_page_request *req);
+/* Hand every unrecoverable fault of `domain` to fn, with its reason and
+ * PASID (the fault handler gets neither). */
+void iommu_set_fault_event_handler(struct iommu_domain *domain,
+				   void (*fn)(struct iommu_domain *domain,
+					      const struct iommu_fault_record *f, void *token),
+				   void *token);
 
 static inline void *dev_iommu_priv_get(struct device *dev)
 {
@@ -289,8 +307,9 @@ struct iommu_core {
 	struct bus_notifier nb;           /* devices coming and going */
 	pthread_mutex_t lock;             /* domains */
 	struct list_node domains;         /* what users allocated (iommu_domain.host_node) */
-	pthread_mutex_t pasid_lock;       /* the global PASID space */
-	uint64_t *pasid_map;
+	pthread_mutex_t pasid_lock;       /* the global PASID space, per-RID spaces */
+	uint64_t *pasid_map;              /* global PASIDs given out */
+	struct xarray rid_pasid_users;    /* PASID -> devices holding it per-RID */
 	pthread_mutex_t aux_lock;         /* domains' aux_pasid and aux_users */
 	pthread_mutex_t fault_lock;       /* the fault log */
 	struct iommu_fault_record fault_log[IOMMU_FAULT_LOG];
@@ -316,9 +335,10 @@ int iommu_attach_device_pasid_locked(struct iommu_domain *domain, struct device 
 void iommu_detach_device_pasid_locked(struct iommu_domain *domain, struct device *dev,
 				      ioasid_t pasid);
 
-/* pasid.c: the global PASID space, [1, 2^20). */
+/* pasid.c: the global PASID space, [1, 2^20), and the per-RID ones. */
 int iommu_pasid_space_init(struct iommu_core *core);
 void iommu_pasid_space_fini(struct iommu_core *core);
+void iommu_dev_pasids_release(struct iommu_core *core, struct dev_iommu *di);
 
 /* domain.c: what users left allocated goes with the last instance of
  * the driver that made it. */

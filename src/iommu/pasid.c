@@ -24,6 +24,7 @@ int iommu_pasid_space_init(struct iommu_core *core)
 		return -ENOMEM;
 	}
 	core->pasid_map[0] = 1; /* IOMMU_NO_PASID */
+	xa_init(&core->rid_pasid_users);
 	return 0;
 }
 
@@ -33,7 +34,30 @@ void iommu_pasid_space_fini(struct iommu_core *core)
 		return;
 	free(core->pasid_map);
 	core->pasid_map = NULL;
+	xa_destroy(&core->rid_pasid_users);
 	pthread_mutex_destroy(&core->pasid_lock);
+}
+
+/* The lowest PASID below `max` that neither the global space nor - with
+ * `dev` - dev's per-RID space has given out; for a global one (dev NULL),
+ * also none that any device holds per-RID. core->pasid_lock held. */
+static ioasid_t lowest_free(struct iommu_core *core, struct dev_iommu *dev, unsigned max)
+{
+	for (unsigned w = 0; w * 64 < max; w++) {
+		uint64_t taken = core->pasid_map[w];
+		while (taken != ~0ull) {
+			unsigned b = (unsigned)__builtin_ctzll(~taken);
+			ioasid_t p = w * 64 + b;
+			if (p >= max)
+				return IOMMU_PASID_INVALID;
+			taken |= 1ull << b;
+			void *held = dev ? xa_load(&dev->rid_pasids, p) :
+					   xa_load(&core->rid_pasid_users, p);
+			if (!held)
+				return p;
+		}
+	}
+	return IOMMU_PASID_INVALID;
 }
 
 ioasid_t iommu_alloc_global_pasid(struct device *dev)
@@ -43,18 +67,80 @@ ioasid_t iommu_alloc_global_pasid(struct device *dev)
 	if (!core || !core->pasid_map)
 		return IOMMU_PASID_INVALID;
 	pthread_mutex_lock(&core->pasid_lock);
-	ioasid_t got = IOMMU_PASID_INVALID;
-	for (unsigned w = 0; w * 64 < max && got == IOMMU_PASID_INVALID; w++) {
-		if (core->pasid_map[w] == ~0ull)
-			continue;
-		unsigned b = (unsigned)__builtin_ctzll(~core->pasid_map[w]);
-		if (w * 64 + b < max) {
-			core->pasid_map[w] |= 1ull << b;
-			got = w * 64 + b;
+	ioasid_t got = lowest_free(core, NULL, max);
+	if (got != IOMMU_PASID_INVALID)
+		core->pasid_map[got / 64] |= 1ull << (got % 64);
+	pthread_mutex_unlock(&core->pasid_lock);
+	return got;
+}
+
+/*
+ * Per-RID PASIDs (the proposal's section 1.4, types 3 and 6): a PASID
+ * unique on `dev`'s RID, the same number free for other devices' own
+ * spaces. The global space must never hand out a PASID some device holds
+ * per-RID (a VM's ENQCMD PASID would then reach that device's tenant), so
+ * the core counts the holders of each PASID and the global allocator
+ * skips them; a per-RID PASID in turn is never a global one in use.
+ */
+ioasid_t iommu_alloc_dev_pasid(struct device *dev)
+{
+	unsigned max = iommu_dev_max_pasids(dev);
+	struct iommu_core *core = max ? iommu_core_of(dev->host) : NULL;
+	struct dev_iommu *di = dev_iommu(dev);
+	if (!core || !core->pasid_map || !di)
+		return IOMMU_PASID_INVALID;
+	pthread_mutex_lock(&core->pasid_lock);
+	ioasid_t got = lowest_free(core, di, max);
+	if (got != IOMMU_PASID_INVALID) {
+		uintptr_t users = (uintptr_t)xa_load(&core->rid_pasid_users, got);
+		if (xa_store(&core->rid_pasid_users, got, (void *)(users + 1), NULL) ||
+		    xa_store(&di->rid_pasids, got, (void *)1, NULL)) {
+			if (users)
+				xa_store(&core->rid_pasid_users, got, (void *)users, NULL);
+			else
+				xa_erase(&core->rid_pasid_users, got);
+			got = IOMMU_PASID_INVALID;
 		}
 	}
 	pthread_mutex_unlock(&core->pasid_lock);
 	return got;
+}
+
+/* core->pasid_lock held. */
+static void free_dev_pasid_locked(struct iommu_core *core, struct dev_iommu *di, ioasid_t pasid)
+{
+	if (!xa_erase(&di->rid_pasids, pasid))
+		return;
+	uintptr_t users = (uintptr_t)xa_load(&core->rid_pasid_users, pasid);
+	if (users > 1)
+		xa_store(&core->rid_pasid_users, pasid, (void *)(users - 1), NULL);
+	else
+		xa_erase(&core->rid_pasid_users, pasid);
+}
+
+void iommu_free_dev_pasid(struct device *dev, ioasid_t pasid)
+{
+	struct iommu_core *core = dev ? iommu_core_of(dev->host) : NULL;
+	struct dev_iommu *di = dev_iommu(dev);
+	if (!core || !core->pasid_map || !di)
+		return;
+	pthread_mutex_lock(&core->pasid_lock);
+	free_dev_pasid_locked(core, di, pasid);
+	pthread_mutex_unlock(&core->pasid_lock);
+}
+
+/* The device goes: whatever it still held per-RID goes with it. */
+void iommu_dev_pasids_release(struct iommu_core *core, struct dev_iommu *di)
+{
+	if (core && core->pasid_map) {
+		pthread_mutex_lock(&core->pasid_lock);
+		uint64_t index;
+		void *entry;
+		xa_for_each(&di->rid_pasids, index, entry)
+			free_dev_pasid_locked(core, di, (ioasid_t)index);
+		pthread_mutex_unlock(&core->pasid_lock);
+	}
+	xa_destroy(&di->rid_pasids);
 }
 
 static void free_pasid(struct iommu_core *core, ioasid_t pasid)

@@ -89,11 +89,12 @@ static struct iommufd_group *get_group(struct iommufd_ctx *ictx, struct device *
 
 /* ---- bind ---- */
 
-struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx, struct device *dev,
-					   uint32_t *id, int *err)
+static struct iommufd_device *device_bind(struct iommufd_ctx *ictx, struct device *dev,
+					  bool subdev, uint32_t *id, int *err)
 {
 	int rc;
-	if (!ictx || !dev || !id) {
+	/* A context serves the devices of its own host. */
+	if (!ictx || !dev || !id || dev->host != ictx->host) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -107,8 +108,10 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx, struct devi
 	if (!igroup)
 		goto err;
 	/* The interrupt window is blocked for untranslated requests and the
-	 * model has no MSIs to steal, so interrupts are isolated. */
-	rc = iommu_group_claim_dma_owner(igroup->group, ictx);
+	 * model has no MSIs to steal, so interrupts are isolated. A
+	 * subdevice's parent keeps its group (and its kernel driver): only
+	 * the PASIDs the binding driver attaches are the context's. */
+	rc = subdev ? 0 : iommu_group_claim_dma_owner(igroup->group, ictx);
 	if (rc)
 		goto err_group;
 	struct iommufd_device *idev =
@@ -118,6 +121,7 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx, struct devi
 	idev->ictx = ictx;
 	iommufd_ctx_get(ictx);
 	idev->dev = dev;
+	idev->subdev = subdev;
 	idev->enforce_cache_coherency = dev_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
 	/* The driver is a user until it unbinds, so the device is a leaf
 	 * nothing else references. */
@@ -127,12 +131,33 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx, struct devi
 	*id = idev->obj.id;
 	return idev;
 err_owner:
-	iommu_group_release_dma_owner(igroup->group);
+	if (!subdev)
+		iommu_group_release_dma_owner(igroup->group);
 err_group:
 	put_group(igroup);
 err:
 	*err = rc;
 	return NULL;
+}
+
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx, struct device *dev,
+					   uint32_t *id, int *err)
+{
+	return device_bind(ictx, dev, false, id, err);
+}
+
+struct iommufd_device *iommufd_device_bind_subdev(struct iommufd_ctx *ictx,
+						  struct device *parent, unsigned max_pasid_log2,
+						  uint32_t *id, int *err)
+{
+	if (max_pasid_log2 > 20) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	struct iommufd_device *idev = device_bind(ictx, parent, true, id, err);
+	if (idev)
+		idev->user_pasid_log2 = (uint8_t)max_pasid_log2;
+	return idev;
 }
 
 /* A vDEVICE of the device goes before it (tombstoned, Linux 6.16+). */
@@ -158,7 +183,8 @@ void iommufd_device_pre_destroy(struct iommufd_object *obj)
 void iommufd_device_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_device *idev = (struct iommufd_device *)obj;
-	iommu_group_release_dma_owner(idev->igroup->group);
+	if (!idev->subdev)
+		iommu_group_release_dma_owner(idev->igroup->group);
 	put_group(idev->igroup);
 	iommufd_ctx_put(idev->ictx);
 }
@@ -188,7 +214,7 @@ bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group)
 	struct iommufd_object *obj;
 	pthread_mutex_lock(&ictx->obj_lock);
 	xa_for_each(&ictx->objects, index, obj)
-		if (obj->type == IOMMUFD_OBJ_DEVICE &&
+		if (obj->type == IOMMUFD_OBJ_DEVICE && !((struct iommufd_device *)obj)->subdev &&
 		    ((struct iommufd_device *)obj)->igroup->group == group)
 			found = true;
 	pthread_mutex_unlock(&ictx->obj_lock);
@@ -220,11 +246,29 @@ static bool device_is_attached(struct iommufd_device *idev, ioasid_t pasid)
 	return attach && xa_load(&attach->device_array, idev->obj.id);
 }
 
-/* PASIDs need a PASID-capable HWPT on the RID and on themselves (U-8). */
+struct iommufd_hw_pagetable *iommufd_device_hwpt_at(struct iommufd_device *idev, ioasid_t pasid)
+{
+	struct iommufd_hw_pagetable *hwpt = NULL;
+	pthread_mutex_lock(&idev->igroup->lock);
+	if (device_is_attached(idev, pasid)) {
+		struct iommufd_attach *attach = xa_load(&idev->igroup->pasid_attach, pasid);
+		if (attach->hwpt && iommufd_lock_obj(&attach->hwpt->obj))
+			hwpt = attach->hwpt;
+	}
+	pthread_mutex_unlock(&idev->igroup->lock);
+	return hwpt;
+}
+
+/* PASIDs need a PASID-capable HWPT on the RID and on themselves (U-8).
+ * A subdevice has no RID of its own: every address space it has is a
+ * PASID the binding driver routes it through, invisible to the user, and
+ * every VT-d domain serves a PASID - the rule is not the user's there. */
 static int hwpt_pasid_compat(struct iommufd_hw_pagetable *hwpt, struct iommufd_device *idev,
 			     ioasid_t pasid)
 {
 	struct iommufd_group *igroup = idev->igroup;
+	if (idev->subdev)
+		return pasid == IOMMU_NO_PASID ? -EINVAL : 0;
 	if (pasid == IOMMU_NO_PASID) {
 		uint64_t start = IOMMU_NO_PASID + 1;
 		if (!hwpt->pasid_compat && xa_find(&igroup->pasid_attach, &start, UINT32_MAX))
@@ -330,7 +374,13 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt, struct iommuf
 		}
 		xa_init(&attach->device_array);
 	}
-	/* One device, one attachment per PASID; one HWPT per group PASID. */
+	/* One device, one attachment per PASID; one HWPT per group PASID.
+	 * A PASID names one device (U-7: faults are attributed by it), so
+	 * only the RID's attachment is shared, by the group's functions. */
+	if (!fresh && pasid != IOMMU_NO_PASID) {
+		rc = -EBUSY;
+		goto out_unlock;
+	}
 	rc = xa_insert(&attach->device_array, idev->obj.id, NULL);
 	if (rc)
 		goto out_free;
@@ -606,6 +656,12 @@ static void pasid_caps(struct iommufd_device *idev, struct iommu_hw_info *cmd)
 {
 	struct dev_iommu *di = dev_iommu(idev->dev);
 	cmd->out_max_pasid_log2 = 0;
+	/* A subdevice's vPASIDs are what its binding driver offers; the
+	 * parent's PASIDs are the kernel's. */
+	if (idev->subdev) {
+		cmd->out_max_pasid_log2 = idev->user_pasid_log2;
+		return;
+	}
 	/* Drivers enable PASID at probe where both sides can: a width
 	 * means supported and on. */
 	if (!di || !di->max_pasids)

@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include <uiommu/iommufd_ext.h>
+
 #include "iommufd_private.h"
 #include "../base/uaccess.h"
 #include "../base/usercopy.h"
@@ -319,6 +321,9 @@ union ucmd_buffer {
 	struct iommu_vfio_ioas vfio_ioas;
 	struct iommu_viommu_alloc viommu;
 	struct iommu_ioas_change_process change_process;
+	struct uiommu_ioas_nest_alloc nest_alloc;
+	struct uiommu_ioas_nest_map nest_map;
+	struct uiommu_pasid_translation pasid_translation;
 };
 
 struct iommufd_ioctl_op {
@@ -376,16 +381,43 @@ _Static_assert(sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]) ==
 		       IOMMUFD_CMD_HW_QUEUE_ALLOC - IOMMUFD_CMD_BASE + 1,
 	       "every command has its entry");
 
+/* uiommu's own commands (<uiommu/iommufd_ext.h>), framed the same way. */
+#define EXT_OP(_ioctl, _fn, _struct, _last)                                           \
+	[_IOC_NR(_ioctl) - UIOMMUFD_CMD_BASE] = {                                     \
+		.size = sizeof(_struct),                                              \
+		.min_size = offsetofend(_struct, _last),                              \
+		.ioctl_num = _ioctl,                                                  \
+		.execute = _fn,                                                       \
+	}
+
+static const struct iommufd_ioctl_op uiommufd_ioctl_ops[] = {
+	EXT_OP(UIOMMU_IOAS_NEST_ALLOC, iommufd_ioas_nest_alloc, struct uiommu_ioas_nest_alloc,
+	       out_ioas_id),
+	EXT_OP(UIOMMU_IOAS_NEST_MAP, iommufd_ioas_nest_map, struct uiommu_ioas_nest_map, length),
+	EXT_OP(UIOMMU_PASID_TRANSLATION, iommufd_pasid_translation,
+	       struct uiommu_pasid_translation, __reserved),
+};
+
+/* The command's handler entry, or NULL for the VFIO compat ioctls. */
+static const struct iommufd_ioctl_op *ioctl_op(unsigned int nr)
+{
+	const size_t n = sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]);
+	const size_t n_ext = sizeof(uiommufd_ioctl_ops) / sizeof(uiommufd_ioctl_ops[0]);
+	if (nr >= IOMMUFD_CMD_BASE && nr - IOMMUFD_CMD_BASE < n)
+		return &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
+	if (nr >= UIOMMUFD_CMD_BASE && nr - UIOMMUFD_CMD_BASE < n_ext)
+		return &uiommufd_ioctl_ops[nr - UIOMMUFD_CMD_BASE];
+	return NULL;
+}
+
 static long iommufd_fops_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	struct iommufd_ctx *ictx = f->private_data;
-	unsigned int nr = _IOC_NR(cmd);
-	if (nr < IOMMUFD_CMD_BASE ||
-	    nr - IOMMUFD_CMD_BASE >= sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]))
+	const struct iommufd_ioctl_op *op = ioctl_op(_IOC_NR(cmd));
+	if (!op)
 		return iommufd_vfio_ioctl(ictx, cmd, arg);
 
 	struct iommufd_ucmd ucmd = { .ictx = ictx, .ubuffer = arg };
-	const struct iommufd_ioctl_op *op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
 	union ucmd_buffer buf;
 	ucmd.cmd = &buf;
 	/* The common case in one copy: a struct of exactly this ABI's size.
@@ -431,6 +463,8 @@ static int iommufd_fops_open(struct file *f, void *node_data)
 	list_init(&ictx->mmaps);
 	xa_init(&ictx->objects);
 	xa_init(&ictx->groups);
+	pthread_mutex_init(&ictx->pasid_lock, NULL);
+	xa_init(&ictx->vm_pasids);
 	ictx->file = f;
 	ictx->host = node_data;
 	/* Pins are charged to the user unless asked otherwise (RLIMIT_MODE),
@@ -482,6 +516,7 @@ static void iommufd_fops_release(struct file *f)
 	pthread_mutex_destroy(&ictx->groups_lock);
 	pthread_rwlock_destroy(&ictx->ioas_creation_lock);
 	pthread_mutex_destroy(&ictx->mmap_lock);
+	iommufd_ctx_pasids_fini(ictx);
 	free(ictx);
 }
 

@@ -82,6 +82,21 @@ void *mdev_get_iommu_domain(struct device *dev)
 	return m ? m->iommu_domain : NULL;
 }
 
+int mdev_set_iommu_pasid(struct device *dev, unsigned pasid)
+{
+	struct mdev_device *m = to_mdev_device(dev);
+	if (!m)
+		return -EINVAL;
+	__atomic_store_n(&m->iommu_pasid, pasid, __ATOMIC_RELEASE);
+	return 0;
+}
+
+unsigned mdev_get_iommu_pasid(struct device *dev)
+{
+	struct mdev_device *m = to_mdev_device(dev);
+	return m ? __atomic_load_n(&m->iommu_pasid, __ATOMIC_ACQUIRE) : 0;
+}
+
 /* ---- UUIDs ---- */
 
 int mdev_uuid_parse(const char *s, uint8_t out[16])

@@ -67,6 +67,7 @@ struct mdev_device {
 	/* The 2018 series (patch 6/8). */
 	struct device *iommu_device;
 	void *iommu_domain;
+	unsigned iommu_pasid;         /* the iommufd flow's default PASID, 0: none */
 	struct list_node parent_node;
 	void *driver_data;            /* the parent driver's per-instance state */
 	bool in_use;                  /* opened through VFIO: not removable */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "mm.h"
+#include "../files/file.h"
 #include "range_refs.h"
 #include "../util/fixup_access.h"
 
@@ -71,8 +72,9 @@ int mm_fault_in(uint64_t uptr, uint64_t len, bool write)
 		return 0;
 	if (uptr & (MM_PAGE_SIZE - 1) || len & (MM_PAGE_SIZE - 1) || uptr + len < uptr)
 		return -EFAULT;
-	/* Not user memory at all: the first page, the upper half. */
-	if (uptr < MM_PAGE_SIZE || uptr + len > (1ull << 47))
+	/* Not user memory at all: the first page, the upper half; or device
+	 * memory a driver mapped (a BAR, VM_PFNMAP): no pages to pin. */
+	if (uptr < MM_PAGE_SIZE || uptr + len > (1ull << 47) || vma_range_pfnmap(uptr, len))
 		return -EFAULT;
 	if (len < 2 * HUGE_RUN)
 		return touch_range(uptr, len, write);

@@ -80,10 +80,22 @@ int pci_bar_write(struct pci_dev *pdev, unsigned bar, uint64_t off, unsigned siz
 			    val);
 }
 
+int pci_bar_memory_fd(struct pci_dev *pdev, unsigned bar)
+{
+	return hw_bar_memory_fd(pdev->bus->bridge->m, pdev->bus->number, pdev->devfn, bar);
+}
+
 int pci_bar_movdir64b(struct pci_dev *pdev, unsigned bar, uint64_t off, const void *data)
 {
 	return hw_bar_store64b(pdev->bus->bridge->m, pdev->bus->number, pdev->devfn, bar, off,
 			       data, HW_MOVDIR64B, 0, NULL);
+}
+
+int pci_bar_enqcmd(struct pci_dev *pdev, unsigned bar, uint64_t off, const void *data,
+		   uint32_t pasid, bool *accepted)
+{
+	return hw_bar_store64b(pdev->bus->bridge->m, pdev->bus->number, pdev->devfn, bar, off,
+			       data, HW_ENQCMD, pasid, accepted);
 }
 
 static void command_bits(struct pci_dev *pdev, uint16_t set, uint16_t clear)

@@ -52,8 +52,9 @@ struct pci_dev {
 	uint16_t pcie_cap;             /* 0: conventional PCI */
 	uint8_t pcie_type;             /* enum pci_exp_type */
 	uint16_t cfg_size;
-	uint8_t af_cap;
+	uint8_t af_cap, msi_cap, msix_cap;
 	uint16_t acs_cap, ats_cap, pri_cap, pasid_cap;
+	struct pci_msi_desc *msi;      /* its MSI/MSI-X vectors (msi.c), NULL: none */
 	/* Every port from the root down passes PASID prefixes (PCIe
 	 * DEVCAP2.EE_PREFIX): a PASID can reach the IOMMU. */
 	bool eetlp_prefix_path;
@@ -79,6 +80,10 @@ struct pci_host_bridge {
 	struct list_node devices;      /* pci_dev.node, BDF order */
 	pthread_mutex_t lock;          /* the registered drivers */
 	struct list_node drivers;      /* pci_driver.node */
+	/* Interrupt vectors (msi.c): read-held while a handler runs. */
+	pthread_rwlock_t irq_lock;
+	struct pci_irq_desc *irqs[256];
+	unsigned long spurious_irqs;   /* messages no handler wanted */
 };
 
 static inline struct pci_dev *to_pci_dev(struct device *dev)
@@ -131,8 +136,38 @@ int pci_write_config_word(struct pci_dev *pdev, unsigned off, uint16_t val);
 int pci_write_config_dword(struct pci_dev *pdev, unsigned off, uint32_t val);
 int pci_bar_read(struct pci_dev *pdev, unsigned bar, uint64_t off, unsigned size, uint64_t *val);
 int pci_bar_write(struct pci_dev *pdev, unsigned bar, uint64_t off, unsigned size, uint64_t val);
+/* A BAR that is plain memory: the memory file behind it (the
+ * machine's), for mapping it; -ENODEV for a register BAR. */
+int pci_bar_memory_fd(struct pci_dev *pdev, unsigned bar);
 /* A MOVDIR64B of 64 bytes to the BAR (a posted store: no answer). */
 int pci_bar_movdir64b(struct pci_dev *pdev, unsigned bar, uint64_t off, const void *data);
+/* An ENQCMD of 64 bytes with the submitter's PASID (a non-posted store:
+ * *accepted is the device's answer, false for retry). */
+int pci_bar_enqcmd(struct pci_dev *pdev, unsigned bar, uint64_t off, const void *data,
+		   uint32_t pasid, bool *accepted);
+/* msi.c: message signalled interrupts for drivers (Linux's API). */
+#define PCI_IRQ_MSI  (1u << 1)
+#define PCI_IRQ_MSIX (1u << 2)
+struct pci_msi_desc;
+typedef void (*pci_irq_handler_t)(int irq, void *data);
+/* Vectors the capability offers; -EINVAL without it. */
+int pci_msi_vec_count(struct pci_dev *pdev);
+int pci_msix_vec_count(struct pci_dev *pdev);
+/* Between min and max vectors, MSI-X preferred: their count, -ENOSPC if
+ * fewer than min can be had, -EBUSY if the function has some already. */
+int pci_alloc_irq_vectors(struct pci_dev *pdev, unsigned min, unsigned max, unsigned flags);
+void pci_free_irq_vectors(struct pci_dev *pdev);
+/* After a reset: the vectors programmed again (pci_restore_state). */
+void pci_restore_msi_state(struct pci_dev *pdev);
+/* The host vector of the function's vector nr, or -EINVAL. */
+int pci_irq_vector(struct pci_dev *pdev, unsigned nr);
+/* handler runs in the thread of the device that raised the vector. */
+int pci_request_irq(struct pci_dev *pdev, unsigned nr, pci_irq_handler_t handler, void *data);
+/* Returns when no call of the handler is running. */
+void pci_free_irq(struct pci_dev *pdev, unsigned nr);
+void pci_msi_init(struct pci_host_bridge *br);
+void pci_msi_fini(struct pci_host_bridge *br);
+
 void pci_set_master(struct pci_dev *pdev);
 void pci_clear_master(struct pci_dev *pdev);
 /* Memory decoding and bus mastering on (pci_enable_device + set_master). */

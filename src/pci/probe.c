@@ -105,6 +105,8 @@ static void setup_device(struct pci_dev *pdev)
 		pdev->cfg_size = PCI_CFG_SPACE_EXP_SIZE;
 	}
 	pdev->af_cap = pci_find_capability(pdev, PCI_CAP_ID_AF);
+	pdev->msi_cap = pci_find_capability(pdev, PCI_CAP_ID_MSI);
+	pdev->msix_cap = pci_find_capability(pdev, PCI_CAP_ID_MSIX);
 	pdev->acs_cap = pci_find_ext_capability(pdev, PCI_EXT_CAP_ID_ACS);
 	pdev->ats_cap = pci_find_ext_capability(pdev, PCI_EXT_CAP_ID_ATS);
 	pdev->pri_cap = pci_find_ext_capability(pdev, PCI_EXT_CAP_ID_PRI);
@@ -178,6 +180,7 @@ int pci_scan_host_bridge(struct uiommu_host *h, struct hw_machine *m)
 	list_init(&br->devices);
 	list_init(&br->drivers);
 	pthread_mutex_init(&br->lock, NULL);
+	pci_msi_init(br);
 	h->pci = br;
 	br->bus = bus_alloc(br, NULL, 0);
 	int rc = br->bus ? scan_bus(br->bus) : -ENOMEM;
@@ -204,6 +207,7 @@ void pci_remove_host_bridge(struct uiommu_host *h)
 		device_del(&pdev->dev);
 		list_del(&pdev->node);
 		list_del(&pdev->bus_list);
+		pci_free_irq_vectors(pdev);
 		free(pdev->saved_config);
 		free(pdev);
 	}
@@ -212,6 +216,7 @@ void pci_remove_host_bridge(struct uiommu_host *h)
 		list_del(&b->node);
 		free(b);
 	}
+	pci_msi_fini(br);
 	pthread_mutex_destroy(&br->lock);
 	free(br);
 	h->pci = NULL;

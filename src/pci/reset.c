@@ -3,7 +3,8 @@
  * Function-level reset and the configuration state around it (Linux
  * pci_reset_function, pci_save_state/pci_restore_state): the writable
  * state a reset clears - bus mastering, BARs, the kernel's PASID, ATS and
- * PRI enables - comes back once the function is out of reset.
+ * PRI enables, the MSI/MSI-X programming - comes back once the function
+ * is out of reset.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@ void pci_restore_state(struct pci_dev *pdev)
 	 * reset commands (DEVCTL/AF FLR) were saved as 0 and stay quiet. */
 	for (unsigned i = 0; i < pdev->cfg_size / 4u; i++)
 		pci_write_config_dword(pdev, 4 * i, pdev->saved_config[i]);
+	/* The MSI-X table is in a BAR, not in config space. */
+	pci_restore_msi_state(pdev);
 }
 
 int pci_reset_function_locked(struct pci_dev *pdev)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * VFIO's files (SPEC M-4, U-16): /dev/vfio/vfio opens a container,
+ * VFIO's files (SPEC M-4, U-4, U-16): /dev/vfio/vfio opens a container,
  * /dev/vfio/<group> a group (a node exists for every IOMMU group while it
- * does), VFIO_GROUP_GET_DEVICE_FD hands out a device file. All are real
+ * does), VFIO_GROUP_GET_DEVICE_FD hands out a device file, and
+ * /dev/vfio/devices/vfio<N> is a device's cdev (device_cdev.c). All are real
  * descriptors of the file layer; their release runs with the last
  * reference (fd, dup, call in progress), as the kernel's file references
  * order it. The vfio_*() calls of <uiommu/vfio.h> are the system calls on
@@ -149,47 +150,77 @@ static ssize_t device_write(struct file *f, const void *buf, size_t count, int64
 	return n;
 }
 
-static void device_release(struct file *f)
+static int device_mmap(struct file *f, struct vm_area *vma)
 {
-	struct vfio_device *vd = f->private_data;
-	struct vfio_core *v = f->host->vfio;
+	return vfio_device_mmap(f->private_data, vma);
+}
+
+/* A group's device file: its open goes, then its hold on the group. */
+static void group_df_release(struct vfio_core *v, struct vfio_device_file *df)
+{
 	pthread_mutex_lock(&v->lock);
-	struct vfio_group *g = vd->group;
-	if (--vd->open_count == 0 && vd->ops->close)
-		vd->ops->close(vd);
+	struct vfio_group *g = df->group;
+	vfio_device_close(df->device);
+	/* An iommufd group's device unbinds with its last close. */
+	if (g->iommufd && !df->device->open_count)
+		vfio_iommufd_unbind(df->device);
 	g->opened_devices--;
 	vfio_group_put(g);
 	pthread_mutex_unlock(&v->lock);
 }
 
-static const struct file_operations vfio_device_fops = {
+/* The last reference: mappings of it are gone by now, so the user has no
+ * access left; a cdev unbinds only then (U-4, the proposal's 1.3). */
+static void device_release(struct file *f)
+{
+	struct vfio_device_file *df = f->private_data;
+	struct vfio_core *v = f->host->vfio;
+	if (df->group) {
+		group_df_release(v, df);
+	} else {
+		vfio_df_unbind_iommufd(df);
+		pthread_mutex_lock(&v->lock);
+		vfio_device_put_user(df->device);
+		pthread_mutex_unlock(&v->lock);
+	}
+	free(df);
+}
+
+const struct file_operations vfio_device_fops = {
 	.ioctl = device_ioctl,
 	.read = device_read,
 	.write = device_write,
+	.mmap = device_mmap,
 	.release = device_release,
 };
 
-struct vfio_device *vfio_device_from_file(struct file *f)
+/* /dev/vfio/devices/vfio<N>: the same file, opened by path. */
+const struct file_operations vfio_cdev_fops = {
+	.open = vfio_cdev_open,
+	.ioctl = device_ioctl,
+	.read = device_read,
+	.write = device_write,
+	.mmap = device_mmap,
+	.release = device_release,
+};
+
+struct vfio_device_file *vfio_device_file_from_file(struct file *f)
 {
-	return f && f->f_op == &vfio_device_fops ? f->private_data : NULL;
+	return f && (f->f_op == &vfio_device_fops || f->f_op == &vfio_cdev_fops) ?
+		       f->private_data :
+		       NULL;
 }
 
-/* A descriptor for a device the group has opened (open_count and the
- * group reference taken); undone here if no file can be made. Called
- * without v->lock: installing a descriptor may release a stale file. */
-int vfio_device_file(struct vfio_device *vd)
+/* A descriptor for a group's device file (the device opened and the group
+ * reference taken); undone here if no file can be made. Called without
+ * v->lock: installing a descriptor may release a stale file. */
+int vfio_device_file(struct vfio_device_file *df)
 {
-	struct uiommu_host *h = vd->group->h;
-	int fd = anon_file_getfd(h, "[vfio-device]", &vfio_device_fops, vd, O_RDWR | O_CLOEXEC);
+	struct uiommu_host *h = df->group->h;
+	int fd = anon_file_getfd(h, "[vfio-device]", &vfio_device_fops, df, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		struct vfio_core *v = h->vfio;
-		pthread_mutex_lock(&v->lock);
-		struct vfio_group *g = vd->group;
-		if (--vd->open_count == 0 && vd->ops->close)
-			vd->ops->close(vd);
-		g->opened_devices--;
-		vfio_group_put(g);
-		pthread_mutex_unlock(&v->lock);
+		group_df_release(h->vfio, df);
+		free(df);
 	}
 	return fd;
 }
@@ -246,9 +277,13 @@ int vfio_core_init(struct uiommu_host *h)
 	pthread_mutex_init(&v->lock, NULL);
 	list_init(&v->groups);
 	h->vfio = v;
-	int rc = devnode_register(h, "/dev/vfio/vfio", &vfio_container_fops, NULL);
+	int rc = vfio_devices_init(h);
+	if (!rc)
+		rc = devnode_register(h, "/dev/vfio/vfio", &vfio_container_fops, NULL);
 	if (!rc)
 		rc = devnode_register_dir(h, "/dev/vfio/", &vfio_group_dir, h);
+	if (!rc)
+		rc = vfio_cdev_init(h);
 	if (rc)
 		vfio_core_fini(h);
 	return rc;
@@ -261,8 +296,10 @@ void vfio_core_fini(struct uiommu_host *h)
 	struct vfio_core *v = h->vfio;
 	if (!v)
 		return;
+	vfio_cdev_fini(h);
 	devnode_unregister(h, "/dev/vfio/");
 	devnode_unregister(h, "/dev/vfio/vfio");
+	vfio_devices_fini(h);
 	pthread_mutex_destroy(&v->lock);
 	free(v);
 	h->vfio = NULL;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <uiommu/iommu.h>
+#include <uiommu/iommufd.h>
 
 #include "vfio.h"
 #include "../base/uaccess.h"
@@ -24,18 +25,6 @@
 #include "../pci/pci.h"
 #include "../util/bdf.h"
 
-static const struct vfio_device_ops *ops_for(struct device *dev)
-{
-	if (dev_is_mdev(dev))
-		return to_mdev_device(dev)->parent->ops->vfio_ops;
-	/* vfio-pci takes any function its ID table matches, and drives type
-	 * 0 (non-bridge) functions only, as Linux's refuses other headers. */
-	if (dev_is_pci(dev) && pci_match_id(vfio_pci_ids, to_pci_dev(dev)) &&
-	    !pci_is_bridge(to_pci_dev(dev)))
-		return &vfio_pci_ops;
-	return NULL;
-}
-
 /* Bridges may stay with their port driver (Linux allows pcieport); any
  * other kernel driver makes the group unsafe. */
 static int unsafe_member(struct device *dev, void *data)
@@ -43,56 +32,57 @@ static int unsafe_member(struct device *dev, void *data)
 	(void)data;
 	if (dev_is_pci(dev) && pci_is_bridge(to_pci_dev(dev)))
 		return 0;
-	return dev->driver || (dev_is_mdev(dev) && !ops_for(dev));
+	return dev->driver || (dev_is_mdev(dev) && !vfio_ops_for(dev));
 }
 
-bool vfio_group_viable(struct vfio_group *g)
+bool vfio_group_viable(struct iommu_group *ig)
 {
-	return !iommu_group_for_each_dev(g->iommu_group, NULL, unsafe_member);
-}
-
-static void mdev_mark_in_use(struct device *dev, bool in_use)
-{
-	struct mdev_device *m = to_mdev_device(dev);
-	if (m)
-		__atomic_store_n(&m->in_use, in_use, __ATOMIC_RELEASE);
+	return !iommu_group_for_each_dev(ig, NULL, unsafe_member);
 }
 
 static void group_free(struct vfio_group *g)
 {
 	struct vfio_device *vd, *t;
 	list_for_each_entry_safe(vd, t, &g->devices, group_node) {
-		mdev_mark_in_use(vd->dev, false);
 		list_del(&vd->group_node);
-		free(vd);
+		vd->group = NULL;
+		vfio_device_put_user(vd);
 	}
 	list_del(&g->node);
 	free(g);
 }
 
-/* A VFIO device for each member a VFIO driver serves. */
-static int add_vfio_device(struct device *dev, void *data)
+struct link_ctx {
+	struct vfio_core *v;
+	struct vfio_group *g;
+};
+
+/* A device of the group bound through its cdev keeps the group from the
+ * legacy path, as Linux's cdev_device_open_cnt does (U-4). */
+static int cdev_member(struct device *dev, void *data)
 {
-	struct vfio_group *g = data;
-	const struct vfio_device_ops *ops = ops_for(dev);
-	if (!ops)
-		return 0;
-	struct vfio_device *vd = calloc(1, sizeof(*vd));
+	struct vfio_device *vd = vfio_device_of(data, dev);
+	return vd && vd->cdev_bound;
+}
+
+/* Link the VFIO device of each member a VFIO driver serves. */
+static int link_vfio_device(struct device *dev, void *data)
+{
+	struct link_ctx *l = data;
+	struct vfio_device *vd = vfio_device_of(l->v, dev);
 	if (!vd)
-		return -ENOMEM;
-	vd->dev = dev;
-	vd->ops = ops;
-	vd->group = g;
-	list_add_tail(&vd->group_node, &g->devices);
-	if (dev_is_mdev(dev)) {
-		g->mdev_group = true;
-		mdev_mark_in_use(dev, true); /* removal waits for the group */
-	}
+		return 0;
+	vd->group = l->g;
+	list_add_tail(&vd->group_node, &l->g->devices);
+	vfio_device_get_user(vd);
+	if (dev_is_mdev(dev))
+		l->g->mdev_group = true;
 	return 0;
 }
 
 /* Open the VFIO side of IOMMU group `group_id` for its node's file;
- * -EBUSY if it is open already (one user per group, as Linux). */
+ * -EBUSY if it is open already (one user per group, as Linux) or a device
+ * of it is bound through its cdev. */
 int vfio_group_open(struct uiommu_host *h, unsigned group_id, struct vfio_group **out)
 {
 	struct vfio_core *v = h->vfio;
@@ -108,6 +98,8 @@ int vfio_group_open(struct uiommu_host *h, unsigned group_id, struct vfio_group 
 	list_for_each_entry(g, &v->groups, node)
 		if (g->iommu_group == ig)
 			goto out;
+	if (iommu_group_for_each_dev(ig, v, cdev_member))
+		goto out;
 	rc = -ENOMEM;
 	g = calloc(1, sizeof(*g));
 	if (!g)
@@ -116,10 +108,8 @@ int vfio_group_open(struct uiommu_host *h, unsigned group_id, struct vfio_group 
 	g->iommu_group = ig;
 	list_init(&g->devices);
 	list_add_tail(&g->node, &v->groups);
-	if (iommu_group_for_each_dev(ig, g, add_vfio_device)) {
-		group_free(g);
-		goto out;
-	}
+	struct link_ctx l = { v, g };
+	iommu_group_for_each_dev(ig, &l, link_vfio_device);
 	g->refs = 1; /* its file's */
 	*out = g;
 	rc = 0;
@@ -149,12 +139,22 @@ static void detach_container(struct vfio_group *g)
 	vfio_container_put(c);
 }
 
+/* The iommufd the group was set into (VFIO_GROUP_SET_CONTAINER with a
+ * /dev/iommu descriptor) lets go of it. */
+static void detach_iommufd(struct vfio_group *g)
+{
+	iommufd_ctx_put(g->iommufd);
+	g->iommufd = NULL;
+}
+
 void vfio_group_put(struct vfio_group *g)
 {
 	if (--g->refs)
 		return;
 	if (g->container)
 		detach_container(g);
+	if (g->iommufd)
+		detach_iommufd(g);
 	group_free(g);
 }
 
@@ -169,22 +169,40 @@ static long get_status(struct vfio_group *g, unsigned long arg)
 	if (st.argsz < minsz)
 		return -EINVAL;
 	st.flags = 0;
-	if (vfio_group_viable(g))
+	if (vfio_group_viable(g->iommu_group))
 		st.flags |= VFIO_GROUP_FLAGS_VIABLE;
-	if (g->container)
+	if (g->container || g->iommufd)
 		st.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
 	return copy_to_user(arg, &st, minsz) ? -EFAULT : 0;
 }
 
-/* `cf` is the file the user named, held by the caller (fget). */
-static long set_container(struct vfio_group *g, struct file *cf)
+/* A /dev/iommu descriptor as the container (Linux's iommufd compat for
+ * the group API): its compat IOAS is made now; each device binds to the
+ * iommufd when first opened and attaches to that IOAS (get_device). */
+static long set_iommufd(struct vfio_group *g, int cfd)
 {
-	if (g->container)
+	int rc;
+	struct iommufd_ctx *ictx = iommufd_ctx_from_fd(cfd, &rc);
+	if (!ictx)
+		return -EBADFD; /* a file, but neither a container nor /dev/iommu */
+	rc = iommufd_vfio_compat_ioas_create(ictx);
+	if (rc) {
+		iommufd_ctx_put(ictx);
+		return rc;
+	}
+	g->iommufd = ictx;
+	return 0;
+}
+
+/* `cf` is the file the user named, held by the caller (fget). */
+static long set_container(struct vfio_group *g, struct file *cf, int cfd)
+{
+	if (g->container || g->iommufd)
 		return -EINVAL;
 	struct vfio_container *c = vfio_container_from_file(cf);
 	if (!c)
-		return -EBADFD; /* a file, but not a container (Linux 6.x) */
-	if (!vfio_group_viable(g))
+		return set_iommufd(g, cfd);
+	if (!vfio_group_viable(g->iommu_group))
 		return -EPERM;
 	if (!g->mdev_group) {
 		/* The kernel's DMA API users are gone from the group once it
@@ -208,12 +226,36 @@ static long set_container(struct vfio_group *g, struct file *cf)
 
 static long unset_container(struct vfio_group *g)
 {
-	if (!g->container)
+	if (!g->container && !g->iommufd)
 		return -EINVAL;
 	if (g->opened_devices)
 		return -EBUSY;
-	detach_container(g);
+	if (g->container)
+		detach_container(g);
+	else
+		detach_iommufd(g);
 	return 0;
+}
+
+/* The first open of a device of an iommufd group: bound (routed by its
+ * type, as through its cdev) and attached to the compat IOAS, as Linux's
+ * vfio_df_group_open does; the open itself in between. */
+static int open_iommufd(struct vfio_group *g, struct vfio_device *vd)
+{
+	uint32_t devid, ioas;
+	int rc = vfio_iommufd_bind(vd, g->iommufd, &devid);
+	if (rc)
+		return rc;
+	if ((rc = vfio_device_open(vd))) {
+		vfio_iommufd_unbind(vd);
+		return rc;
+	}
+	if ((rc = iommufd_vfio_compat_ioas_get_id(g->iommufd, &ioas)) ||
+	    (rc = vfio_iommufd_attach(vd, &ioas))) {
+		vfio_device_close(vd);
+		vfio_iommufd_unbind(vd);
+	}
+	return rc;
 }
 
 /* Linux matches dev_name(): "0000:BB:DD.F" for PCI, the UUID for an
@@ -234,13 +276,14 @@ static bool name_matches(struct device *dev, const char *name)
 
 /* Opens the device for a new file (v->lock held); the file itself is made
  * by the caller once the lock is dropped. */
-static long get_device(struct vfio_group *g, unsigned long arg, struct vfio_device **out)
+static long get_device(struct vfio_group *g, unsigned long arg, struct vfio_device_file **out)
 {
 	char name[256];
 	long n = strncpy_from_user(name, arg, sizeof(name));
 	if (n < 0)
 		return n == -ENAMETOOLONG ? -EINVAL : n;
-	if (!g->container || !g->container->iommu || !vfio_group_viable(g))
+	if (!((g->container && g->container->iommu) || g->iommufd) ||
+	    !vfio_group_viable(g->iommu_group))
 		return -EINVAL;
 	struct vfio_device *vd, *found = NULL;
 	list_for_each_entry(vd, &g->devices, group_node)
@@ -248,15 +291,21 @@ static long get_device(struct vfio_group *g, unsigned long arg, struct vfio_devi
 			found = vd;
 	if (!found)
 		return -ENODEV;
-	if (found->open_count == 0 && found->ops->open) {
-		int rc = found->ops->open(found);
-		if (rc)
-			return rc;
+	struct vfio_device_file *df = calloc(1, sizeof(*df));
+	if (!df)
+		return -ENOMEM;
+	int rc = g->iommufd && !found->open_count ? open_iommufd(g, found) :
+						     vfio_device_open(found);
+	if (rc) {
+		free(df);
+		return rc;
 	}
-	found->open_count++;
+	df->device = found;
+	df->group = g;
+	atomic_init(&df->access_granted, true);
 	g->opened_devices++;
 	g->refs++; /* the device file holds its group */
-	*out = found;
+	*out = df;
 	return 0;
 }
 
@@ -264,11 +313,11 @@ long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg
 {
 	struct vfio_core *v = g->h->vfio;
 	struct file *cf = NULL;
-	struct vfio_device *vd = NULL;
+	struct vfio_device_file *df = NULL;
+	int32_t cfd = -1;
 	if (cmd == VFIO_GROUP_SET_CONTAINER) {
 		/* Looked up (and put) outside v->lock: dropping the last
 		 * reference of a file may release a container or group. */
-		int32_t cfd;
 		if (copy_from_user(&cfd, arg, sizeof(cfd)))
 			return -EFAULT;
 		/* Any open file that is not a container is -EBADFD; only a
@@ -283,20 +332,20 @@ long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg
 		rc = get_status(g, arg);
 		break;
 	case VFIO_GROUP_SET_CONTAINER:
-		rc = set_container(g, cf);
+		rc = set_container(g, cf, cfd);
 		break;
 	case VFIO_GROUP_UNSET_CONTAINER:
 		rc = unset_container(g);
 		break;
 	case VFIO_GROUP_GET_DEVICE_FD:
-		rc = get_device(g, arg, &vd);
+		rc = get_device(g, arg, &df);
 		break;
 	default:
 		rc = -ENOTTY;
 	}
 	pthread_mutex_unlock(&v->lock);
 	fput(cf);
-	if (vd)
-		rc = vfio_device_file(vd);
+	if (df)
+		rc = vfio_device_file(df);
 	return rc;
 }

@@ -26,8 +26,9 @@ static long do_map(struct vfio_iommu *iommu, struct vfio_iommu_type1_dma_map *ma
 	uint64_t iova = map->iova, size = map->size, vaddr = map->vaddr;
 	if (!prot || !size || ((size | iova | vaddr) & mask))
 		return -EINVAL;
+	/* A range past the end of the address space (Linux 7.2: EOVERFLOW). */
 	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr)
-		return -EINVAL;
+		return -EOVERFLOW;
 	if (vfio_dma_first(iommu, iova, iova + size - 1))
 		return -EEXIST;
 	if (!iommu->dma_avail)
@@ -135,7 +136,7 @@ static long do_unmap(struct vfio_iommu *iommu, struct vfio_iommu_type1_dma_unmap
 			return -EINVAL;
 		last = iova + size - 1;
 		if (last < iova)
-			return -EINVAL;
+			return -EOVERFLOW;
 		if (iommu->v2 && splits(iommu, iova, last))
 			return -EINVAL;
 	}

@@ -99,7 +99,8 @@ static int pin_one(struct vfio_iommu *iommu, uint64_t a, int prot, uint64_t *hva
 	return 0;
 }
 
-int vfio_pin_pages(struct vfio_device *vd, uint64_t iova, int npage, int prot, uint64_t *hva)
+int vfio_type1_pin_pages(struct vfio_device *vd, uint64_t iova, int npage, int prot,
+			 uint64_t *hva)
 {
 	struct vfio_iommu *iommu = iommu_of(vd);
 	if (!iommu || !hva || npage <= 0 || (iova & ((1ull << PAGE_SHIFT) - 1)))
@@ -122,7 +123,7 @@ int vfio_pin_pages(struct vfio_device *vd, uint64_t iova, int npage, int prot, u
 	return rc ? rc : npage;
 }
 
-void vfio_unpin_pages(struct vfio_device *vd, uint64_t iova, int npage)
+void vfio_type1_unpin_pages(struct vfio_device *vd, uint64_t iova, int npage)
 {
 	struct vfio_iommu *iommu = iommu_of(vd);
 	if (!iommu || npage <= 0)

@@ -15,8 +15,11 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "vfio.h"
+#include "vfio_pci.h"
+#include "../files/file.h"
 #include "../pci/pci.h"
 
 static struct pci_dev *pdev(struct vfio_device *vd)
@@ -53,7 +56,28 @@ int vfio_pci_region(const uint64_t bar_size[6], uint64_t cfg_size, uint32_t inde
 static int region(struct vfio_device *vd, uint32_t index, uint64_t *size, uint32_t *flags)
 {
 	struct pci_dev *d = pdev(vd);
-	return vfio_pci_region(d->bar_size, d->cfg_size, index, size, flags);
+	int rc = vfio_pci_region(d->bar_size, d->cfg_size, index, size, flags);
+	/* A BAR of plain memory can be mapped; registers cannot (no MMIO
+	 * trapping here): those are reached with pread/pwrite. */
+	if (!rc && index <= VFIO_PCI_BAR5_REGION_INDEX && *size && pci_bar_memory_fd(d, index) >= 0)
+		*flags |= VFIO_REGION_INFO_FLAG_MMAP;
+	return rc;
+}
+
+/* Device memory: the BAR's own memory file mapped shared, marked as
+ * device memory so iommufd will not pin it (Linux: VM_PFNMAP). */
+static int bar_mmap(struct vfio_device *vd, uint32_t index, uint64_t off, struct vm_area *vma)
+{
+	int fd = pci_bar_memory_fd(pdev(vd), index);
+	if (fd < 0)
+		return -EINVAL;
+	void *p = mmap(vma->addr, vma->length, vma->prot, MAP_SHARED | (vma->flags & MAP_FIXED),
+		       fd, (off_t)off);
+	if (p == MAP_FAILED)
+		return -errno;
+	vma->addr = p;
+	vma->vm_flags |= VM_PFNMAP;
+	return 0;
 }
 
 unsigned vfio_pci_access_size(uint64_t off, size_t left)
@@ -76,6 +100,9 @@ static bool kernel_owned_cfg(struct pci_dev *d, unsigned off)
 		{ d->pcie_cap ? d->pcie_cap + (unsigned)PCI_EXP_DEVCTL : 0u, 2 },
 		{ d->af_cap ? d->af_cap + (unsigned)PCI_AF_CTRL : 0u, 1 },
 		{ PCI_BASE_ADDRESS_0, 4 * PCI_NUM_BARS },
+		/* MSI and MSI-X are programmed by the kernel for SET_IRQS. */
+		{ d->msi_cap, PCI_MSI_SIZEOF_64 },
+		{ d->msix_cap, PCI_MSIX_SIZEOF },
 	};
 	for (unsigned i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
 		if (owned[i].at && off >= owned[i].at && off < owned[i].at + owned[i].len)
@@ -128,6 +155,21 @@ static ssize_t cfg_rw(struct pci_dev *d, uint8_t *buf, size_t count, uint64_t of
 	return (ssize_t)done;
 }
 
+/* Is [off, +size) of BAR `bar` the MSI-X table or PBA? The kernel's. */
+static bool msix_area(struct pci_dev *d, unsigned bar, uint64_t off, unsigned size)
+{
+	if (!d->msix_cap)
+		return false;
+	int n = pci_msix_vec_count(d);
+	uint32_t t = 0, p = 0;
+	pci_read_config_dword(d, d->msix_cap + PCI_MSIX_TABLE, &t);
+	pci_read_config_dword(d, d->msix_cap + PCI_MSIX_PBA, &p);
+	uint64_t to = t & PCI_MSIX_TABLE_OFFSET, po = p & PCI_MSIX_TABLE_OFFSET;
+	uint64_t tl = (uint64_t)n * PCI_MSIX_ENTRY_SIZE, pl = ((uint64_t)n + 63) / 64 * 8;
+	return ((t & PCI_MSIX_TABLE_BIR) == bar && off < to + tl && off + size > to) ||
+	       ((p & PCI_MSIX_TABLE_BIR) == bar && off < po + pl && off + size > po);
+}
+
 static ssize_t bar_rw(struct pci_dev *d, unsigned bar, uint8_t *buf, size_t count,
 		      uint64_t off, bool write)
 {
@@ -136,7 +178,9 @@ static ssize_t bar_rw(struct pci_dev *d, unsigned bar, uint8_t *buf, size_t coun
 		unsigned s = vfio_pci_access_size(off + done, count - done);
 		uint64_t v = 0;
 		int rc;
-		if (write) {
+		if (write && msix_area(d, bar, off + done, s)) {
+			rc = 0; /* the user's writes there go nowhere */
+		} else if (write) {
 			memcpy(&v, buf + done, s);
 			rc = pci_bar_write(d, bar, off + done, s, v);
 		} else {
@@ -173,10 +217,17 @@ static int reset(struct vfio_device *vd)
 }
 
 /* Opening the fd does not touch the device: the group's DMA already goes
- * through the container's domain. The last close stops its DMA and resets
- * it for the next user (vfio_pci_core_disable). */
+ * through the container's domain; only the interrupt state is set up. The
+ * last close turns interrupts off, stops its DMA and resets it for the
+ * next user (vfio_pci_core_disable). */
+static int open_dev(struct vfio_device *vd)
+{
+	return vfio_pci_intrs_open(vd);
+}
+
 static void close_dev(struct vfio_device *vd)
 {
+	vfio_pci_intrs_close(vd);
 	reset(vd);
 	pci_clear_master(pdev(vd));
 }
@@ -190,10 +241,14 @@ const struct pci_device_id vfio_pci_ids[] = {
 
 const struct vfio_device_ops vfio_pci_ops = {
 	.name = "vfio-pci",
+	.open = open_dev,
 	.close = close_dev,
 	.info = vfio_pci_info,
 	.region = region,
 	.read = rd,
 	.write = wr,
+	.mmap = bar_mmap,
+	.irq_info = vfio_pci_irq_info,
+	.set_irqs = vfio_pci_set_irqs,
 	.reset = reset,
 };

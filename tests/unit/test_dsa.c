@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "pci/pci.h"
 #include "base/device.h"
 #include "hw/dev/dsa/dsa.h"
 #include "hw/pci/pri.h"
@@ -1428,6 +1429,56 @@ static void test_swerr_and_interrupts(void **s)
 	rig_fini(&r);
 }
 
+/* The same interrupts as the kernel sees them: MSI-X messages (one
+ * vector more than WQs), vector int_handle for a completion, 0 for an
+ * error or a command asking for one. */
+struct kirq {
+	atomic_int n;
+	atomic_int irq;
+};
+
+static void on_kirq(int irq, void *data)
+{
+	struct kirq *k = data;
+	atomic_store(&k->irq, irq);
+	atomic_fetch_add(&k->n, 1);
+}
+
+static void test_msix_interrupts(void **s)
+{
+	(void)s;
+	struct rig r;
+	rig_init(&r);
+	struct pci_dev *pdev = to_pci_dev(r.dev);
+	assert_int_equal(pci_msix_vec_count(pdev), 8 + 1);
+	assert_int_equal(pci_msi_vec_count(pdev), -EINVAL);
+	assert_int_equal(pci_alloc_irq_vectors(pdev, 9, 9, PCI_IRQ_MSI | PCI_IRQ_MSIX), 9);
+	struct kirq k[9];
+	memset(k, 0, sizeof(k));
+	for (unsigned v = 0; v < 9; v++)
+		assert_int_equal(pci_request_irq(pdev, v, on_kirq, &k[v]), 0);
+	std_setup(&r, 0);
+	struct dsa_hw_desc ci = mk(DSA_OPCODE_NOOP, FL | DSA_FLAG_RCI);
+	ci.int_handle = 3;
+	assert_int_equal(run(&r, &ci), DSA_COMP_SUCCESS);
+	WAIT_FOR(atomic_load(&k[3].n) == 1);
+	assert_int_equal(atomic_load(&k[3].irq), pci_irq_vector(pdev, 3));
+	for (unsigned v = 0; v < 9; v++)
+		if (v != 3)
+			assert_int_equal(atomic_load(&k[v].n), 0);
+	/* A command with int_req: vector 0. */
+	wr(&r, DSA_REG_CMD, 4, DSA_CMD(DSA_CMD_DRAIN_ALL, 0) | DSA_CMD_INT_REQ);
+	assert_int_equal(atomic_load(&k[0].n), 1);
+	for (unsigned v = 0; v < 9; v++)
+		pci_free_irq(pdev, v);
+	pci_free_irq_vectors(pdev);
+	/* Without vectors the same completion interrupts nobody. */
+	assert_int_equal(run(&r, &ci), DSA_COMP_SUCCESS);
+	fence(&r);
+	assert_int_equal(atomic_load(&k[3].n), 1);
+	rig_fini(&r);
+}
+
 static void test_reset(void **s)
 {
 	(void)s;
@@ -1625,6 +1676,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_capabilities),
+		cmocka_unit_test(test_msix_interrupts),
 		cmocka_unit_test(test_bad_accesses),
 		cmocka_unit_test(test_config_locked_while_enabled),
 		cmocka_unit_test(test_command_errors),

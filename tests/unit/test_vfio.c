@@ -345,7 +345,8 @@ static void test_map_unmap_rules(void **s)
 	assert_int_equal(map(h, cfd, 0x10000, buf + 8, 4096, RW), -EINVAL);    /* vaddr */
 	assert_int_equal(map(h, cfd, 0x10000, buf, 100, RW), -EINVAL);         /* size */
 	assert_int_equal(map(h, cfd, 0x10000, buf, 0, RW), -EINVAL);
-	assert_int_equal(map(h, cfd, ~0xfffull, buf, 8192, RW), -EINVAL);      /* wraps */
+	assert_int_equal(map(h, cfd, ~0xfffull, buf, 8192, RW), -EOVERFLOW);   /* wraps */
+	assert_int_equal(unmap(h, cfd, ~0xfffull, 8192, 0, NULL), -EOVERFLOW);
 	/* The interrupt window is reserved on VT-d; beyond the aperture too. */
 	assert_int_equal(map(h, cfd, 0xfee00000, buf, 4096, RW), -EINVAL);
 	assert_int_equal(map(h, cfd, 0xfedff000, buf, 8192, RW), -EINVAL);
@@ -611,7 +612,8 @@ static void test_pin_pages_rules(void **s)
 	(void)m;
 	/* Find the vfio_device behind the fd the way the parent sees it. */
 	struct file *df = fget(x.dfd); /* the test keeps the fd open: vd stays */
-	struct vfio_device *vd = vfio_device_from_file(df);
+	struct vfio_device_file *vdf = vfio_device_file_from_file(df);
+	struct vfio_device *vd = vdf ? vdf->device : NULL;
 	fput(df);
 	assert_non_null(vd);
 	uint64_t hva[2];

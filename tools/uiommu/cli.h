@@ -14,12 +14,15 @@ struct cli {
 	bool checker;           /* --checker */
 };
 
-/* Build the host the options ask for; prints the reason on failure. */
+/* Build the host the options ask for; prints the reason on failure.
+ * no_drivers: leave every device to the caller (a VMM's view). */
 int cli_host(const struct cli *c, struct uiommu_host **h);
+int cli_host_opts(const struct cli *c, struct uiommu_host **h, bool no_drivers);
 
 int cmd_topology(struct cli *c, int argc, char **argv);
 int cmd_demo(struct cli *c, int argc, char **argv);
 int cmd_dump(struct cli *c, int argc, char **argv);
+int cmd_exec(struct cli *c, int argc, char **argv);
 
 /* JSON string escaping for --json output. */
 void json_str(FILE *f, const char *s);

@@ -18,6 +18,7 @@ static const struct {
 	{ "topology", cmd_topology, "show the emulated PCI hierarchy, IOMMU groups and units" },
 	{ "dump", cmd_dump, "decode root, context and PASID tables and page tables from memory" },
 	{ "demo", cmd_demo, "program the IOMMU like a driver and watch DMA get translated and blocked" },
+	{ "exec", cmd_exec, "run an unmodified program against an emulated host (/dev/iommu, VFIO, /sys)" },
 };
 
 static void usage(FILE *f)
@@ -44,8 +45,14 @@ static void usage(FILE *f)
 
 int cli_host(const struct cli *c, struct uiommu_host **h)
 {
+	return cli_host_opts(c, h, false);
+}
+
+int cli_host_opts(const struct cli *c, struct uiommu_host **h, bool no_drivers)
+{
 	char err[512];
-	struct uiommu_host_opts o = { .topology_path = c->topology, .checker = c->checker };
+	struct uiommu_host_opts o = { .topology_path = c->topology, .checker = c->checker,
+				      .no_drivers = no_drivers };
 	int rc = uiommu_host_new(&o, h, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "uiommu: %s\n", err);

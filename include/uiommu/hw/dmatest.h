@@ -13,6 +13,8 @@
 #define DMATEST_VENDOR_ID   0x1b36 /* a "software device" vendor, as QEMU's */
 #define DMATEST_DEVICE_ID   0x00d7
 #define DMATEST_BAR0_SIZE   0x1000
+/* BAR2: on-device memory, plain RAM a driver may map (64 KiB). */
+#define DMATEST_BAR2_SIZE   0x10000
 
 #define DMATEST_REG_ID      0x00 /* RO: DMATEST_ID_VALUE */
 #define DMATEST_REG_SRC     0x08 /* RW64: source bus address */
@@ -31,6 +33,14 @@
 
 #define DMATEST_CTRL_GO     (1u << 0) /* start a copy; runs to completion */
 #define DMATEST_CTRL_RESET  (1u << 1) /* clear status and counters */
+#define DMATEST_CTRL_INT    (1u << 2) /* with GO: raise vector 0 when it ends */
+
+/* Interrupts: MSI (4 vectors) and MSI-X (4 vectors, table and PBA in
+ * BAR0); vector 0 signals the end of an operation asked with CTRL_INT. */
+#define DMATEST_MSI_VECTORS_LOG2 2
+#define DMATEST_MSIX_VECTORS     4
+#define DMATEST_MSIX_TABLE       0x800
+#define DMATEST_MSIX_PBA         0xc00
 
 #define DMATEST_STATUS_IDLE  0
 #define DMATEST_STATUS_BUSY  1

@@ -17,6 +17,10 @@
 #define DSA_VENDOR_ID          0x8086
 #define DSA_DEVICE_ID          0x0b25   /* DSA on Sapphire Rapids */
 #define DSA_BAR0_SIZE          0x4000
+/* MSI-X in BAR0: vector 0 for errors and commands, 1.. for completion
+ * interrupts (a descriptor's int_handle names the vector). */
+#define DSA_MSIX_TABLE_OFFSET  0x2000
+#define DSA_MSIX_PBA_OFFSET    0x3000
 #define DSA_PORTAL_SIZE        0x1000
 #define DSA_WQ_PORTAL(wq, limited) ((uint64_t)((wq) * 4 + ((limited) ? 1 : 0)) << 12)
 

@@ -46,8 +46,45 @@
 /* Standard capability list entry: ID, next. */
 #define PCI_CAP_LIST_ID         0x00
 #define PCI_CAP_LIST_NEXT       0x01
+#define PCI_CAP_ID_MSI          0x05
 #define PCI_CAP_ID_EXP          0x10
+#define PCI_CAP_ID_MSIX         0x11
 #define PCI_CAP_ID_AF           0x13
+
+/* MSI capability, 64-bit with per-vector masking (PCI 3.0 6.8.1). */
+#define PCI_MSI_FLAGS           0x02
+#define  PCI_MSI_FLAGS_ENABLE   0x0001
+#define  PCI_MSI_FLAGS_QMASK    0x000e     /* multiple message capable, log2 */
+#define  PCI_MSI_FLAGS_QSIZE    0x0070     /* multiple message enable, log2 */
+#define  PCI_MSI_FLAGS_64BIT    0x0080
+#define  PCI_MSI_FLAGS_MASKBIT  0x0100
+#define PCI_MSI_ADDRESS_LO      0x04
+#define PCI_MSI_ADDRESS_HI      0x08
+#define PCI_MSI_DATA_64         0x0c
+#define PCI_MSI_MASK_64         0x10
+#define PCI_MSI_PENDING_64      0x14
+#define PCI_MSI_SIZEOF_64       0x18
+
+/* MSI-X capability (PCI 3.0 6.8.2); the table and PBA live in a BAR. */
+#define PCI_MSIX_FLAGS          0x02
+#define  PCI_MSIX_FLAGS_QSIZE   0x07ff     /* table size - 1 */
+#define  PCI_MSIX_FLAGS_MASKALL 0x4000
+#define  PCI_MSIX_FLAGS_ENABLE  0x8000
+#define PCI_MSIX_TABLE          0x04       /* offset | BIR */
+#define PCI_MSIX_PBA            0x08
+#define  PCI_MSIX_TABLE_BIR     0x00000007
+#define  PCI_MSIX_TABLE_OFFSET  0xfffffff8
+#define PCI_MSIX_SIZEOF         0x0c
+#define PCI_MSIX_ENTRY_SIZE     16
+#define  PCI_MSIX_ENTRY_LOWER_ADDR  0x0
+#define  PCI_MSIX_ENTRY_UPPER_ADDR  0x4
+#define  PCI_MSIX_ENTRY_DATA        0x8
+#define  PCI_MSIX_ENTRY_VECTOR_CTRL 0xc
+#define   PCI_MSIX_ENTRY_CTRL_MASKBIT 0x1
+
+/* Where MSI messages go on x86: the local APICs' window. */
+#define PCI_MSI_WINDOW_BASE     0xfee00000ull
+#define PCI_MSI_WINDOW_SIZE     0x00100000ull
 
 /* PCI Express capability (PCIe 7.5.3). */
 #define PCI_EXP_FLAGS           0x02

@@ -3,11 +3,12 @@
  * idxd, the physical function: probe, configuration, commands (SPEC D-5).
  *
  * The configuration is the one a Scalable-IOV host uses for assignment:
- * every WQ dedicated, PASID-enabled, user privilege, the WQ space split
+ * every WQ but the last dedicated, PASID-enabled, user privilege; the
+ * last one shared (ENQCMD) when there are two or more; the WQ space split
  * evenly, and groups pairing WQs with engines round-robin so tenants on
- * different groups do not share an engine. The device is enabled at
- * probe; each WQ is enabled only when its mdev's user enables it, once
- * the PASID of that user's domain is known.
+ * different groups do not share an engine. The device and the shared WQ
+ * are enabled at probe; each dedicated WQ is enabled only when its mdev's
+ * user enables it, once the PASID of that user's address space is known.
  */
 #include <errno.h>
 #include <sched.h>
@@ -73,9 +74,10 @@ void idxd_wq_configure(struct idxd_device *idxd, unsigned w)
 {
 	struct idxd_wq *wq = &idxd->wqs[w];
 	idxd_write(idxd, DSA_WQCFG(w, 0), 4, wq->size);
-	idxd_write(idxd, DSA_WQCFG(w, 1), 4, 0);
+	idxd_write(idxd, DSA_WQCFG(w, 1), 4, wq->shared ? wq->size : 0); /* threshold */
 	idxd_write(idxd, DSA_WQCFG(w, 2), 4,
-		   DSA_WQCFG_MODE_DEDICATED | DSA_WQCFG_PRIORITY(1) | DSA_WQCFG_PASID_EN);
+		   (wq->shared ? 0 : DSA_WQCFG_MODE_DEDICATED) | DSA_WQCFG_PRIORITY(1) |
+			   DSA_WQCFG_PASID_EN);
 	idxd_write(idxd, DSA_WQCFG(w, 3), 4,
 		   DSA_WQCFG_MAX_XFER_SHIFT(idxd->max_xfer_shift) |
 			   DSA_WQCFG_MAX_BATCH_SHIFT(idxd->max_batch_shift));
@@ -108,11 +110,18 @@ static int configure(struct idxd_device *idxd)
 	uint64_t wq_bits[IDXD_MAX_GROUPS][4] = { { 0 } };
 	uint64_t eng_bits[IDXD_MAX_GROUPS] = { 0 };
 	unsigned size = idxd->wq_total / idxd->nr_wqs;
+	/* The last WQ is shared (ENQCMD, SPEC D-2) when the device can have
+	 * one besides a dedicated WQ: the shared-WQ mdevs slice it. */
+	idxd->shared_wq = idxd->nr_wqs >= 2 && (wqcap & DSA_WQCAP_SHARED_MODE) ?
+				  (int)idxd->nr_wqs - 1 :
+				  -1;
 	for (unsigned w = 0; w < idxd->nr_wqs; w++) {
 		struct idxd_wq *wq = &idxd->wqs[w];
+		bool shared = (int)w == idxd->shared_wq;
 		wq->id = w;
 		wq->group = w % groups;
 		wq->size = size;
+		wq->shared = shared;
 		wq_bits[wq->group][w / 64] |= 1ull << (w % 64);
 		idxd_wq_configure(idxd, w);
 	}
@@ -125,6 +134,10 @@ static int configure(struct idxd_device *idxd)
 		idxd_write(idxd, DSA_GRPCFG_FLAGS(g), 8, 0);
 	}
 	unsigned err = idxd_cmd(idxd, DSA_CMD_ENABLE_DEVICE, 0);
+	/* The shared WQ is on from the start: every submission names its
+	 * PASID, and the shared-WQ mdevs' users reach it only translated. */
+	if (!err && idxd->shared_wq >= 0)
+		err = idxd_cmd(idxd, DSA_CMD_ENABLE_WQ, (uint32_t)idxd->shared_wq);
 	if (err) {
 		fprintf(stderr, "idxd %s: enable device failed, CMDSTS.err 0x%x\n",
 			idxd->dev->name, err);

@@ -4,9 +4,10 @@
  * slices it into Assignable Device Interfaces (SPEC D-5, D-6; the 2018
  * series' cover letter flow). The driver owns the physical function: it
  * turns on aux mode, splits the device into groups and dedicated WQs,
- * enables it, and offers one mdev type per WQ configuration. Each mdev
- * is one dedicated WQ behind a virtual one-WQ DSA (vdev.c); the PASID
- * that isolates it is the default PASID of the aux domain VFIO attached.
+ * enables it, and offers mdev types (mdev.c): one dedicated WQ, or a
+ * slice of the shared WQ, behind a virtual one-WQ DSA (vdev.c). The PASID
+ * that isolates it is the one VFIO chose for it when bound to an iommufd,
+ * or the default PASID of the aux domain VFIO attached in the type1 flow.
  */
 #ifndef UIOMMU_DRIVERS_IDXD_H
 #define UIOMMU_DRIVERS_IDXD_H
@@ -16,6 +17,8 @@
 #include <stdint.h>
 
 #include <uiommu/hw/dsa.h>
+
+#include "../../vfio/vfio.h"
 
 struct uiommu_host;
 struct device;
@@ -31,8 +34,11 @@ struct idxd_wq {
 	unsigned id;
 	unsigned group;
 	unsigned size;
-	struct mdev_device *mdev;     /* the ADI using it, NULL when free */
+	bool shared;                  /* the shared WQ (ENQCMD) */
+	struct mdev_device *mdev;     /* a dedicated WQ's ADI, NULL when free */
 };
+
+#define IDXD_MAX_SWQ_MDEVS 8          /* shared-WQ mdevs per device */
 
 struct idxd_device {
 	struct device *dev;
@@ -42,6 +48,8 @@ struct idxd_device {
 	unsigned nr_wqs, nr_engines, nr_groups, wq_total;
 	unsigned max_xfer_shift, max_batch_shift;
 	struct idxd_wq wqs[IDXD_MAX_WQS];
+	int shared_wq;                /* the shared WQ's index, -1 without one */
+	unsigned swq_mdevs;           /* shared-WQ mdevs (wq_lock) */
 	struct mdev_parent *parent;
 };
 
@@ -60,8 +68,22 @@ unsigned idxd_wq_disable(struct idxd_device *idxd, unsigned wq);
 void idxd_wq_configure(struct idxd_device *idxd, unsigned wq);
 bool idxd_wq_enabled(struct idxd_device *idxd, unsigned wq);
 
-/* vdev.c: the mdev parent */
+/* mdev.c: the mdev parent and its types, each a PASID policy. */
+struct idxd_vdev_type {
+	const char *name;
+	enum vfio_pasid_policy policy;
+	bool shared;                  /* a slice of the shared WQ (ENQCMD) */
+};
+#define IDXD_NR_VDEV_TYPES 3
+extern const struct idxd_vdev_type idxd_vdev_types[IDXD_NR_VDEV_TYPES];
 int idxd_mdev_register(struct idxd_device *idxd);
 void idxd_mdev_unregister(struct idxd_device *idxd);
+
+/* vdev.c: the virtual device of an instance on its physical WQ. */
+extern const struct vfio_device_ops idxd_vdev_ops;
+int idxd_vdev_create(struct mdev_device *mdev, struct idxd_device *idxd,
+		     const struct idxd_vdev_type *vt, struct idxd_wq *wq);
+/* The instance goes; returns its WQ for the parent to free. */
+struct idxd_wq *idxd_vdev_destroy(struct mdev_device *mdev);
 
 #endif

@@ -29,6 +29,11 @@ int hw_bar_read(struct hw_machine *m, uint8_t bus, uint8_t devfn, unsigned bar, 
 int hw_bar_write(struct hw_machine *m, uint8_t bus, uint8_t devfn, unsigned bar, uint64_t off,
 		 unsigned size, uint64_t val);
 
+/* A BAR that is plain memory (on-device RAM, not registers): a memory
+ * file of the BAR's size the CPU may map, shared with the device; owned
+ * by the machine. -ENODEV for a register BAR or none. */
+int hw_bar_memory_fd(struct hw_machine *m, uint8_t bus, uint8_t devfn, unsigned bar);
+
 /* The CPU's 64-byte stores to device memory: MOVDIR64B is posted;
  * ENQCMD (PASID from the submitter's IA32_PASID) and ENQCMDS (PASID and
  * privilege in the data) are non-posted and come back accepted or not. */
@@ -39,5 +44,12 @@ enum hw_store64b {
 };
 int hw_bar_store64b(struct hw_machine *m, uint8_t bus, uint8_t devfn, unsigned bar, uint64_t off,
 		    const void *data, enum hw_store64b op, uint32_t pasid, bool *accepted);
+
+/* The interrupt controller: every MSI/MSI-X message a function sends to
+ * the interrupt window (0xFEE00000-0xFEEFFFFF) reaches `fn` as its
+ * address and data, in the thread of the device that raised it; NULL
+ * removes it (returning once no message is being delivered). */
+typedef void (*hw_msi_fn)(uint64_t addr, uint32_t data, void *opaque);
+void hw_msi_set_handler(struct hw_machine *m, hw_msi_fn fn, void *opaque);
 
 #endif

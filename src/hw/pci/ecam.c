@@ -40,6 +40,14 @@ int hw_bar_write(struct hw_machine *m, uint8_t bus, uint8_t devfn, unsigned bar,
 	return d ? hw_pci_bar_write(d, bar, off, size, val) : -ENODEV;
 }
 
+int hw_bar_memory_fd(struct hw_machine *m, uint8_t bus, uint8_t devfn, unsigned bar)
+{
+	struct hw_pci_function *d = hw_pci_function_by_rid(m, PCI_RID(bus, devfn));
+	if (!d || bar >= PCI_MAX_BARS)
+		return -ENODEV;
+	return d->bar_mem[bar] ? d->bar_memfd[bar] : -ENODEV;
+}
+
 int hw_bar_store64b(struct hw_machine *m, uint8_t bus, uint8_t devfn, unsigned bar, uint64_t off,
 		    const void *data, enum hw_store64b op, uint32_t pasid, bool *accepted)
 {

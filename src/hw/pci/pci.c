@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Configuration space and capability structures of an emulated PCI function. */
 #include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,6 +92,8 @@ int hw_pci_cfg_write(struct hw_pci_function *d, unsigned off, unsigned size, uin
 			hw_pci_cfg_set16(d, d->ecap_pri + PCI_PRI_CTRL, ctrl & ~PCI_PRI_CTRL_RESET);
 		}
 	}
+	/* Unmasking (or enabling) sends what was pending. */
+	hw_pci_msi_cfg_written(d, off, size);
 	return 0;
 }
 
@@ -392,8 +396,59 @@ void hw_pci_function_reset(struct hw_pci_function *d)
 	pthread_mutex_lock(&d->pri_lock);
 	d->pri_outstanding = 0;
 	pthread_mutex_unlock(&d->pri_lock);
+	hw_pci_msi_reset(d);
 	if (d->ops && d->ops->reset)
 		d->ops->reset(d);
+}
+
+int hw_pci_set_bar_memory(struct hw_pci_function *d, unsigned bar, uint64_t size)
+{
+	if (bar >= PCI_MAX_BARS || size < 4096 || (size & (size - 1)) || d->bar_mem[bar])
+		return -EINVAL;
+	int rc = hw_pci_set_bar(d, bar, size);
+	if (rc)
+		return rc;
+	int fd = memfd_create("uiommu-bar", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	void *p = MAP_FAILED;
+	if (ftruncate(fd, (off_t)size) == 0)
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return -ENOMEM;
+	}
+	d->bar_memfd[bar] = fd;
+	d->bar_mem[bar] = p;
+	return 0;
+}
+
+void hw_pci_bar_memory_free(struct hw_pci_function *d)
+{
+	for (unsigned b = 0; b < PCI_MAX_BARS; b++) {
+		if (!d->bar_mem[b])
+			continue;
+		munmap(d->bar_mem[b], d->bar_size[b]);
+		close(d->bar_memfd[b]);
+		d->bar_mem[b] = NULL;
+		d->bar_memfd[b] = -1;
+	}
+}
+
+/* Plain memory answers as memory, decoding permitting. */
+static int bar_memory_rw(struct hw_pci_function *d, unsigned bar, uint64_t off, unsigned size,
+			 uint64_t *val, bool write)
+{
+	bool decode = d->cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY;
+	if (write) {
+		if (decode)
+			memcpy(d->bar_mem[bar] + off, val, size);
+	} else {
+		*val = decode ? 0 : ~0ull;
+		if (decode)
+			memcpy(val, d->bar_mem[bar] + off, size);
+	}
+	return 0;
 }
 
 int hw_pci_bar_read(struct hw_pci_function *d, unsigned bar, uint64_t off, unsigned size,
@@ -402,6 +457,10 @@ int hw_pci_bar_read(struct hw_pci_function *d, unsigned bar, uint64_t off, unsig
 	if (bar >= PCI_MAX_BARS || !d->bar_size[bar] || off >= d->bar_size[bar] ||
 	    size > d->bar_size[bar] - off)
 		return -EINVAL;
+	if (d->bar_mem[bar])
+		return bar_memory_rw(d, bar, off, size, val, false);
+	if (hw_pci_msix_bar_access(d, bar, off, size, val, false))
+		return 0;
 	if (!d->ops || !d->ops->bar_read)
 		return -ENODEV;
 	return d->ops->bar_read(d, bar, off, size, val);
@@ -413,6 +472,10 @@ int hw_pci_bar_write(struct hw_pci_function *d, unsigned bar, uint64_t off, unsi
 	if (bar >= PCI_MAX_BARS || !d->bar_size[bar] || off >= d->bar_size[bar] ||
 	    size > d->bar_size[bar] - off)
 		return -EINVAL;
+	if (d->bar_mem[bar])
+		return bar_memory_rw(d, bar, off, size, &val, true);
+	if (hw_pci_msix_bar_access(d, bar, off, size, &val, true))
+		return 0;
 	if (!d->ops || !d->ops->bar_write)
 		return -ENODEV;
 	return d->ops->bar_write(d, bar, off, size, val);

@@ -88,6 +88,10 @@ struct hw_pci_function {
 	uint8_t cap_next;
 
 	uint64_t bar_size[PCI_MAX_BARS];
+	/* BARs that are plain memory (on-device RAM): a memory file the model
+	 * and whoever maps the BAR share; -1 / NULL for register BARs. */
+	int bar_memfd[PCI_MAX_BARS];
+	uint8_t *bar_mem[PCI_MAX_BARS];
 	struct hw_pci_bus *subordinate;   /* bridges */
 	bool multifunction;
 
@@ -103,6 +107,8 @@ struct hw_pci_function {
 	/* Outstanding page requests (PRI), counted against the allocation. */
 	pthread_mutex_t pri_lock;
 	unsigned pri_outstanding;
+
+	struct hw_pci_msi *msi;        /* MSI/MSI-X state (msi.c), NULL without */
 
 	const struct hw_pci_function_ops *ops;
 	void *model;                   /* device model state */
@@ -148,6 +154,11 @@ int hw_pci_add_af_cap(struct hw_pci_function *d);
 /* BAR `bar` as a 64-bit memory BAR of `size` bytes: its register pair
  * sizes as PCI 6.2.5.1 says (the next power of two, at least 16). */
 int hw_pci_set_bar(struct hw_pci_function *d, unsigned bar, uint64_t size);
+/* BAR `bar` as plain memory of `size` bytes (a power of two, at least a
+ * page): reads and writes reach memory, and the memory can be mapped
+ * (hw_bar_memory_fd). */
+int hw_pci_set_bar_memory(struct hw_pci_function *d, unsigned bar, uint64_t size);
+void hw_pci_bar_memory_free(struct hw_pci_function *d);
 /* Whether a port passes End-End TLP prefixes, i.e. PASIDs (DEVCAP2). */
 void hw_pci_set_tlp_prefix(struct hw_pci_function *d, bool passes);
 /* The requester IDs (devfns on its bus) the function also issues DMA
@@ -177,5 +188,24 @@ int hw_pci_bar_write(struct hw_pci_function *d, unsigned bar, uint64_t off, unsi
 
 /* Function-level reset: config state back to power-on, model reset hook. */
 void hw_pci_function_reset(struct hw_pci_function *d);
+
+/* msi.c: message signalled interrupts. An MSI capability with 1 <<
+ * vectors_log2 vectors; an MSI-X capability whose table and PBA are at
+ * those offsets of BAR `bar` (set the BAR first). */
+struct hw_pci_msi;
+int hw_pci_add_msi_cap(struct hw_pci_function *d, unsigned vectors_log2);
+int hw_pci_add_msix_cap(struct hw_pci_function *d, unsigned vectors, unsigned bar,
+			uint64_t table_off, uint64_t pba_off);
+/* The device raises `vector`: a message if software enabled and unmasked
+ * it, pending if masked, nothing otherwise. Any thread, no model lock
+ * needed; the controller's handler runs in the caller's thread. */
+void hw_pci_msi_notify(struct hw_pci_function *d, unsigned vector);
+/* Hooks of pci.c: a config write there, an access to BAR MMIO (true if it
+ * was the MSI-X table or PBA), reset, the function's end. */
+void hw_pci_msi_cfg_written(struct hw_pci_function *d, unsigned off, unsigned size);
+bool hw_pci_msix_bar_access(struct hw_pci_function *d, unsigned bar, uint64_t off, unsigned size,
+			    uint64_t *val, bool write);
+void hw_pci_msi_reset(struct hw_pci_function *d);
+void hw_pci_msi_free(struct hw_pci_function *d);
 
 #endif

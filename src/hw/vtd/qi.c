@@ -153,6 +153,6 @@ void vtd_qi_kick(struct vtd_unit *u)
 	}
 	drain_locked(u);
 	pthread_mutex_unlock(&u->qi.lock);
-	/* In the writer's thread: a driver that may hold its locks. */
-	vtd_defer_pending_irqs(u);
+	/* (The register write that kicked us hands what this raised to the
+	 * interrupt thread: its caller may hold locks, regs.c.) */
 }

@@ -374,10 +374,17 @@ int vtd_mmio_write(struct vtd_unit *u, unsigned off, unsigned size, uint64_t val
 	bool kick = u->qi_kick;
 	u->qi_kick = false;
 	spin_unlock(&u->reg_lock);
-	/* The queue runs once the register write is done (qi.c). */
-	if (kick)
+	/* The queue runs once the register write is done (qi.c). A write
+	 * that ran it came from a driver submitting invalidations, which may
+	 * hold locks its own interrupt handler needs: what is pending then
+	 * goes to the interrupt thread. Other writes (unmasking, clearing
+	 * status) deliver what they raised right away, as an interrupt that
+	 * fires while the write retires. */
+	if (kick) {
 		vtd_qi_kick(u);
-	if (irq)
 		vtd_defer_pending_irqs(u);
+	} else if (irq) {
+		vtd_send_pending_irqs(u);
+	}
 	return 0;
 }

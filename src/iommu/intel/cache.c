@@ -6,8 +6,12 @@
  *   second stage: page-selective IOTLB by DID (all PASIDs of the DID);
  *   first stage:  page-selective PASID-based IOTLB per (DID, PASID);
  *   ATS devices:  device-TLB (PASID-based for PASIDs other than the RID's).
+ * A nesting parent also carries a tag for each place a nested domain over
+ * it is installed: its second stage is part of every nested translation
+ * cached under the nested domain's DID (3.8), and a device TLB holds the
+ * combined result under guest addresses no second-stage range names.
  *
- * One tag per (unit, DID, device); the PASIDs of the device that use the
+ * One tag per (unit, DID, device, kind); the PASIDs of the device that use the
  * domain are an xarray in it (PASID -> count of assignments), so a domain
  * on 65,536 PASIDs of a device costs a few bytes a PASID and assign and
  * unassign are one xarray step, not a search (issue #7). The tag list is
@@ -32,7 +36,7 @@ static uintptr_t entry_count(void *e)
 }
 
 static struct cache_tag *find_tag(struct dmar_domain *dom, struct device_domain_info *info,
-				  uint16_t did, struct list_node **after)
+				  uint16_t did, bool nesting, struct list_node **after)
 {
 	struct cache_tag *t;
 	/* A new tag goes after the last of the same (unit, DID), else of the
@@ -40,7 +44,7 @@ static struct cache_tag *find_tag(struct dmar_domain *dom, struct device_domain_
 	*after = dom->tags.prev;
 	bool same_did = false;
 	list_for_each_entry(t, &dom->tags, node) {
-		if (t->info == info && t->did == did)
+		if (t->info == info && t->did == did && t->nesting == nesting)
 			return t;
 		if (t->iommu == info->iommu && (!same_did || t->did == did)) {
 			*after = &t->node;
@@ -50,11 +54,11 @@ static struct cache_tag *find_tag(struct dmar_domain *dom, struct device_domain_
 	return NULL;
 }
 
-int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
-		     uint16_t did)
+static int assign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
+		  uint16_t did, bool nesting)
 {
 	struct list_node *after;
-	struct cache_tag *t = find_tag(dom, info, did, &after), *fresh = NULL;
+	struct cache_tag *t = find_tag(dom, info, did, nesting, &after), *fresh = NULL;
 	if (!t) {
 		fresh = t = calloc(1, sizeof(*t));
 		if (!t)
@@ -62,7 +66,8 @@ int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, i
 		t->iommu = info->iommu;
 		t->did = did;
 		t->info = info;
-		t->nested = dom->s2 != NULL;
+		t->nested = !nesting && dom->s2 != NULL;
+		t->nesting = nesting;
 		xa_init(&t->pasids);
 	}
 	void *e = xa_load(&t->pasids, pasid);
@@ -77,11 +82,15 @@ int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, i
 	return 0;
 }
 
-void cache_tag_unassign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid)
+/* `did` < 0: whichever DID the device's tag of that kind has. */
+static void unassign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
+		     int did, bool nesting)
 {
 	struct cache_tag *t;
 	list_for_each_entry(t, &dom->tags, node) {
-		void *e = t->info == info ? xa_load(&t->pasids, pasid) : NULL;
+		if (t->info != info || t->nesting != nesting || (did >= 0 && t->did != did))
+			continue;
+		void *e = xa_load(&t->pasids, pasid);
 		if (!e)
 			continue;
 		if (entry_count(e) > 1)
@@ -95,6 +104,32 @@ void cache_tag_unassign(struct dmar_domain *dom, struct device_domain_info *info
 		}
 		return;
 	}
+}
+
+int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
+		     uint16_t did)
+{
+	return assign(dom, info, pasid, did, false);
+}
+
+void cache_tag_unassign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid)
+{
+	unassign(dom, info, pasid, -1, false);
+}
+
+/* Called with s2->mutex held. During a replacement the old and the new
+ * nested domain are both installed at (info, pasid): the DID tells them
+ * apart. */
+int cache_tag_assign_parent(struct dmar_domain *s2, struct device_domain_info *info,
+			    ioasid_t pasid, uint16_t did)
+{
+	return assign(s2, info, pasid, did, true);
+}
+
+void cache_tag_unassign_parent(struct dmar_domain *s2, struct device_domain_info *info,
+			       ioasid_t pasid, uint16_t did)
+{
+	unassign(s2, info, pasid, did, true);
 }
 
 void cache_tag_free_all(struct dmar_domain *dom)
@@ -133,8 +168,10 @@ static void add_pasid_flush(struct qi_batch *b, const struct dmar_domain *dom,
 		else
 			qi_add_piotlb(b, VTD_INV_PIOTLB_ALL_IN_PASID, t->did, pasid, 0, 0, false);
 	}
+	/* A device TLB caches nested results by guest address: a change of
+	 * the second stage under them flushes the whole of it. */
 	if (t->info->ats_enabled)
-		qi_add_devtlb(b, t->info, pasid, r->addr, r->all ? 64 : r->am);
+		qi_add_devtlb(b, t->info, pasid, r->addr, r->all || t->nesting ? 64 : r->am);
 }
 
 /* The DID-wide second-stage IOTLB flush, once per (unit, DID). */

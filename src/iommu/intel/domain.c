@@ -76,6 +76,7 @@ struct dmar_domain *intel_domain_new(struct intel_driver *drv, const struct inte
 	};
 	int rc = io_pgtable_init(&d->pgt, &cfg, drv->pool);
 	if (rc) {
+		pthread_mutex_destroy(&d->mutex);
 		free(d);
 		*err = rc;
 		return NULL;
@@ -180,34 +181,38 @@ static int check_width(struct dmar_domain *dom, struct intel_iommu *iommu, unsig
 	return 0;
 }
 
-/* Nested domains use their second-stage parent's domain ID (3.8). */
-static struct dmar_domain *did_owner(struct dmar_domain *dom)
+/*
+ * A nested domain has a domain ID of its own, as in Linux: nested
+ * translations are cached by (DID, PASID), so two guest tables over one
+ * parent, installed at the same PASID of two devices, must not share one.
+ * The parent keeps a tag of it (cache_tag_assign_parent) to flush that ID
+ * when its own mappings change.
+ */
+static int tag_parent(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
+		      uint16_t did, bool add)
 {
-	return dom->s2 ? dom->s2 : dom;
-}
-
-/* The domain's mutex, and its parent's for the domain IDs of a nested
- * one (child before parent). */
-static void lock_tags(struct dmar_domain *dom)
-{
-	pthread_mutex_lock(&dom->mutex);
-	if (dom->s2)
-		pthread_mutex_lock(&dom->s2->mutex);
-}
-
-static void unlock_tags(struct dmar_domain *dom)
-{
-	if (dom->s2)
-		pthread_mutex_unlock(&dom->s2->mutex);
-	pthread_mutex_unlock(&dom->mutex);
+	int rc = 0;
+	if (!dom->s2)
+		return 0;
+	pthread_mutex_lock(&dom->s2->mutex);
+	if (add)
+		rc = cache_tag_assign_parent(dom->s2, info, pasid, did);
+	else
+		cache_tag_unassign_parent(dom->s2, info, pasid, did);
+	pthread_mutex_unlock(&dom->s2->mutex);
+	return rc;
 }
 
 static void release(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid)
 {
-	lock_tags(dom);
+	pthread_mutex_lock(&dom->mutex);
+	uint16_t did = domain_id_on(dom, info->iommu);
+	pthread_mutex_unlock(&dom->mutex);
+	tag_parent(dom, info, pasid, did, false);
+	pthread_mutex_lock(&dom->mutex);
 	cache_tag_unassign(dom, info, pasid);
-	domain_detach_iommu(did_owner(dom), info->iommu);
-	unlock_tags(dom);
+	domain_detach_iommu(dom, info->iommu);
+	pthread_mutex_unlock(&dom->mutex);
 }
 
 /*
@@ -222,9 +227,9 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 	int rc;
 
 	if (old) {
-		lock_tags(old);
-		old_did = domain_id_on(did_owner(old), iommu);
-		unlock_tags(old);
+		pthread_mutex_lock(&old->mutex);
+		old_did = domain_id_on(old, iommu);
+		pthread_mutex_unlock(&old->mutex);
 	}
 	if (dom->blocked) {
 		if (old && !old->blocked) {
@@ -235,18 +240,26 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 	}
 
 	unsigned width;
-	lock_tags(dom);
+	if (dom->s2 && (rc = intel_nested_check(dom, iommu)))
+		return rc;
+	pthread_mutex_lock(&dom->mutex);
 	spin_lock(&dom->lock);
 	rc = check_width(dom, iommu, &width);
 	spin_unlock(&dom->lock);
 	if (!rc)
-		rc = domain_attach_iommu(did_owner(dom), iommu, &did);
+		rc = domain_attach_iommu(dom, iommu, &did);
 	if (!rc) {
 		rc = cache_tag_assign(dom, info, pasid, did);
 		if (rc)
-			domain_detach_iommu(did_owner(dom), iommu);
+			domain_detach_iommu(dom, iommu);
 	}
-	unlock_tags(dom);
+	pthread_mutex_unlock(&dom->mutex);
+	if (!rc && (rc = tag_parent(dom, info, pasid, did, true))) {
+		pthread_mutex_lock(&dom->mutex);
+		cache_tag_unassign(dom, info, pasid);
+		domain_detach_iommu(dom, iommu);
+		pthread_mutex_unlock(&dom->mutex);
+	}
 	if (rc)
 		return rc;
 
@@ -331,6 +344,11 @@ void intel_domain_free(struct iommu_domain *d)
 {
 	struct dmar_domain *dom = to_dmar_domain(d);
 	io_pgtable_destroy(&dom->pgt);
+	intel_domain_free_common(dom);
+}
+
+void intel_domain_free_common(struct dmar_domain *dom)
+{
 	/* Tags and unit IDs are gone with the last detach; leftovers would
 	 * be a core bug, so just release them. */
 	cache_tag_free_all(dom);
@@ -375,6 +393,9 @@ static int intel_set_dirty_tracking(struct iommu_domain *d, bool enable)
 		pthread_mutex_unlock(&dom->mutex);
 		return 0;
 	}
+	/* Under the page-table lock too: intel_pasid_setup builds entries
+	 * from it under that lock, so an entry built now either has the new
+	 * SSADE or is rewritten below (its tag is in already). */
 	spin_lock(&dom->lock);
 	dom->dirty_enabled = enable;
 	/* From now on the walker may write A/D into our entries; it stays

@@ -21,7 +21,6 @@
 #include "../pgtable/io_pgtable.h"
 #include "../../util/list.h"
 #include "../../util/spinlock.h"
-#include "../../util/xarray.h"
 
 struct uiommu_host;
 struct vtd_unit;
@@ -136,6 +135,10 @@ struct cache_tag {
 	uint16_t did;
 	struct device_domain_info *info; /* for device-TLB flushes */
 	bool nested;                     /* entries are PGTT nested */
+	/* On a nesting parent: a nested domain over it is installed there
+	 * with its own DID, so a change of the parent's mappings flushes
+	 * that DID too (cache_tag_assign_parent). */
+	bool nesting;
 	unsigned long users;             /* assignments, all PASIDs */
 	struct xarray pasids;            /* PASID (IOMMU_NO_PASID: the RID) -> count */
 };
@@ -154,7 +157,9 @@ struct dmar_domain {
 	struct list_node iommus;          /* struct domain_iommu */
 	struct list_node tags;            /* struct cache_tag */
 
-	/* Nested: guest first stage on `s2`. */
+	/* Nested (nested.c): the user's first stage at guest-physical
+	 * s1_pgtbl over the second stage of `s2`, a nesting parent; fixed
+	 * at allocation. s1_flags are PASID-entry qword 2 bits. */
 	struct dmar_domain *s2;
 	uint64_t s1_pgtbl, s1_flags;
 	unsigned s1_addr_width;
@@ -185,7 +190,8 @@ void dmar_writeq(struct intel_iommu *iommu, unsigned off, uint64_t v);
 void dmar_writel(struct intel_iommu *iommu, unsigned off, uint32_t v);
 extern const struct iommu_ops intel_iommu_ops;
 
-/* qi.c */
+/* qi.c: a batch of at most INTEL_MAX_BATCH descriptors and its wait, run
+ * to completion; -EIO if the unit stopped on one of them. */
 struct qi_batch {
 	uint64_t desc[INTEL_MAX_BATCH][4];
 	unsigned n;
@@ -229,6 +235,7 @@ int intel_attach_dev(struct iommu_domain *d, struct device *dev);
 int intel_set_dev_pasid(struct iommu_domain *d, struct device *dev, ioasid_t pasid,
 			struct iommu_domain *old);
 void intel_domain_free(struct iommu_domain *d);
+void intel_domain_free_common(struct dmar_domain *dom);
 /* `iommu`: the unit serving the device the domain is made for (NULL for
  * the shared identity and blocking domains). */
 struct dmar_domain *intel_domain_new(struct intel_driver *drv, const struct intel_iommu *iommu,
@@ -239,10 +246,22 @@ uint16_t domain_id_on(struct dmar_domain *dom, struct intel_iommu *iommu);
 int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 			 struct dmar_domain *dom, struct dmar_domain *old);
 
+/* nested.c: first stage owned by the user over a nesting parent (U-10) */
+extern const struct iommu_domain_ops intel_nested_ops;
+struct iommu_domain *intel_domain_alloc_nested(struct device *dev, struct iommu_domain *parent,
+					       uint32_t flags,
+					       const struct iommu_user_data *user_data, int *err);
+int intel_nested_check(struct dmar_domain *dom, struct intel_iommu *iommu);
+
 /* cache.c */
 int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
 		     uint16_t did);
 void cache_tag_unassign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid);
+/* The parent's record of a nested domain installed at (info, pasid, did). */
+int cache_tag_assign_parent(struct dmar_domain *s2, struct device_domain_info *info,
+			    ioasid_t pasid, uint16_t did);
+void cache_tag_unassign_parent(struct dmar_domain *s2, struct device_domain_info *info,
+			       ioasid_t pasid, uint16_t did);
 void cache_tag_free_all(struct dmar_domain *dom);
 void cache_tag_flush_range(struct dmar_domain *dom, uint64_t start, uint64_t end, bool ih);
 void cache_tag_flush_all(struct dmar_domain *dom);

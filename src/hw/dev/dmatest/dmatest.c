@@ -99,6 +99,7 @@ static int bar_write(struct hw_pci_function *d, unsigned bar, uint64_t off, unsi
 		return -EINVAL;
 	if (!(hw_pci_cfg_ld(d, PCI_COMMAND) & PCI_COMMAND_MEMORY))
 		return 0; /* memory decoding off: the write goes nowhere */
+	bool irq = false;
 	pthread_mutex_lock(&t->lock);
 	switch (off & ~7ull) {
 	case DMATEST_REG_SRC: set_half(&t->src, off, size, val); break;
@@ -125,6 +126,7 @@ static int bar_write(struct hw_pci_function *d, unsigned bar, uint64_t off, unsi
 			} else {
 				run(d, t);
 			}
+			irq = ctrl & DMATEST_CTRL_INT;
 		}
 		break;
 	}
@@ -132,6 +134,9 @@ static int bar_write(struct hw_pci_function *d, unsigned bar, uint64_t off, unsi
 		break; /* read-only */
 	}
 	pthread_mutex_unlock(&t->lock);
+	/* The operation is over (STATUS says how): the interrupt after it. */
+	if (irq)
+		hw_pci_msi_notify(d, 0);
 	return 0;
 }
 
@@ -177,6 +182,15 @@ int dmatest_init(struct hw_pci_function *d)
 	hw_pci_cfg_set16(d, PCI_DEVICE_ID, DMATEST_DEVICE_ID);
 	hw_pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0880); /* system peripheral, other */
 	hw_pci_set_bar(d, 0, DMATEST_BAR0_SIZE);
+	int rc2 = hw_pci_set_bar_memory(d, 2, DMATEST_BAR2_SIZE);
+	if (rc2) {
+		pci_dma_ctx_free(t->dma);
+		pthread_mutex_destroy(&t->lock);
+		free(t);
+		return rc2;
+	}
+	hw_pci_add_msi_cap(d, DMATEST_MSI_VECTORS_LOG2);
+	hw_pci_add_msix_cap(d, DMATEST_MSIX_VECTORS, 0, DMATEST_MSIX_TABLE, DMATEST_MSIX_PBA);
 	snprintf(d->model_name, sizeof(d->model_name), "dmatest");
 	d->model = t;
 	d->ops = &dmatest_ops;

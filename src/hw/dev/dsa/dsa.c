@@ -163,6 +163,8 @@ void dsa_raise(struct dsa *x, unsigned vector, uint32_t cause)
 	pthread_mutex_unlock(&x->err_lock);
 	if (fn)
 		fn(x->d, vector, opaque);
+	/* The message software programmed for the vector, if any. */
+	hw_pci_msi_notify(x->d, vector);
 }
 
 void dsa_swerr(struct dsa *x, const struct dsa_swerr_info *e)
@@ -620,6 +622,8 @@ int dsa_init(struct hw_pci_function *d, const struct dsa_options *o)
 	hw_pci_cfg_set16(d, PCI_CLASS_DEVICE, 0x0880); /* system peripheral, other */
 	hw_pci_set_bar(d, 0, DSA_BAR0_SIZE);
 	hw_pci_set_bar(d, 2, (uint64_t)o->wqs * 4 * DSA_PORTAL_SIZE);
+	/* As DSA: MSI-X only, one vector more than WQs. */
+	hw_pci_add_msix_cap(d, o->wqs + 1, 0, DSA_MSIX_TABLE_OFFSET, DSA_MSIX_PBA_OFFSET);
 	snprintf(d->model_name, sizeof(d->model_name), "dsa");
 	d->model = x;
 	d->ops = &dsa_ops;
