@@ -58,7 +58,8 @@ int main(void)
 	double best_map = 1e30, best_unmap = 1e30, best_core = 1e30, best_core_unmap = 1e30;
 	for (int k = 0; k < BEST_OF; k++) {
 		struct vfio_iommu_type1_dma_map m = {
-			.argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.argsz = sizeof(m),
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
 			.size = PG
 		};
 		double t0 = now_ns();

@@ -249,7 +249,8 @@ static void test_client_unmaps_dma_memory(void **s)
 			    -1, 0);
 	memset(mem, 0x21, 2 * 4096);
 	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
 		.vaddr = pa(mem), .iova = 0x100000, .size = 2 * 4096
 	};
 	assert_int_equal(vfio_ioctl(h, cfd, VFIO_IOMMU_MAP_DMA, A(&m)), 0);

@@ -191,7 +191,8 @@ static void *container_life(void *arg)
 			break;
 		}
 		struct vfio_iommu_type1_dma_map m = {
-			.argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.argsz = sizeof(m),
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
 			.vaddr = (uint64_t)(uintptr_t)l->page, .iova = 0x100000, .size = 4096
 		};
 		struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .iova = 0x100000,

@@ -179,7 +179,8 @@ static void test_v2_no_split_at_start(void **s)
 	int cfd, gfd;
 	setup(h, group_of(h, "dmatest0"), &cfd, &gfd);
 	int dfd = device_fd(h, gfd, "0000:00:02.0");
-	uint8_t *buf = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *buf = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
 	memset(buf, 0x5a, 4 * PG);
 	assert_int_equal(map(h, cfd, 0x200000, buf, 3 * PG, RW), 0);
 	assert_int_equal(map(h, cfd, 0x300000, buf + 3 * PG, PG, RW), 0);
@@ -237,7 +238,8 @@ static void test_map_pins_and_charges(void **s)
 	struct uiommu_host *h = th_host(NULL, false);
 	int cfd, gfd;
 	setup(h, group_of(h, "dmatest0"), &cfd, &gfd);
-	uint8_t *buf = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *buf = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
 	uint64_t total = mm_pinned_total(), charged = mm_account_charged(MM_ACCOUNT_MM);
 	assert_int_equal(map(h, cfd, 0x100000, buf, 4 * PG, RW), 0);
 	assert_int_equal(map(h, cfd, 0x200000, buf, PG, VFIO_DMA_MAP_FLAG_READ), 0);
@@ -294,7 +296,8 @@ static void test_unmap_notifier_with_pins_held(void **s)
 	struct uiommu_host *h = th_host(NULL, true);
 	struct ext x;
 	ext_open(&x, h);
-	uint8_t *buf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *buf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
 	memset(buf, 0x3c, PG);
 	assert_int_equal(map(h, x.cfd, 0x1000000, buf, PG, VFIO_DMA_MAP_FLAG_READ), 0);
 	/* (Pages in different slots of the engine's pin cache.) */
@@ -325,7 +328,8 @@ static void test_emulated_copy_from_memory_gone(void **s)
 	struct uiommu_host *h = th_host(NULL, true);
 	struct ext x;
 	ext_open(&x, h);
-	uint8_t *buf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *buf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
 	assert_int_equal(map(h, x.cfd, 0x1000000, buf, PG, VFIO_DMA_MAP_FLAG_READ), 0);
 	assert_int_equal(map(h, x.cfd, 0x2001000, buf + PG, PG, RW), 0);
 	assert_int_equal(copy(h, x.dfd, 0x1000000, 0x2001000, 64), DMATEST_ERR_NONE);

@@ -131,8 +131,8 @@ static void go(struct sw_engine *e)
 			}
 			/* Memory the client unmapped while it was mapped:
 			 * the copy stops there, as a device's on a master abort. */
-			size_t unmoved = fixup_move((void *)(uintptr_t)hd, (const void *)(uintptr_t)hs,
-						    n);
+			size_t unmoved = fixup_move((void *)(uintptr_t)hd,
+						    (const void *)(uintptr_t)hs, n);
 			if (unmoved) {
 				e->done += n - unmoved;
 				e->error = DMATEST_ERR_ABORT;

@@ -672,7 +672,8 @@ void dsa_flush_records(struct dsa_engine *e)
 		 * the status byte itself only by the last store (x86 stores
 		 * are ordered). A record whose memory went away is lost, a
 		 * DMA error. */
-		bool ok = fixup_store64(r->host + 8, r->q[1]) && fixup_store64(r->host + 16, r->q[2]) &&
+		bool ok = fixup_store64(r->host + 8, r->q[1]) &&
+			  fixup_store64(r->host + 16, r->q[2]) &&
 			  fixup_store64(r->host + 24, r->q[3]) &&
 			  fixup_store64(r->host, r->q[0] & ~0xffull) &&
 			  fixup_store8(r->host, (uint8_t)r->q[0]);
