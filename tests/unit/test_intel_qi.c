@@ -81,10 +81,10 @@ static void run_submitters(const char *json, unsigned nr_bad)
 		assert_int_equal(w[i].errors, 0);
 	}
 	/* Every slot came back, the unit is idle and not stopped. */
-	pthread_mutex_lock(&iommu->qi.lock);
+	mutex_lock(&iommu->qi.lock);
 	assert_int_equal(iommu->qi.free_cnt, INTEL_QI_DESCS);
 	assert_int_equal(iommu->qi.errors, nr_bad * ROUNDS);
-	pthread_mutex_unlock(&iommu->qi.lock);
+	mutex_unlock(&iommu->qi.lock);
 	assert_int_equal(dmar_readq(iommu, VTD_REG_IQH), dmar_readq(iommu, VTD_REG_IQT));
 	assert_false(dmar_readl(iommu, VTD_REG_FSTS) & VTD_FSTS_IQE);
 	struct qi_batch b = { .n = 0 };

@@ -34,95 +34,110 @@ static void queue_error(struct vtd_unit *u, unsigned iqei)
 		vtd_raise_irq_locked(u, VTD_IRQ_FAULT);
 }
 
-struct qi_step {
-	uint64_t addr;    /* the descriptor at IQH */
-	uint64_t head;
+struct qi_run {
+	uint64_t base;    /* IQA's address */
+	uint64_t head;    /* IQH */
+	uint64_t tail;    /* IQT when the run was taken */
 	uint64_t size;
 	bool dw;
 };
 
-/* The next descriptor to run, or false when there is none (empty, off,
- * stopped on an error, or a bad tail, which raises the error). */
-static bool next_step(struct vtd_unit *u, struct qi_step *s)
+/* The descriptors to run, IQH up to IQT, or false when there are none
+ * (empty, off, stopped on an error, or a bad tail, which raises the
+ * error). reg_lock held. */
+static bool next_run_locked(struct vtd_unit *u, struct qi_run *r)
 {
-	spin_lock(&u->reg_lock);
-	bool go = false;
 	if (!(u->gsts & VTD_GSTS_QIES) || (u->fsts & VTD_FSTS_IQE))
-		goto out;
-	s->dw = u->iqa & VTD_IQA_DW;
-	s->size = VTD_PAGE_SIZE << VTD_IQA_QS(u->iqa);
-	if (s->dw && (u->iqt & 0x10)) {
+		return false;
+	r->dw = u->iqa & VTD_IQA_DW;
+	r->size = VTD_PAGE_SIZE << VTD_IQA_QS(u->iqa);
+	if (r->dw && (u->iqt & 0x10)) {
 		queue_error(u, VTD_IQEI_TAIL_ALIGN);
-		goto out;
+		return false;
 	}
-	if (u->iqt >= s->size) {
+	if (u->iqt >= r->size) {
 		queue_error(u, VTD_IQEI_TAIL);
-		goto out;
+		return false;
 	}
 	if (u->iqh == u->iqt)
-		goto out;
-	s->head = u->iqh;
-	s->addr = (u->iqa & VTD_IQA_ADDR_MASK) + u->iqh;
-	go = true;
-out:
-	spin_unlock(&u->reg_lock);
-	return go;
+		return false;
+	r->head = u->iqh;
+	r->tail = u->iqt;
+	r->base = u->iqa & VTD_IQA_ADDR_MASK;
+	return true;
 }
 
-/* Run the queue until it is empty or stops on an error. qi_lock held. */
+/* Run descriptors from r->head until r->tail or an error; returns the
+ * error's IQEI code (0: none) with r->head on the offender. No lock. */
+static unsigned run(struct vtd_unit *u, struct qi_run *r)
+{
+	unsigned dsz = r->dw ? 32 : 16;
+	while (r->head != r->tail) {
+		uint64_t q[4] = { 0 };
+		for (unsigned i = 0; i < dsz / 8; i++)
+			if (!hw_read64(r->base + r->head + 8 * i, &q[i]))
+				return VTD_IQEI_FETCH;
+		stat_inc(&u->st.inv_desc);
+		unsigned err = vtd_inv_desc_execute(u, q, r->dw);
+		if (err)
+			return err;
+		r->head = (r->head + dsz) % r->size;
+	}
+	return 0;
+}
+
+/* Run the queue until it is empty or stops on an error. qi_lock held.
+ * IQH moves once per run of descriptors, as hardware may move it late:
+ * software learns of completions from wait descriptors, not from IQH. */
 static void drain_locked(struct vtd_unit *u)
 {
-	struct qi_step s;
-	while (next_step(u, &s)) {
-		uint64_t q[4] = { 0 };
-		unsigned dsz = s.dw ? 32 : 16, err = 0;
-		for (unsigned i = 0; i < dsz / 8 && !err; i++)
-			if (!hw_read64(s.addr + 8 * i, &q[i]))
-				err = VTD_IQEI_FETCH;
-		if (!err) {
-			stat_inc(&u->st.inv_desc);
-			err = vtd_inv_desc_execute(u, q, s.dw);
-		}
-		spin_lock(&u->reg_lock);
-		if (err)
-			queue_error(u, err); /* IQH stays on the offender (6.5.2.10) */
-		else if (u->iqh == s.head)
-			u->iqh = (s.head + dsz) % s.size;
+	struct qi_run r;
+	spin_lock(&u->reg_lock);
+	while (next_run_locked(u, &r)) {
 		spin_unlock(&u->reg_lock);
-		if (err)
+		unsigned err = run(u, &r);
+		spin_lock(&u->reg_lock);
+		u->iqh = r.head; /* on the offender after an error (6.5.2.10) */
+		if (err) {
+			queue_error(u, err);
 			break;
+		}
 	}
+	spin_unlock(&u->reg_lock);
 }
 
 static void *qi_thread(void *arg)
 {
 	struct vtd_unit *u = arg;
-	pthread_mutex_lock(&u->qi.lock);
+	pthread_mutex_lock(&u->qi.kick_lock);
 	for (;;) {
 		while (!u->qi.kicked && !u->qi.stop)
-			pthread_cond_wait(&u->qi.cond, &u->qi.lock);
+			pthread_cond_wait(&u->qi.cond, &u->qi.kick_lock);
 		if (u->qi.stop)
 			break;
 		u->qi.kicked = false;
+		pthread_mutex_unlock(&u->qi.kick_lock);
+		mutex_lock(&u->qi.lock);
 		drain_locked(u);
-		pthread_mutex_unlock(&u->qi.lock);
+		mutex_unlock(&u->qi.lock);
 		vtd_send_pending_irqs(u);
-		pthread_mutex_lock(&u->qi.lock);
+		pthread_mutex_lock(&u->qi.kick_lock);
 	}
-	pthread_mutex_unlock(&u->qi.lock);
+	pthread_mutex_unlock(&u->qi.kick_lock);
 	return NULL;
 }
 
 int vtd_qi_init(struct vtd_unit *u)
 {
-	pthread_mutex_init(&u->qi.lock, NULL);
+	mutex_init(&u->qi.lock);
+	pthread_mutex_init(&u->qi.kick_lock, NULL);
 	pthread_cond_init(&u->qi.cond, NULL);
 	if (!u->cfg.qi_thread)
 		return 0;
 	int rc = pthread_create(&u->qi.thread, NULL, qi_thread, u);
 	if (rc) {
 		pthread_cond_destroy(&u->qi.cond);
-		pthread_mutex_destroy(&u->qi.lock);
+		pthread_mutex_destroy(&u->qi.kick_lock);
 		return -rc;
 	}
 	u->qi.threaded = true;
@@ -132,27 +147,28 @@ int vtd_qi_init(struct vtd_unit *u)
 void vtd_qi_fini(struct vtd_unit *u)
 {
 	if (u->qi.threaded) {
-		pthread_mutex_lock(&u->qi.lock);
+		pthread_mutex_lock(&u->qi.kick_lock);
 		u->qi.stop = true;
 		pthread_cond_signal(&u->qi.cond);
-		pthread_mutex_unlock(&u->qi.lock);
+		pthread_mutex_unlock(&u->qi.kick_lock);
 		pthread_join(u->qi.thread, NULL);
 	}
 	pthread_cond_destroy(&u->qi.cond);
-	pthread_mutex_destroy(&u->qi.lock);
+	pthread_mutex_destroy(&u->qi.kick_lock);
 }
 
 void vtd_qi_kick(struct vtd_unit *u)
 {
-	pthread_mutex_lock(&u->qi.lock);
 	if (u->qi.threaded) {
+		pthread_mutex_lock(&u->qi.kick_lock);
 		u->qi.kicked = true;
 		pthread_cond_signal(&u->qi.cond);
-		pthread_mutex_unlock(&u->qi.lock);
+		pthread_mutex_unlock(&u->qi.kick_lock);
 		return;
 	}
+	mutex_lock(&u->qi.lock);
 	drain_locked(u);
-	pthread_mutex_unlock(&u->qi.lock);
+	mutex_unlock(&u->qi.lock);
 	/* (The register write that kicked us hands what this raised to the
 	 * interrupt thread: its caller may hold locks, regs.c.) */
 }

@@ -109,6 +109,10 @@ void vtd_irq_fini(struct vtd_unit *u)
 
 void vtd_defer_pending_irqs(struct vtd_unit *u)
 {
+	/* Raised under reg_lock and read here racily first: a miss is
+	 * picked up by whoever raised it (vtd_send_pending_irqs). */
+	if (!atomic_load_explicit(&u->pending_irqs, memory_order_relaxed))
+		return;
 	spin_lock(&u->reg_lock);
 	unsigned p = u->pending_irqs;
 	u->pending_irqs = 0;

@@ -24,6 +24,7 @@
 #include <uiommu/hw/vtd.h>
 #include <uiommu/hw/vtd_regs.h>
 
+#include "../../util/mutex.h"
 #include "../../util/seqcount.h"
 #include "../../util/spinlock.h"
 
@@ -253,8 +254,9 @@ struct vtd_unit {
 	/* Queued invalidation (qi.c): one processor at a time under `lock`,
 	 * which may be held across waits; never taken under reg_lock. */
 	struct {
-		pthread_mutex_t lock;
-		pthread_cond_t cond;      /* qi_thread: kicked or stop */
+		mutex_t lock;
+		pthread_mutex_t kick_lock; /* qi_thread: kicked, stop */
+		pthread_cond_t cond;
 		pthread_t thread;
 		bool threaded, kicked, stop;
 	} qi;
@@ -272,7 +274,7 @@ struct vtd_unit {
 	uint32_t prs, pectl, pedata, peaddr, peuaddr;
 	uint64_t *frcd;             /* 2 qwords per record */
 	unsigned frcd_next;
-	unsigned pending_irqs;      /* raised under reg_lock, sent after it */
+	_Atomic unsigned pending_irqs; /* raised under reg_lock, sent after it */
 
 	vtd_irq_fn irq_fn;
 	void *irq_opaque;

@@ -67,7 +67,6 @@ static void iommu_free(struct intel_driver *drv, struct intel_iommu *iommu)
 	hw_page_free(mem, (void *)iommu->qi.status);
 	free(iommu->prq);
 	pthread_mutex_destroy(&iommu->lock);
-	pthread_mutex_destroy(&iommu->qi.lock);
 	pthread_mutex_destroy(&iommu->prq_lock);
 	free(iommu);
 }
@@ -87,7 +86,7 @@ static int iommu_bring_up(struct intel_driver *drv, const struct dmar_drhd *drhd
 	iommu->hw = u;
 	iommu->drhd = *drhd;
 	pthread_mutex_init(&iommu->lock, NULL);
-	pthread_mutex_init(&iommu->qi.lock, NULL);
+	mutex_init(&iommu->qi.lock);
 	iommu->qi.free_cnt = INTEL_QI_DESCS;
 	pthread_mutex_init(&iommu->prq_lock, NULL);
 	snprintf(iommu->name, sizeof(iommu->name), "%s", vtd_unit_name(u));

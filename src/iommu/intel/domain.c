@@ -62,7 +62,7 @@ struct dmar_domain *intel_domain_new(struct intel_driver *drv, const struct inte
 	d->dirty_tracking = flags & IOMMU_DOMAIN_FLAG_DIRTY_TRACKING;
 	d->levels = pick_levels(iommu, fs);
 	spin_init(&d->lock);
-	pthread_mutex_init(&d->mutex, NULL);
+	mutex_init(&d->mutex);
 	list_init(&d->iommus);
 	list_init(&d->tags);
 	struct io_pgtable_cfg cfg = {
@@ -76,7 +76,6 @@ struct dmar_domain *intel_domain_new(struct intel_driver *drv, const struct inte
 	};
 	int rc = io_pgtable_init(&d->pgt, &cfg, drv->pool);
 	if (rc) {
-		pthread_mutex_destroy(&d->mutex);
 		free(d);
 		*err = rc;
 		return NULL;
@@ -194,25 +193,25 @@ static int tag_parent(struct dmar_domain *dom, struct device_domain_info *info, 
 	int rc = 0;
 	if (!dom->s2)
 		return 0;
-	pthread_mutex_lock(&dom->s2->mutex);
+	mutex_lock(&dom->s2->mutex);
 	if (add)
 		rc = cache_tag_assign_parent(dom->s2, info, pasid, did);
 	else
 		cache_tag_unassign_parent(dom->s2, info, pasid, did);
-	pthread_mutex_unlock(&dom->s2->mutex);
+	mutex_unlock(&dom->s2->mutex);
 	return rc;
 }
 
 static void release(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid)
 {
-	pthread_mutex_lock(&dom->mutex);
+	mutex_lock(&dom->mutex);
 	uint16_t did = domain_id_on(dom, info->iommu);
-	pthread_mutex_unlock(&dom->mutex);
+	mutex_unlock(&dom->mutex);
 	tag_parent(dom, info, pasid, did, false);
-	pthread_mutex_lock(&dom->mutex);
+	mutex_lock(&dom->mutex);
 	cache_tag_unassign(dom, info, pasid);
 	domain_detach_iommu(dom, info->iommu);
-	pthread_mutex_unlock(&dom->mutex);
+	mutex_unlock(&dom->mutex);
 }
 
 /*
@@ -227,9 +226,9 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 	int rc;
 
 	if (old) {
-		pthread_mutex_lock(&old->mutex);
+		mutex_lock(&old->mutex);
 		old_did = domain_id_on(old, iommu);
-		pthread_mutex_unlock(&old->mutex);
+		mutex_unlock(&old->mutex);
 	}
 	if (dom->blocked) {
 		if (old && !old->blocked) {
@@ -242,7 +241,7 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 	unsigned width;
 	if (dom->s2 && (rc = intel_nested_check(dom, iommu)))
 		return rc;
-	pthread_mutex_lock(&dom->mutex);
+	mutex_lock(&dom->mutex);
 	spin_lock(&dom->lock);
 	rc = check_width(dom, iommu, &width);
 	spin_unlock(&dom->lock);
@@ -253,12 +252,12 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 		if (rc)
 			domain_detach_iommu(dom, iommu);
 	}
-	pthread_mutex_unlock(&dom->mutex);
+	mutex_unlock(&dom->mutex);
 	if (!rc && (rc = tag_parent(dom, info, pasid, did, true))) {
-		pthread_mutex_lock(&dom->mutex);
+		mutex_lock(&dom->mutex);
 		cache_tag_unassign(dom, info, pasid);
 		domain_detach_iommu(dom, iommu);
-		pthread_mutex_unlock(&dom->mutex);
+		mutex_unlock(&dom->mutex);
 	}
 	if (rc)
 		return rc;
@@ -308,9 +307,9 @@ static void intel_iotlb_sync(struct iommu_domain *d, struct iommu_iotlb_gather *
 {
 	struct dmar_domain *dom = to_dmar_domain(d);
 	if (!iommu_iotlb_gather_empty(g)) {
-		pthread_mutex_lock(&dom->mutex);
+		mutex_lock(&dom->mutex);
 		cache_tag_flush_range(dom, g->start, g->end, g->leaf_only);
-		pthread_mutex_unlock(&dom->mutex);
+		mutex_unlock(&dom->mutex);
 	}
 	spin_lock(&dom->lock);
 	io_pgtable_release(&dom->pgt, g);
@@ -321,9 +320,9 @@ static void intel_iotlb_sync(struct iommu_domain *d, struct iommu_iotlb_gather *
 static void intel_flush_iotlb_all(struct iommu_domain *d)
 {
 	struct dmar_domain *dom = to_dmar_domain(d);
-	pthread_mutex_lock(&dom->mutex);
+	mutex_lock(&dom->mutex);
 	cache_tag_flush_all(dom);
-	pthread_mutex_unlock(&dom->mutex);
+	mutex_unlock(&dom->mutex);
 }
 
 static int intel_iova_to_phys(struct iommu_domain *d, uint64_t iova, uint64_t *pa)
@@ -357,7 +356,6 @@ void intel_domain_free_common(struct dmar_domain *dom)
 		list_del(&di->node);
 		free(di);
 	}
-	pthread_mutex_destroy(&dom->mutex);
 	free(dom);
 }
 
@@ -388,9 +386,9 @@ static int intel_set_dirty_tracking(struct iommu_domain *d, bool enable)
 	struct dmar_domain *dom = to_dmar_domain(d);
 	if (!dom->dirty_tracking || dom->fs)
 		return -EOPNOTSUPP;
-	pthread_mutex_lock(&dom->mutex);
+	mutex_lock(&dom->mutex);
 	if (dom->dirty_enabled == enable) {
-		pthread_mutex_unlock(&dom->mutex);
+		mutex_unlock(&dom->mutex);
 		return 0;
 	}
 	/* Under the page-table lock too: intel_pasid_setup builds entries
@@ -425,7 +423,7 @@ static int intel_set_dirty_tracking(struct iommu_domain *d, bool enable)
 				rc = r;
 		}
 	}
-	pthread_mutex_unlock(&dom->mutex);
+	mutex_unlock(&dom->mutex);
 	return rc;
 }
 
@@ -455,9 +453,9 @@ static int intel_read_and_clear_dirty(struct iommu_domain *d, uint64_t iova, uin
 	spin_unlock(&dom->lock);
 	/* Cleared D bits must be refetched before the next write counts. */
 	if (!rc && !iommu_iotlb_gather_empty(&g)) {
-		pthread_mutex_lock(&dom->mutex);
+		mutex_lock(&dom->mutex);
 		cache_tag_flush_range(dom, g.start, g.end, true);
-		pthread_mutex_unlock(&dom->mutex);
+		mutex_unlock(&dom->mutex);
 	}
 	return rc;
 }

@@ -20,6 +20,7 @@
 #include "../iommu.h"
 #include "../pgtable/io_pgtable.h"
 #include "../../util/list.h"
+#include "../../util/mutex.h"
 #include "../../util/spinlock.h"
 
 struct uiommu_host;
@@ -69,7 +70,7 @@ struct intel_iommu {
 	/* The invalidation queue: everything under `lock`, a mutex that
 	 * submitters drop while they wait for their status (qi.c). */
 	struct {
-		pthread_mutex_t lock;
+		mutex_t lock;
 		uint64_t *ring;               /* 256-bit descriptors */
 		unsigned tail;                /* next slot, in descriptors */
 		unsigned free_tail;           /* oldest slot not given back */
@@ -147,7 +148,7 @@ struct dmar_domain {
 	struct iommu_domain domain;
 	struct intel_driver *drv;
 	spinlock_t lock;                  /* the page table (pgt): short, never across a wait */
-	pthread_mutex_t mutex;            /* tags, unit IDs, dirty state; held across flushes */
+	mutex_t mutex;                    /* tags, unit IDs, dirty state; held across flushes */
 	bool fs;                          /* first-stage (x86) format */
 	bool pt;                          /* identity */
 	bool blocked;

@@ -175,20 +175,24 @@ static uint64_t now_ns(void)
  * dropped, never held across the wait. */
 static void qi_relax(struct intel_iommu *iommu, unsigned *spins)
 {
-	pthread_mutex_unlock(&iommu->qi.lock);
+	mutex_unlock(&iommu->qi.lock);
 	if (++*spins % 64 == 0)
 		sched_yield();
 	else
 		cpu_relax();
-	pthread_mutex_lock(&iommu->qi.lock);
+	mutex_lock(&iommu->qi.lock);
 }
 
 /* Room for n slots plus the one that keeps a full ring from looking
- * empty, waiting for the submitters ahead of us to give theirs back. */
-static int qi_wait_space(struct intel_iommu *iommu, unsigned n, uint64_t deadline)
+ * empty, waiting for the submitters ahead of us to give theirs back. The
+ * clock is read only once there is something to wait for. */
+static int qi_wait_space(struct intel_iommu *iommu, unsigned n)
 {
 	unsigned spins = 0;
+	uint64_t deadline = 0;
 	while (iommu->qi.free_cnt < n + 1) {
+		if (!deadline)
+			deadline = now_ns() + QI_TIMEOUT_NS;
 		if (!qi_check_error(iommu) && now_ns() > deadline)
 			return -ETIMEDOUT;
 		qi_relax(iommu, &spins);
@@ -207,14 +211,14 @@ int qi_submit_sync(struct intel_iommu *iommu, const uint64_t (*desc)[4], unsigne
 {
 	if (n + 1 >= INTEL_QI_DESCS)
 		return -EINVAL;
-	uint64_t deadline = now_ns() + QI_TIMEOUT_NS;
-	pthread_mutex_lock(&iommu->qi.lock);
-	int rc = qi_wait_space(iommu, n + 1, deadline);
+	mutex_lock(&iommu->qi.lock);
+	int rc = qi_wait_space(iommu, n + 1);
 	if (rc) {
-		pthread_mutex_unlock(&iommu->qi.lock);
+		mutex_unlock(&iommu->qi.lock);
 		return rc;
 	}
 	unsigned start = iommu->qi.tail, wait = (start + n) % INTEL_QI_DESCS;
+	unsigned long errors = iommu->qi.errors;
 	for (unsigned i = 0; i <= n; i++) {
 		unsigned slot = (start + i) % INTEL_QI_DESCS;
 		uint64_t *d = iommu->qi.ring + 4 * slot;
@@ -235,16 +239,20 @@ int qi_submit_sync(struct intel_iommu *iommu, const uint64_t (*desc)[4], unsigne
 	dmar_writeq(iommu, VTD_REG_IQT, (uint64_t)iommu->qi.tail * 32);
 
 	unsigned spins = 0;
+	uint64_t deadline = 0;
 	while (atomic_load_explicit(&iommu->qi.status[wait], memory_order_acquire) != QI_DONE) {
+		if (!deadline)
+			deadline = now_ns() + QI_TIMEOUT_NS;
 		if (!qi_check_error(iommu) && now_ns() > deadline) {
 			rc = -ETIMEDOUT;
 			break;
 		}
 		qi_relax(iommu, &spins);
 	}
+	bool look = iommu->qi.errors != errors; /* else none of ours failed */
 	for (unsigned i = 0; i <= n; i++) {
 		unsigned slot = (start + i) % INTEL_QI_DESCS;
-		if (iommu->qi.failed[slot] && !rc)
+		if (look && iommu->qi.failed[slot] && !rc)
 			rc = -EIO;
 		/* A timed-out submission keeps its slots: the unit may still
 		 * read them. */
@@ -254,7 +262,7 @@ int qi_submit_sync(struct intel_iommu *iommu, const uint64_t (*desc)[4], unsigne
 	qi_reclaim(iommu);
 	iommu->qi.submits++;
 	iommu->qi.descs += n;
-	pthread_mutex_unlock(&iommu->qi.lock);
+	mutex_unlock(&iommu->qi.lock);
 	return rc;
 }
 
