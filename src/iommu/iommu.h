@@ -40,9 +40,10 @@ enum iommu_cap {
  * Driver-specific data a user passes with an iommufd call (a nested
  * table's description, a vIOMMU's parameters): `type` names its layout,
  * the data itself is still in the caller's memory. Drivers read it with
- * iommu_copy_struct_from_user*(), which apply the size rules of the uAPI
- * (shorter than the mandatory fields: -EINVAL; non-zero bytes past what
- * the driver knows: -E2BIG; unreadable: -EFAULT).
+ * iommu_copy_struct_from_user*(), which apply Linux 7.2's size rules
+ * (shorter than the mandatory fields, or longer than the driver's struct:
+ * -EINVAL; unreadable: -EFAULT), and answer with
+ * iommu_copy_struct_to_user().
  */
 struct iommu_user_data {
 	unsigned int type;
@@ -62,6 +63,14 @@ int iommu_copy_struct_from_user(void *dst, size_t dst_size, const struct iommu_u
 int iommu_copy_struct_from_user_array(void *dst, size_t dst_size,
 				      const struct iommu_user_data_array *array,
 				      unsigned int type, uint32_t index, size_t min_len);
+/* All entry_num entries into dst (entry_size bytes apart); an empty
+ * array is -EINVAL. */
+int iommu_copy_struct_from_full_user_array(void *dst, size_t entry_size,
+					   const struct iommu_user_data_array *array,
+					   unsigned int type);
+/* data->len bytes of src back into the user's struct. */
+int iommu_copy_struct_to_user(const struct iommu_user_data *data, const void *src,
+			      size_t src_size, unsigned int type, size_t min_len);
 struct iommufd_viommu;
 
 struct iommu_domain_geometry {
