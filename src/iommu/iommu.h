@@ -116,6 +116,12 @@ struct iommu_ops {
 	 * the driver's own; ERR_PTR on failure. */
 	struct iommu_group *(*device_group)(struct device *dev);
 	struct iommu_domain *(*domain_alloc_paging)(struct device *dev, unsigned flags, int *err);
+	/* A paging domain described by driver-specific data (iommufd's
+	 * HWPT_ALLOC with a data type): what the driver cannot take is
+	 * -EOPNOTSUPP. Optional. */
+	struct iommu_domain *(*domain_alloc_paging_user)(struct device *dev, unsigned flags,
+							 const struct iommu_user_data *user_data,
+							 int *err);
 	/* Nested domain over `parent` from driver-specific data (U-10);
 	 * flags: IOMMU_HWPT_ALLOC_PASID. */
 	struct iommu_domain *(*domain_alloc_nested)(struct device *dev, struct iommu_domain *parent,
@@ -129,6 +135,9 @@ struct iommu_ops {
 			   const struct iommu_user_data *user_data);
 	struct iommu_domain *(*identity_domain)(struct device *dev);
 	struct iommu_domain *(*blocked_domain)(struct device *dev);
+	/* A driver whose devices start on a fixed domain rather than a DMA
+	 * paging one (the selftest mock: blocking). Optional. */
+	struct iommu_domain *(*default_domain)(struct device *dev);
 	bool (*capable)(struct device *dev, enum iommu_cap cap);
 	bool (*dev_has_feat)(struct device *dev, enum iommu_dev_features f);
 	int (*dev_enable_feat)(struct device *dev, enum iommu_dev_features f);
@@ -143,6 +152,10 @@ struct iommu_ops {
 	 * full size of the info (copied as far as it fits). */
 	int (*hw_info)(struct device *dev, uint32_t *type, void *data, uint32_t *len);
 	int (*get_resv_regions)(struct device *dev, struct iommu_resv_region *out, int max);
+	/* The guest owns the PASID table (a nested first stage holds it):
+	 * page requests of a PASID nothing is attached to go to the nested
+	 * domain on the RID (Linux iommu_ops.user_pasid_table). */
+	bool user_pasid_table;
 };
 
 /* One hardware IOMMU instance, owned by its driver. */
@@ -213,6 +226,12 @@ struct group_pasid {
 	ioasid_t pasid;
 	struct iommu_domain *domain;
 };
+
+/* A paging domain from driver-specific data (iommufd's HWPT_ALLOC);
+ * NULL user_data is iommu_paging_domain_alloc_flags(). */
+struct iommu_domain *iommu_paging_domain_alloc_user(struct device *dev, unsigned flags,
+						    const struct iommu_user_data *user_data,
+						    int *err);
 
 /* Core helpers for drivers. */
 void iommu_domain_init(struct iommu_domain *d, enum iommu_domain_type type,
