@@ -43,29 +43,9 @@ struct iommufd_viommu;
 #define PAGE_SIZE 4096ull
 #define PAGE_SHIFT 12
 
-enum iommufd_object_type {
-	IOMMUFD_OBJ_NONE,
-	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
-	IOMMUFD_OBJ_DEVICE,
-	IOMMUFD_OBJ_HWPT_PAGING,
-	IOMMUFD_OBJ_HWPT_NESTED,
-	IOMMUFD_OBJ_IOAS,
-	IOMMUFD_OBJ_ACCESS,
-	IOMMUFD_OBJ_FAULT,
-	IOMMUFD_OBJ_VIOMMU,
-	IOMMUFD_OBJ_VDEVICE,
-	IOMMUFD_OBJ_VEVENTQ,
-	IOMMUFD_OBJ_HW_QUEUE,
-	IOMMUFD_OBJ_SELFTEST,
-	IOMMUFD_OBJ_MAX,
-};
-
-struct iommufd_object {
-	atomic_int wait_cnt;  /* 1 while in the xarray, +1 per call in flight */
-	atomic_int users;
-	enum iommufd_object_type type;
-	uint32_t id;
-};
+/* The objects (enum iommufd_object_type, struct iommufd_object) and what
+ * IOMMU drivers extend. */
+#include "iommufd_driver.h"
 
 /* A range of the /dev/iommu file that mmap() reaches (a vIOMMU page). */
 struct iommufd_mmap {
@@ -393,8 +373,6 @@ void iommufd_veventq_destroy(struct iommufd_object *obj);
 void iommufd_veventq_abort(struct iommufd_object *obj);
 
 /* ---- vIOMMU, vDEVICE, HW queue (viommu.c; the driver side in iommufd_driver.h) ---- */
-
-#include "iommufd_driver.h"
 
 void iommufd_viommu_destroy(struct iommufd_object *obj);
 void iommufd_vdevice_destroy(struct iommufd_object *obj);
