@@ -20,6 +20,7 @@
 #include "../iommu/intel/intel.h"
 #include "../iommufd/iommufd_host.h"
 #include "../iommu/iommu.h"
+#include "../iommu/mock/mock.h"
 #include "../mdev/mdev.h"
 #include "../pci/pci.h"
 #include "../vfio/vfio.h"
@@ -86,6 +87,11 @@ static int kernel_up(struct uiommu_host *h, const struct uiommu_host_opts *opts,
 		snprintf(err, errlen, "/dev/iommu: %s", strerror(-rc));
 		return rc;
 	}
+	/* The selftest IOMMU sits on iommufd's driver interface (SPEC U-15). */
+	if (opts->selftest && (rc = iommu_mock_init(h))) {
+		snprintf(err, errlen, "selftest IOMMU: %s", strerror(-rc));
+		return rc;
+	}
 	return 0;
 }
 
@@ -133,6 +139,7 @@ void uiommu_host_free(struct uiommu_host *h)
 	/* What clients left open goes first, as on process exit: their
 	 * descriptors and mappings (the file layer). */
 	files_host_fini(h);
+	iommu_mock_exit(h);
 	iommufd_host_fini(h);
 	/* Then the layers, top-down. (shim, iommufd, then mm after the PCI
 	 * view, go down in their places.) */

@@ -56,6 +56,13 @@ struct iommufd_mmap {
 	struct list_node node; /* iommufd_ctx.mmaps, under mmap_lock */
 };
 
+/* iommufd's state on a host. `selftest` is set at bring-up, before any
+ * client, and cleared at teardown, after every client is gone. */
+struct iommufd_host {
+	const struct iommufd_selftest_ops *selftest; /* NULL: no IOMMU_TEST_CMD */
+	atomic_uint test_memory_limit;     /* SET_TEMP_MEMORY_LIMIT, kept only */
+};
+
 struct iommufd_ctx {
 	struct file *file;                 /* the /dev/iommu file: its reference is the context's */
 	struct uiommu_host *host;
@@ -153,6 +160,7 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_hw_queue_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_test(struct iommufd_ucmd *ucmd);
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd, unsigned long arg);
 
 /* ---- IOAS (ioas.c) ---- */
@@ -261,6 +269,7 @@ struct iommufd_device {
 	struct iommufd_vdevice *vdev;  /* under igroup->lock */
 	bool destroying;               /* under igroup->lock */
 	unsigned iopf_users;           /* fault-capable attachments, under igroup->lock */
+	bool holds_ctx;                /* a context reference (not for the selftest's devices) */
 };
 
 static inline struct iommufd_device *iommufd_get_device(struct iommufd_ucmd *ucmd, uint32_t id,
@@ -270,6 +279,12 @@ static inline struct iommufd_device *iommufd_get_device(struct iommufd_ucmd *ucm
 							     err);
 }
 
+/* A bind owned by an object inside the context (the selftest's
+ * MOCK_DOMAIN): no reference on the context, or it could never close. */
+struct iommufd_device *iommufd_device_bind_owned(struct iommufd_ctx *ictx, struct device *dev,
+						 uint32_t *id, int *err);
+/* Detach every PASID and the RID. */
+void iommufd_device_detach_all(struct iommufd_device *idev);
 void iommufd_device_pre_destroy(struct iommufd_object *obj);
 void iommufd_device_destroy(struct iommufd_object *obj);
 /* The bound device of ictx whose struct device is dev, with a users
@@ -390,6 +405,21 @@ static inline struct iommufd_viommu *iommufd_get_viommu(struct iommufd_ucmd *ucm
 
 /* The IOMMU instance serving dev: vIOMMUs and vDEVICEs must share it. */
 const void *iommufd_dev_iommu(struct device *dev);
+
+/* ---- IOMMU_TEST_CMD (selftest*.c, SPEC U-15) ---- */
+
+struct iommu_test_cmd;
+struct iommufd_selftest_ops;
+const struct iommufd_selftest_ops *iommufd_selftest_of(struct iommufd_ctx *ictx);
+void iommufd_selftest_destroy(struct iommufd_object *obj);
+int iommufd_test_create_access(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+int iommufd_test_access_replace_ioas(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+int iommufd_test_access_pages(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+int iommufd_test_access_item_destroy(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+int iommufd_test_access_rw(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+int iommufd_test_dmabuf_get(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+int iommufd_test_dmabuf_revoke(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+uint64_t iommufd_test_syz_conv_iova(struct io_pagetable *iopt, uint64_t iova);
 
 /* ---- the /dev/iommu file (main.c) ---- */
 #include "iommufd_host.h"

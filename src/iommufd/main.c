@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include <uapi/linux/iommufd_test.h>
+
 #include "iommufd_private.h"
 #include "../base/uaccess.h"
 #include "../base/usercopy.h"
@@ -319,6 +321,7 @@ union ucmd_buffer {
 	struct iommu_vfio_ioas vfio_ioas;
 	struct iommu_viommu_alloc viommu;
 	struct iommu_ioas_change_process change_process;
+	struct iommu_test_cmd test;
 };
 
 struct iommufd_ioctl_op {
@@ -370,18 +373,24 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMU_VFIO_IOAS, iommufd_vfio_ioas, struct iommu_vfio_ioas, __reserved),
 	IOCTL_OP(IOMMU_VIOMMU_ALLOC, iommufd_viommu_alloc_ioctl, struct iommu_viommu_alloc,
 		 out_viommu_id),
+	/* Only with a selftest host (SPEC U-15); the numbers between it and
+	 * the last command are ENOTTY. */
+	IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
 };
 
-_Static_assert(sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]) ==
-		       IOMMUFD_CMD_HW_QUEUE_ALLOC - IOMMUFD_CMD_BASE + 1,
-	       "every command has its entry");
+#define NR_IOCTL_OPS (sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]))
+/* Without the selftest the table ends at the last command, as Linux's
+ * does without CONFIG_IOMMUFD_TEST. */
+#define NR_IOCTL_OPS_PLAIN (IOMMUFD_CMD_HW_QUEUE_ALLOC - IOMMUFD_CMD_BASE + 1)
+_Static_assert(NR_IOCTL_OPS == _IOC_NR(IOMMU_TEST_CMD) - IOMMUFD_CMD_BASE + 1,
+	       "the test command ends the table");
 
 static long iommufd_fops_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	struct iommufd_ctx *ictx = f->private_data;
 	unsigned int nr = _IOC_NR(cmd);
-	if (nr < IOMMUFD_CMD_BASE ||
-	    nr - IOMMUFD_CMD_BASE >= sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]))
+	unsigned int nr_ops = iommufd_selftest_of(ictx) ? NR_IOCTL_OPS : NR_IOCTL_OPS_PLAIN;
+	if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= nr_ops)
 		return iommufd_vfio_ioctl(ictx, cmd, arg);
 
 	struct iommufd_ucmd ucmd = { .ictx = ictx, .ubuffer = arg };
@@ -581,12 +590,26 @@ uint64_t uiommu_pinned_pages(void)
 
 int iommufd_host_init(struct uiommu_host *h)
 {
-	return devnode_register(h, "/dev/iommu", &iommufd_fops, h);
+	h->iommufd = calloc(1, sizeof(*h->iommufd));
+	if (!h->iommufd)
+		return -ENOMEM;
+	/* Linux's default. */
+	atomic_init(&h->iommufd->test_memory_limit, 65536);
+	int rc = devnode_register(h, "/dev/iommu", &iommufd_fops, h);
+	if (rc) {
+		free(h->iommufd);
+		h->iommufd = NULL;
+	}
+	return rc;
 }
 
 void iommufd_host_fini(struct uiommu_host *h)
 {
+	if (!h->iommufd)
+		return;
 	devnode_unregister(h, "/dev/iommu");
+	free(h->iommufd);
+	h->iommufd = NULL;
 }
 
 /* ---- per-type operations ---- */
@@ -612,6 +635,7 @@ static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_HWPT_NESTED] = { .destroy = iommufd_hwpt_nested_destroy,
 				      .abort = iommufd_hwpt_nested_abort },
 	[IOMMUFD_OBJ_IOAS] = { .destroy = iommufd_ioas_destroy },
+	[IOMMUFD_OBJ_SELFTEST] = { .destroy = iommufd_selftest_destroy },
 	[IOMMUFD_OBJ_VDEVICE] = { .destroy = iommufd_vdevice_destroy,
 				  .abort = iommufd_vdevice_abort },
 	[IOMMUFD_OBJ_VEVENTQ] = { .destroy = iommufd_veventq_destroy,
