@@ -576,6 +576,8 @@ static void veventq(void **state)
 	assert_int_equal(iommufd_viommu_report_event(vo, T_VEVENTQ_TYPE, &id, 4), 0);
 	assert_true(readable(fd));
 	struct rec recs[4];
+	/* A read too small for a header - even of nothing - is EINVAL. */
+	assert_int_equal(uiommu_read(fd, recs, 0), -EINVAL);
 	assert_int_equal(uiommu_read(fd, recs, 4), -EINVAL);
 	assert_int_equal(uiommu_read(fd, recs, sizeof(recs[0]) - 1), -EINVAL);
 	assert_int_equal(uiommu_read(fd, recs, sizeof(recs)), sizeof(recs[0]));
