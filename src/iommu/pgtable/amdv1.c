@@ -95,21 +95,35 @@ static uint64_t make_table(const struct amdv1_pt *pt, const uint64_t *table, uns
 
 static uint64_t *table_alloc(struct amdv1_pt *pt)
 {
+	if (pt->nr_tables == pt->tables_cap) {
+		unsigned long cap = pt->tables_cap ? 2 * pt->tables_cap : 16;
+		uint64_t **n = realloc(pt->tables, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		pt->tables = n;
+		pt->tables_cap = cap;
+	}
 	uint64_t *t = aligned_alloc(TABLE_BYTES, TABLE_BYTES);
 	if (t) {
 		memset(t, 0, TABLE_BYTES);
-		pt->nr_tables++;
+		pt->tables[pt->nr_tables++] = t;
 	}
 	return t;
 }
 
+/* Only when a large page replaces an empty table: rare, so a search. */
 static void table_free(struct amdv1_pt *pt, uint64_t *t, unsigned level)
 {
 	for (unsigned i = 0; i < ENTRIES && level; i++)
 		if (is_table(t[i], level))
 			table_free(pt, table_of(pt, t[i]), level - 1);
+	for (unsigned long i = 0; i < pt->nr_tables; i++) {
+		if (pt->tables[i] == t) {
+			pt->tables[i] = pt->tables[--pt->nr_tables];
+			break;
+		}
+	}
 	free(t);
-	pt->nr_tables--;
 }
 
 static bool table_empty(const struct amdv1_pt *pt, const uint64_t *t, unsigned level)
@@ -140,15 +154,22 @@ int amdv1_pt_init(struct amdv1_pt *pt, unsigned granule_lg2, unsigned top_level)
 			if (item_lg2(pt, l) + c < vasz - 1)
 				pt->pgsize_bitmap |= 1ull << (item_lg2(pt, l) + c);
 	pt->top = table_alloc(pt);
-	return pt->top ? 0 : -ENOMEM;
+	if (pt->top)
+		return 0;
+	amdv1_pt_destroy(pt);
+	return -ENOMEM;
 }
 
 void amdv1_pt_destroy(struct amdv1_pt *pt)
 {
-	if (pt && pt->top)
-		table_free(pt, pt->top, pt->top_level);
-	if (pt)
-		pt->top = NULL;
+	if (!pt)
+		return;
+	for (unsigned long i = 0; i < pt->nr_tables; i++)
+		free(pt->tables[i]);
+	free(pt->tables);
+	pt->tables = NULL;
+	pt->nr_tables = pt->tables_cap = 0;
+	pt->top = NULL;
 }
 
 /* The largest page of `bitmap` that [iova, +len) -> pa can use. */

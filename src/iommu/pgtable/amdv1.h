@@ -35,6 +35,11 @@ struct amdv1_pt {
 	uint64_t pgsize_bitmap;    /* every page size the format can write */
 	uint64_t last_iova;        /* the aperture is [0, last_iova] */
 	unsigned long nr_tables;
+	/* Every table page, as plain pointers: entries hold them shifted
+	 * into the address field, where nothing (a leak checker, the
+	 * destroy of a half-built table) can follow them. */
+	uint64_t **tables;
+	unsigned long tables_cap;
 };
 
 /* An empty table of levels 0 .. top_level (1 .. 4). */
