@@ -420,6 +420,10 @@ int iommufd_test_access_rw(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd
 int iommufd_test_dmabuf_get(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
 int iommufd_test_dmabuf_revoke(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
 uint64_t iommufd_test_syz_conv_iova(struct io_pagetable *iopt, uint64_t iova);
+/* IOAS_COPY's src_iova in the fuzzers' form (MOCK_FLAGS_ACCESS_SYZ in
+ * flags, selftest hosts only): converted, and the flag taken out. */
+void iommufd_test_syz_conv_iova_id(struct iommufd_ucmd *ucmd, uint32_t ioas_id, uint64_t *iova,
+				   uint32_t *flags);
 
 /* ---- the /dev/iommu file (main.c) ---- */
 #include "iommufd_host.h"

@@ -163,6 +163,22 @@ uint64_t iommufd_test_syz_conv_iova(struct io_pagetable *iopt, uint64_t iova)
 	return found;
 }
 
+void iommufd_test_syz_conv_iova_id(struct iommufd_ucmd *ucmd, uint32_t ioas_id, uint64_t *iova,
+				   uint32_t *flags)
+{
+	/* Only a selftest host knows the flag; elsewhere it stays unknown
+	 * (EOPNOTSUPP). */
+	if (!(*flags & MOCK_FLAGS_ACCESS_SYZ) || !iommufd_selftest_of(ucmd->ictx))
+		return;
+	*flags &= ~(uint32_t)MOCK_FLAGS_ACCESS_SYZ;
+	int rc;
+	struct iommufd_ioas *ioas = iommufd_get_ioas(ucmd->ictx, ioas_id, &rc);
+	if (!ioas)
+		return;
+	*iova = iommufd_test_syz_conv_iova(&ioas->iopt, *iova);
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+}
+
 static uint64_t access_syz_conv_iova(struct iommufd_access *access, uint64_t iova)
 {
 	uint64_t found = 0;

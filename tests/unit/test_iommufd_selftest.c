@@ -494,6 +494,35 @@ static void test_replace(void **s)
 	ifd_close(&t);
 }
 
+/* IOAS_COPY in the fuzzers' form: the source is {n-th area, offset},
+ * only on a selftest host. */
+static void test_syz_copy(void **s)
+{
+	(void)s;
+	struct ifd t, plain;
+	st_open(&t);
+	ifd_open(&plain);
+	uint32_t ioas, ioas_p;
+	uint8_t *buf = buf_alloc(4 * 4096);
+	assert_int_equal(ioas_alloc(t.fd, &ioas), 0);
+	assert_int_equal(ioas_alloc(plain.fd, &ioas_p), 0);
+	assert_int_equal(ioas_map_fixed(t.fd, ioas, buf, 4096, 1 << 20), 0);
+	assert_int_equal(ioas_map_fixed(t.fd, ioas, buf + 4096, 2 * 4096, 2 << 20), 0);
+	assert_int_equal(ioas_map_fixed(plain.fd, ioas_p, buf, 4096, 1 << 20), 0);
+	uint64_t dst = 0;
+	uint32_t syz = MOCK_FLAGS_ACCESS_SYZ | MAP_RW;
+	/* The second area, one page in: buf + 2 pages. */
+	assert_int_equal(ioas_copy(t.fd, ioas, ioas, 1 | (4096ull << 32), 4096, &dst, syz), 0);
+	struct iopt_area *a = iopt_area_iter_first(&ioas_of(&t, ioas)->iopt, dst, dst);
+	assert_non_null(a);
+	assert_int_equal(a->pages->uptr + iopt_area_start_byte(a, dst),
+			 (uint64_t)(uintptr_t)(buf + 2 * 4096));
+	assert_int_equal(ioas_copy(plain.fd, ioas_p, ioas_p, 0, 4096, &dst, syz), -EOPNOTSUPP);
+	munmap(buf, 4 * 4096);
+	ifd_close(&plain);
+	ifd_close(&t);
+}
+
 static void test_memory_limit(void **s)
 {
 	(void)s;
@@ -519,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_nested_iotlb),
 		cmocka_unit_test(test_pasid),
 		cmocka_unit_test(test_replace),
+		cmocka_unit_test(test_syz_copy),
 		cmocka_unit_test(test_memory_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
