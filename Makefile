@@ -7,7 +7,7 @@ RELEASE := build-release
 MESON_SAN_OPTS := -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
 	-Doptimization=1 -Dc_args=-fno-sanitize-recover=undefined
 
-.PHONY: all deps test bench demo clean
+.PHONY: all deps test bench demo conformance clean
 
 all: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
@@ -30,6 +30,11 @@ bench: deps
 
 demo: all
 	./$(BUILD)/uiommu demo
+
+# The kernel's own iommufd and VFIO selftests under `uiommu exec`, against
+# the ratchet of cases that must pass (tests/conformance/ratchet.txt).
+conformance: all
+	@bash scripts/conformance.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SAN) $(RELEASE)

@@ -7,3 +7,7 @@ for b in bench_translate bench_dma bench_map bench_dsa bench_iommufd; do
 		"$dir/bench/$b"
 	fi
 done
+# A client program, under the exec shim.
+if [ -x "$dir/bench/bench_shim" ]; then
+	"$dir/uiommu" exec -- "$dir/bench/bench_shim"
+fi

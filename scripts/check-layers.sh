@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The floors of uiommu (docs/architecture.md), checked on the #include
 # graph of src/ (issue #8):
-#  1. the kernel side (base, pci, iommu, mdev, vfio, drivers) includes
+#  1. the kernel side (base, pci, iommu, mdev, vfio, drivers, sysfs) includes
 #     nothing of the hardware model but its interfaces, src/hw/iface/
 #     (public register layouts are <uiommu/hw/*.h>);
 #  2. every include goes to the same floor or one below it, never up -
@@ -47,14 +47,14 @@ rank() {
 	util) echo 0 ;; hw) echo 1 ;; host) echo 2 ;; base) echo 3 ;; files) echo 4 ;;
 	mm) echo 5 ;; pci) echo 6 ;; iommu) echo 7 ;; iommu-intel) echo 8 ;; mdev) echo 9 ;;
 	iommufd) echo 10 ;; iommu-mock) echo 11 ;; vfio) echo 12 ;; drivers) echo 13 ;;
-	assembly) echo 14 ;;
+	sysfs) echo 14 ;; assembly) echo 15 ;; shim) echo 16 ;;
 	*) echo -1 ;;
 	esac
 }
 
 kernel_side() {
 	case $1 in
-	base | mm | pci | iommu | iommu-intel | mdev | iommufd | iommu-mock | vfio | drivers)
+	base | mm | pci | iommu | iommu-intel | mdev | iommufd | iommu-mock | vfio | drivers | sysfs)
 		return 0 ;;
 	*) return 1 ;;
 	esac
@@ -107,7 +107,7 @@ obj_floor() {
 	files_*) echo files ;; pci_*) echo pci ;; iommu_intel_*) echo iommu-intel ;;
 	iommu_mock_*) echo iommu-mock ;;
 	iommu_*) echo iommu ;; mdev_*) echo mdev ;; vfio_*) echo vfio ;;
-	drivers_*) echo drivers ;; *) echo other ;;
+	drivers_*) echo drivers ;; sysfs_*) echo sysfs ;; *) echo other ;;
 	esac
 }
 
@@ -120,7 +120,7 @@ if [ -n "$build" ] && [ -d "$build/src/libuiommu.a.p" ]; then
 			 NF == 2 && $1 == "U" { print "U", $2, f, o }'
 	done >"$syms"
 	up=$(awk '
-		BEGIN { n = split("util hw host base files pci iommu iommu-intel mdev iommu-mock vfio drivers assembly", fl, " ")
+		BEGIN { n = split("util hw host base files pci iommu iommu-intel mdev iommu-mock vfio drivers sysfs assembly", fl, " ")
 			for (i = 1; i <= n; i++) rank[fl[i]] = i }
 		NR == FNR { if ($1 == "D") { floor[$2] = $3; where[$2] = $4 }; next }
 		$1 == "U" && ($2 in floor) && ($3 in rank) && (floor[$2] in rank) &&

@@ -4,6 +4,8 @@
 set -eu
 
 PKGS="gcc make meson ninja-build pkg-config libc6-dev linux-libc-dev libcmocka-dev libjson-c-dev libbsd-dev"
+# make conformance: building the kernel's selftests, fetching its source.
+PKGS="$PKGS libcap-dev uuid-dev unifdef xz-utils"
 
 missing=""
 for p in $PKGS; do

@@ -161,6 +161,11 @@ int uiommu_close(int fd)
 	return 0;
 }
 
+void fd_forget(int fd)
+{
+	fput(fd_remove(fd));
+}
+
 bool uiommu_is_file(int fd)
 {
 	struct file *f = fget(fd);
@@ -216,21 +221,23 @@ int uiommu_dup3(int oldfd, int newfd, int flags)
 	return newfd;
 }
 
+long file_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	return f->f_op->ioctl ? f->f_op->ioctl(f, cmd, arg) : -ENOTTY;
+}
+
 long uiommu_ioctl(int fd, unsigned long cmd, unsigned long arg)
 {
 	struct file *f = fget(fd);
 	if (!f)
 		return -EBADF;
-	long rc = f->f_op->ioctl ? f->f_op->ioctl(f, (unsigned int)cmd, arg) : -ENOTTY;
+	long rc = file_ioctl(f, (unsigned int)cmd, arg);
 	fput(f);
 	return rc;
 }
 
-static ssize_t rw(int fd, void *buf, size_t count, int64_t *off, bool write)
+ssize_t file_rw(struct file *f, void *buf, size_t count, int64_t *off, bool write)
 {
-	struct file *f = fget(fd);
-	if (!f)
-		return -EBADF;
 	ssize_t rc;
 	if (write ? f->f_mode == O_RDONLY : f->f_mode == O_WRONLY)
 		rc = -EBADF;
@@ -254,6 +261,15 @@ static ssize_t rw(int fd, void *buf, size_t count, int64_t *off, bool write)
 			pthread_mutex_unlock(&f->lock);
 		}
 	}
+	return rc;
+}
+
+static ssize_t rw(int fd, void *buf, size_t count, int64_t *off, bool write)
+{
+	struct file *f = fget(fd);
+	if (!f)
+		return -EBADF;
+	ssize_t rc = file_rw(f, buf, count, off, write);
 	fput(f);
 	return rc;
 }

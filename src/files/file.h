@@ -127,6 +127,19 @@ struct file *fget(int fd);
 void fput(struct file *f);
 void get_file(struct file *f);
 
+/* ---- for transports (the exec shim, later the daemon) ---- */
+
+/* ioctl(2), read/write(2) (off NULL: at and advancing the file position)
+ * and pread/pwrite(2) on a file in hand (from fget()): what uiommu_ioctl()
+ * and friends do after the lookup, so a caller that has already decided
+ * the descriptor is uiommu's gets no -EBADF ambiguity. */
+long file_ioctl(struct file *f, unsigned int cmd, unsigned long arg);
+ssize_t file_rw(struct file *f, void *buf, size_t count, int64_t *off, bool write);
+/* The program's descriptor `fd` is gone without uiommu_close() (closed
+ * by a call no transport sees, or replaced by dup2 of a foreign file):
+ * forget it, dropping its reference, without closing the number. */
+void fd_forget(int fd);
+
 /* Readiness of queue-like files (fault and event queues). */
 void file_set_readable(struct file *f, bool readable);
 /* O_NONBLOCK as the program's descriptor has it now (fcntl F_SETFL may

@@ -23,6 +23,7 @@
 #include "../iommu/mock/mock.h"
 #include "../mdev/mdev.h"
 #include "../pci/pci.h"
+#include "../sysfs/sysfs.h"
 #include "../vfio/vfio.h"
 
 const char *uiommu_default_topology(void)
@@ -71,7 +72,22 @@ static int kernel_up(struct uiommu_host *h, const struct uiommu_host_opts *opts,
 		snprintf(err, errlen, "IOMMU driver: %s", strerror(-rc));
 		return rc;
 	}
-	if ((rc = mdev_core_init(h)) || (rc = vfio_core_init(h))) {
+	if ((rc = mdev_core_init(h))) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	/* /dev/iommu, with or without an IOMMU (binds fail without one);
+	 * VFIO binds its devices to it, so it comes first. */
+	if ((rc = iommufd_host_init(h))) {
+		snprintf(err, errlen, "/dev/iommu: %s", strerror(-rc));
+		return rc;
+	}
+	/* The selftest IOMMU sits on iommufd's driver interface (SPEC U-15). */
+	if (opts->selftest && (rc = iommu_mock_init(h))) {
+		snprintf(err, errlen, "selftest IOMMU: %s", strerror(-rc));
+		return rc;
+	}
+	if ((rc = vfio_core_init(h))) {
 		snprintf(err, errlen, "out of memory");
 		return rc;
 	}
@@ -81,15 +97,10 @@ static int kernel_up(struct uiommu_host *h, const struct uiommu_host_opts *opts,
 		snprintf(err, errlen, "drivers: %s", strerror(-rc));
 		return rc;
 	}
-	/* /dev/iommu, with or without an IOMMU (binds fail without one).
-	 * (The shim comes up after it.) */
-	if ((rc = iommufd_host_init(h))) {
-		snprintf(err, errlen, "/dev/iommu: %s", strerror(-rc));
-		return rc;
-	}
-	/* The selftest IOMMU sits on iommufd's driver interface (SPEC U-15). */
-	if (opts->selftest && (rc = iommu_mock_init(h))) {
-		snprintf(err, errlen, "selftest IOMMU: %s", strerror(-rc));
+	/* The /sys view last, as the kernel's sysfs shows what probing made;
+	 * it follows later changes through the layers' notifiers. */
+	if ((rc = sysfs_host_init(h))) {
+		snprintf(err, errlen, "sysfs: %s", strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -139,12 +150,12 @@ void uiommu_host_free(struct uiommu_host *h)
 	/* What clients left open goes first, as on process exit: their
 	 * descriptors and mappings (the file layer). */
 	files_host_fini(h);
-	iommu_mock_exit(h);
-	iommufd_host_fini(h);
-	/* Then the layers, top-down. (shim, iommufd, then mm after the PCI
-	 * view, go down in their places.) */
+	/* Then the layers, top-down. (mm goes down after the PCI view.) */
+	sysfs_host_fini(h);
 	device_drivers_fini(h);
 	vfio_core_fini(h);
+	iommu_mock_exit(h);
+	iommufd_host_fini(h);
 	mdev_core_fini(h);
 	intel_iommu_exit(h);
 	iommu_core_fini(h);

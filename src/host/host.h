@@ -27,6 +27,7 @@ struct mdev_core;
 struct device_drivers;
 struct vfio_core;
 struct files_host;
+struct sysfs_host;
 
 struct uiommu_host {
 	/* The hardware. The kernel side reaches it only through hw/iface/. */
@@ -49,6 +50,7 @@ struct uiommu_host {
 	struct vfio_core *vfio;          /* vfio/: containers, groups, devices */
 	struct files_host *files;        /* files/: device nodes and open files */
 	struct iommufd_host *iommufd;    /* iommufd/: /dev/iommu and its selftest interface */
+	struct sysfs_host *sysfs;        /* sysfs/: the /sys view, above the kernel side */
 	/* Assembly adds mm/ and shim/ here as they land. */
 };
 

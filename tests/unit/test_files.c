@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -487,6 +488,43 @@ static void directory_nodes(void **state)
 	uiommu_host_free(h);
 }
 
+/* What a transport uses: the calls on a file in hand, and forgetting a
+ * descriptor the program closed where no transport saw it. */
+static void file_in_hand_and_forget(void **state)
+{
+	(void)state;
+	struct uiommu_host *h = new_host();
+	struct node_state s = { .memfd = -1 };
+	assert_int_equal(devnode_register(h, "/dev/test", &t_fops, &s), 0);
+	int fd = uiommu_open(h, "/dev/test", O_RDWR);
+	struct file *f = fget(fd);
+	assert_non_null(f);
+	assert_int_equal(file_ioctl(f, T_IOCTL_ECHO, 6), 7);
+	assert_int_equal(file_ioctl(f, 0x9999, 0), -ENOTTY);
+	int64_t off = 2;
+	assert_int_equal(file_rw(f, "xy", 2, &off, true), 2);
+	assert_int_equal(off, 4);
+	assert_int_equal(file_rw(f, "ab", 2, NULL, true), 2);
+	char buf[4];
+	off = 0;
+	assert_int_equal(file_rw(f, buf, 4, &off, false), 4);
+	assert_memory_equal(buf, "abxy", 4);
+	fput(f);
+
+	/* The number was closed behind our back and reused by a real file. */
+	close(fd);
+	int other = eventfd(0, 0);
+	assert_int_equal(other, fd);
+	assert_true(uiommu_is_file(other));
+	fd_forget(other);
+	assert_false(uiommu_is_file(other));
+	assert_int_equal(atomic_load(&s.releases), 1);
+	assert_int_equal(fcntl(other, F_GETFD), 0); /* left open */
+	fd_forget(other); /* not ours: nothing */
+	close(other);
+	uiommu_host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +538,7 @@ int main(void)
 		cmocka_unit_test(host_teardown_closes),
 		cmocka_unit_test(nodes_are_listed_sorted),
 		cmocka_unit_test(directory_nodes),
+		cmocka_unit_test(file_in_hand_and_forget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@ static const struct {
 	{ "topology", cmd_topology, "show the emulated PCI hierarchy, IOMMU groups and units" },
 	{ "dump", cmd_dump, "decode root, context and PASID tables and page tables from memory" },
 	{ "demo", cmd_demo, "program the IOMMU like a driver and watch DMA get translated and blocked" },
+	{ "exec", cmd_exec, "run an unmodified program against an emulated host (/dev/iommu, VFIO, /sys)" },
 };
 
 static void usage(FILE *f)

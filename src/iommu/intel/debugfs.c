@@ -226,3 +226,98 @@ int intel_dump(struct uiommu_host *h, FILE *f, const char *device, bool json, un
 		fprintf(f, "]}\n");
 	return 0;
 }
+
+/* ---- Linux's debugfs format: domain_translation_struct ---- */
+
+/* One leaf per line: the IOVA's page frame, then the entry that maps it
+ * at each level from the fifth down; levels below a large page are left
+ * off, as Linux's dump_page_info() leaves zero entries off. */
+static void dts_leaf(FILE *f, uint64_t iova, const uint64_t path[6])
+{
+	fprintf(f, "0x%013" PRIx64 " |\t0x%016" PRIx64 "\t0x%016" PRIx64 "\t0x%016" PRIx64,
+		iova >> VTD_PAGE_SHIFT, path[5], path[4], path[3]);
+	if (path[2]) {
+		fprintf(f, "\t0x%016" PRIx64, path[2]);
+		if (path[1])
+			fprintf(f, "\t0x%016" PRIx64, path[1]);
+	}
+	fputc('\n', f);
+}
+
+static void dts_walk(FILE *f, uint64_t table_pa, unsigned level, uint64_t base, bool fs,
+		     uint64_t path[6])
+{
+	const uint64_t *t = hw_mem_ptr(table_pa, 4096);
+	if (!t || level < 1 || level > 5)
+		return;
+	unsigned sh = 12 + 9 * (level - 1);
+	for (unsigned i = 0; i < 512; i++) {
+		/* What the hardware reads: the driver's count in the first
+		 * entry's ignored bits is not part of it. */
+		uint64_t e = i == 0 ? t[0] & ~GENMASK_ULL(61, 52) : t[i];
+		bool present = fs ? (e & VTD_FS_P) : (e & (VTD_SS_R | VTD_SS_W));
+		if (!present)
+			continue;
+		uint64_t iova = base + ((uint64_t)i << sh);
+		path[level] = e;
+		if (level == 1 || (e & (fs ? VTD_FS_PS : VTD_SS_PS)))
+			dts_leaf(f, iova, path);
+		else
+			dts_walk(f, e & VTD_SS_ADDR_MASK, level - 1, iova, fs, path);
+		path[level] = 0;
+	}
+}
+
+/* The PASID table entry the unit reads for (sid, pasid), or NULL. */
+static const uint64_t *pasid_entry_of(struct intel_iommu *iommu, uint16_t sid, uint32_t pasid)
+{
+	uint64_t rta = dmar_readq(iommu, VTD_REG_RTADDR);
+	if ((rta & VTD_RTADDR_TTM_MASK) != VTD_RTADDR_TTM_SCALABLE)
+		return NULL; /* the driver only runs scalable mode */
+	const uint64_t *root = hw_mem_ptr(rta & VTD_PAGE_MASK, 4096);
+	unsigned bus = sid >> 8, devfn = sid & 0xff;
+	uint64_t re = root ? root[bus * 2 + (devfn >= 128)] : 0;
+	const uint64_t *ct = (re & VTD_SM_ROOT_P) ? hw_mem_ptr(re & VTD_PAGE_MASK, 4096) : NULL;
+	const uint64_t *ce = ct ? ct + 4 * (devfn & 127) : NULL;
+	if (!ce || !(ce[0] & VTD_SM_CTX_P))
+		return NULL;
+	unsigned dir_entries = 1u << (VTD_SM_CTX_PDTS(ce[0]) + 7);
+	if ((pasid >> 6) >= dir_entries)
+		return NULL;
+	const uint64_t *dir = hw_mem_ptr(ce[0] & VTD_PAGE_MASK, dir_entries * 8);
+	uint64_t de = dir ? dir[pasid >> 6] : 0;
+	const uint64_t *tbl = (de & VTD_PASID_DIR_P) ? hw_mem_ptr(de & VTD_PAGE_MASK, 4096) : NULL;
+	const uint64_t *q = tbl ? tbl + 8 * (pasid & 63) : NULL;
+	return q && (q[0] & VTD_PE0_P) ? q : NULL;
+}
+
+int intel_domain_translation_struct(struct uiommu_host *h, struct device *dev, uint32_t pasid,
+				    FILE *f)
+{
+	struct intel_driver *drv = h->intel;
+	if (!drv || !dev_is_pci(dev))
+		return -ENODEV;
+	struct pci_dev *pdev = to_pci_dev(dev);
+	uint16_t sid = pci_dev_id(pdev);
+	struct intel_iommu *iommu = dmar_find_matched_unit(drv, pdev);
+	if (!iommu)
+		return 0;
+	if (!(dmar_readl(iommu, VTD_REG_GSTS) & VTD_GSTS_TES)) {
+		fprintf(f, "DMA Remapping is not enabled on %s\n", iommu->name);
+		return 0;
+	}
+	const uint64_t *q = pasid_entry_of(iommu, sid, pasid);
+	unsigned pgtt = q ? VTD_PE0_PGTT(q[0]) : 0;
+	bool fs = pgtt == VTD_PGTT_FS;
+	if (!q || (!fs && pgtt != VTD_PGTT_SS && pgtt != VTD_PGTT_NESTED))
+		return 0;
+	uint64_t pgd = fs ? q[2] & VTD_PE2_FSPTPTR_MASK : q[0] & VTD_PE0_SSPTPTR_MASK;
+	unsigned levels = fs ? (VTD_PE2_FSPM(q[2]) ? 5 : 4) : VTD_PE0_AW(q[0]) + 2;
+	fprintf(f, "Device 0000:%02x:%02x.%x with pasid %x @0x%" PRIx64 "\n", sid >> 8,
+		(sid >> 3) & 0x1f, sid & 7, pasid, pgd);
+	fprintf(f, "%-17s\t%-18s\t%-18s\t%-18s\t%-18s\t%-s\n", "IOVA_PFN", "PML5E", "PML4E",
+		"PDPE", "PDE", "PTE");
+	uint64_t path[6] = { 0 };
+	dts_walk(f, pgd, levels, 0, fs, path);
+	return 0;
+}
