@@ -36,15 +36,14 @@ static inline int mock_domain(int fd, uint32_t pt_id, uint32_t flags, uint32_t *
 	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, .id = pt_id,
 				    .mock_domain_flags = { .dev_flags = flags } };
 	int rc = test_cmd(fd, &c);
-	if (rc)
-		return rc;
+	/* Outputs are set on failure too (0), so callers never read garbage. */
 	if (stdev)
-		*stdev = c.mock_domain_flags.out_stdev_id;
+		*stdev = rc ? 0 : c.mock_domain_flags.out_stdev_id;
 	if (hwpt)
-		*hwpt = c.mock_domain_flags.out_hwpt_id;
+		*hwpt = rc ? 0 : c.mock_domain_flags.out_hwpt_id;
 	if (idev)
-		*idev = c.mock_domain_flags.out_idev_id;
-	return 0;
+		*idev = rc ? 0 : c.mock_domain_flags.out_idev_id;
+	return rc;
 }
 
 static inline int mock_replace(int fd, uint32_t stdev, uint32_t *pt_id)
@@ -80,8 +79,8 @@ static inline int hwpt_alloc(int fd, uint32_t idev, uint32_t pt_id, uint32_t fla
 				      .pt_id = pt_id, .data_type = data_type, .data_len = len,
 				      .data_uptr = (uintptr_t)data };
 	int rc = ioc(fd, IOMMU_HWPT_ALLOC, &c);
-	if (!rc && out)
-		*out = c.out_hwpt_id;
+	if (out)
+		*out = rc ? 0 : c.out_hwpt_id;
 	return rc;
 }
 

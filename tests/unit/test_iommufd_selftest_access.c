@@ -17,8 +17,7 @@ static int create_access(int fd, uint32_t ioas, uint32_t flags, int *afd)
 	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_CREATE_ACCESS, .id = ioas,
 				    .create_access = { .flags = flags } };
 	int rc = test_cmd(fd, &c);
-	if (!rc)
-		*afd = (int)c.create_access.out_access_fd;
+	*afd = rc ? -1 : (int)c.create_access.out_access_fd;
 	return rc;
 }
 
@@ -29,8 +28,8 @@ static int access_pages(int fd, int afd, uint64_t iova, uint64_t len, void *uptr
 				    .access_pages = { .flags = flags, .iova = iova, .length = len,
 						      .uptr = (uintptr_t)uptr } };
 	int rc = test_cmd(fd, &c);
-	if (!rc && item)
-		*item = c.access_pages.out_access_pages_id;
+	if (item)
+		*item = rc ? UINT32_MAX : c.access_pages.out_access_pages_id;
 	return rc;
 }
 

@@ -24,8 +24,8 @@ static int viommu_alloc(int fd, uint32_t idev, uint32_t hwpt, uint32_t type, voi
 					.hwpt_id = hwpt, .data_uptr = (uintptr_t)data,
 					.data_len = len };
 	int rc = ioc(fd, IOMMU_VIOMMU_ALLOC, &c);
-	if (!rc && out)
-		*out = c.out_viommu_id;
+	if (out)
+		*out = rc ? 0 : c.out_viommu_id;
 	return rc;
 }
 
@@ -34,8 +34,8 @@ static int vdevice_alloc(int fd, uint32_t viommu, uint32_t idev, uint64_t virt_i
 	struct iommu_vdevice_alloc c = { .size = sizeof(c), .viommu_id = viommu, .dev_id = idev,
 					 .virt_id = virt_id };
 	int rc = ioc(fd, IOMMU_VDEVICE_ALLOC, &c);
-	if (!rc && out)
-		*out = c.out_vdevice_id;
+	if (out)
+		*out = rc ? 0 : c.out_vdevice_id;
 	return rc;
 }
 
@@ -214,8 +214,8 @@ static int hw_queue_alloc(int fd, uint32_t viommu, uint32_t index, uint64_t iova
 					  .type = IOMMU_HW_QUEUE_TYPE_SELFTEST, .index = index,
 					  .nesting_parent_iova = iova, .length = len };
 	int rc = ioc(fd, IOMMU_HW_QUEUE_ALLOC, &c);
-	if (!rc && out)
-		*out = c.out_hw_queue_id;
+	if (out)
+		*out = rc ? 0 : c.out_hw_queue_id;
 	return rc;
 }
 
