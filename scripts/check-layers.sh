@@ -54,7 +54,8 @@ rank() {
 
 kernel_side() {
 	case $1 in
-	base | mm | pci | iommu | iommu-intel | mdev | iommufd | iommu-mock | vfio | drivers | sysfs)
+	base | mm | pci | iommu | iommu-intel | mdev | iommufd | iommu-mock | vfio | drivers | \
+	sysfs)
 		return 0 ;;
 	*) return 1 ;;
 	esac

@@ -165,8 +165,14 @@ static int test_pasid_check_hwpt(struct iommufd_ucmd *ucmd, struct iommu_test_cm
 	struct selftest_obj *sobj = get_selftest_obj(ucmd, cmd->id, &rc);
 	if (!sobj)
 		return rc;
+	/* PASID 0 is the RID: what iommufd attached there, not the blocking
+	 * domain a detached RID sits on. */
 	struct iommu_domain *attached =
-		iommu_get_domain_for_dev_pasid(sobj->dev, cmd->pasid_check.pasid);
+		cmd->pasid_check.pasid == IOMMU_NO_PASID ?
+			iommu_get_domain_for_dev(sobj->dev) :
+			iommu_get_domain_for_dev_pasid(sobj->dev, cmd->pasid_check.pasid);
+	if (attached && attached->type == IOMMU_DOMAIN_BLOCKED)
+		attached = NULL;
 	if (!cmd->pasid_check.hwpt_id) {
 		rc = attached ? -EINVAL : 0;
 		goto out;

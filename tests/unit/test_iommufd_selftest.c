@@ -436,6 +436,11 @@ static void test_pasid(void **s)
 	assert_int_equal(hwpt_alloc(t.fd, idev, ioas, IOMMU_HWPT_ALLOC_PASID, 0, NULL, 0, &s2), 0);
 	assert_int_equal(hwpt_alloc(t.fd, idev, ioas, 0, 0, NULL, 0, &plain), 0);
 	assert_int_equal(pasid_op(t.fd, PASID_DETACH, stdev, 100, 0), 0);
+	/* PASID 0 is the RID. */
+	uint32_t auto_hwpt;
+	assert_int_equal(mock_domain(t.fd, ioas, 0, NULL, &auto_hwpt, NULL), 0);
+	assert_int_equal(pasid_op(t.fd, PASID_CHECK, stdev, 0, auto_hwpt), 0);
+	assert_int_equal(pasid_op(t.fd, PASID_CHECK, stdev, 0, 0), -EINVAL);
 	/* The RID's HWPT (automatic, not PASID-capable) forbids PASIDs. */
 	assert_int_equal(pasid_op(t.fd, PASID_ATTACH, stdev, 100, s2), -EINVAL);
 	uint32_t pt = s2;
