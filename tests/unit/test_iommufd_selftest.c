@@ -7,6 +7,7 @@
  * size, aperture and page-table types, and the checks (MD_CHECK_MAP,
  * MD_CHECK_REFS, MD_CHECK_IOTLB) see what the core did to them.
  */
+#include <pthread.h>
 #include <unistd.h>
 
 #include "selftest_utils.h"
@@ -528,6 +529,70 @@ static void test_syz_copy(void **s)
 	ifd_close(&t);
 }
 
+struct worker {
+	struct ifd *t;
+	uint32_t ioas, dirty_hwpt;
+	unsigned idx;
+	int fails;
+};
+
+/* One thread's churn: its own mock device on the shared IOAS, its own
+ * mappings, a replace back and forth, the device's writes into the
+ * shared dirty-tracking HWPT, and the checks - against the others'. */
+static void *churn(void *arg)
+{
+	struct worker *w = arg;
+	uint8_t *buf = buf_alloc(4 * 4096);
+	uint64_t iova = MOCK_APERTURE_START + (w->idx + 1) * (1ull << 24);
+	uint8_t bits = 0xff;
+	for (unsigned i = 0; i < 40; i++) {
+		uint32_t stdev, hwpt;
+		w->fails += !!mock_domain(w->t->fd, w->ioas, 0, &stdev, &hwpt, NULL);
+		w->fails += !!ioas_map_fixed(w->t->fd, w->ioas, buf, 4 * 4096, iova);
+		w->fails += !!check_map(w->t->fd, hwpt, iova, 4 * 4096, buf);
+		uint32_t pt = w->dirty_hwpt;
+		w->fails += !!mock_replace(w->t->fd, stdev, &pt);
+		struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_DIRTY, .id = w->dirty_hwpt,
+					    .dirty = { .iova = iova, .length = 8 * MOCK_PAGE_SIZE,
+						       .page_size = MOCK_PAGE_SIZE,
+						       .uptr = (uintptr_t)&bits } };
+		w->fails += !!test_cmd(w->t->fd, &c);
+		pt = w->ioas;
+		w->fails += !!mock_replace(w->t->fd, stdev, &pt);
+		w->fails += !!ioas_unmap(w->t->fd, w->ioas, iova, 4 * 4096, NULL);
+		w->fails += !!obj_destroy(w->t->fd, stdev);
+	}
+	munmap(buf, 4 * 4096);
+	return NULL;
+}
+
+/* Four threads at once on one context (SPEC U-1, the locks of mock.h). */
+static void test_concurrent(void **s)
+{
+	(void)s;
+	struct ifd t;
+	st_open(&t);
+	uint32_t ioas, idev, dirty;
+	assert_int_equal(ioas_alloc(t.fd, &ioas), 0);
+	assert_int_equal(mock_domain(t.fd, ioas, 0, NULL, NULL, &idev), 0);
+	assert_int_equal(hwpt_alloc(t.fd, idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
+				    &dirty),
+			 0);
+	assert_int_equal(set_dirty_tracking(t.fd, dirty, true), 0);
+	struct worker w[4];
+	pthread_t th[4];
+	for (unsigned i = 0; i < 4; i++) {
+		w[i] = (struct worker){ .t = &t, .ioas = ioas, .dirty_hwpt = dirty, .idx = i };
+		assert_int_equal(pthread_create(&th[i], NULL, churn, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].fails, 0);
+	}
+	assert_int_equal(uiommu_pinned_pages(), 0);
+	ifd_close(&t);
+}
+
 static void test_memory_limit(void **s)
 {
 	(void)s;
@@ -554,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_pasid),
 		cmocka_unit_test(test_replace),
 		cmocka_unit_test(test_syz_copy),
+		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_memory_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
