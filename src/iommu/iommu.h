@@ -12,6 +12,7 @@
 #define UIOMMU_IOMMU_IOMMU_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -188,8 +189,10 @@ struct iommu_domain {
 	iommu_iopf_handler_t iopf_handler;
 	void *iopf_token;
 
-	/* Attachments, counted by the core: RIDs and PASIDs. */
-	unsigned attach_users;
+	/* Attachments, counted by the core: RIDs and PASIDs. Each group
+	 * counts under its own lock, and one domain (a driver's blocking
+	 * domain, a shared paging domain) serves many groups: atomic. */
+	atomic_uint attach_users;
 
 	/* 2018 auxiliary domains: the default PASID, allocated on the first
 	 * aux attach and freed when the last aux user goes (A-5, A-10). */

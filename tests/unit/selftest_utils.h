@@ -26,7 +26,7 @@ static inline int test_cmd(int fd, struct iommu_test_cmd *cmd)
 {
 	cmd->size = sizeof(*cmd);
 	long rc = uiommu_ioctl(fd, IOMMU_TEST_CMD, (unsigned long)(uintptr_t)cmd);
-	return rc < 0 ? (int)rc : (int)rc;
+	return (int)rc;
 }
 
 /* A mock device attached to pt_id: its MOCK_DOMAIN object, HWPT, DEVICE. */
