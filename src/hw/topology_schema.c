@@ -136,6 +136,9 @@ static int parse_levels(struct topo_loader *l, json_object *o, struct vtd_config
 		}
 		c->sagaw |= 1u << (v - 2);
 	}
+	/* A unit that walks 5-level second stages walks 5-level first
+	 * stages too (CAP.FL5LP); one that stops at 4 levels does not. */
+	c->fs_5lvl = c->sagaw & (1u << 3);
 out:
 	topo_pop(l, p);
 	return rc;

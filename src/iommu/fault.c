@@ -19,6 +19,17 @@ void iommu_set_fault_handler(struct iommu_domain *domain, iommu_fault_handler_t 
 	domain->handler_token = token;
 }
 
+void iommu_set_fault_event_handler(struct iommu_domain *domain,
+				   void (*fn)(struct iommu_domain *domain,
+					      const struct iommu_fault_record *f, void *token),
+				   void *token)
+{
+	if (!domain)
+		return;
+	domain->fault_event = fn;
+	domain->fault_event_token = token;
+}
+
 void iommu_set_iopf_handler(struct iommu_domain *domain, iommu_iopf_handler_t handler,
 			    void *token)
 {
@@ -57,21 +68,19 @@ void iommu_report_fault(struct device *dev, ioasid_t pasid, bool pasid_valid, ui
 			bool write, uint8_t reason)
 {
 	struct iommu_core *core = iommu_core_of(dev->host);
+	struct iommu_fault_record rec = { .dev = dev, .pasid = pasid, .pasid_valid = pasid_valid,
+					  .addr = addr, .write = write, .reason = reason };
 	pthread_mutex_lock(&core->fault_lock);
 	core->nr_faults++;
-	struct iommu_fault_record *f = &core->fault_log[core->fault_head++ % IOMMU_FAULT_LOG];
-	f->dev = dev;
-	f->pasid = pasid;
-	f->pasid_valid = pasid_valid;
-	f->addr = addr;
-	f->write = write;
-	f->reason = reason;
+	core->fault_log[core->fault_head++ % IOMMU_FAULT_LOG] = rec;
 	pthread_mutex_unlock(&core->fault_lock);
 
 	struct iommu_domain *d = domain_at(dev, pasid_valid, pasid);
 	if (d && d->handler)
 		d->handler(d, dev, addr, write ? IOMMU_FAULT_WRITE : IOMMU_FAULT_READ,
 			   d->handler_token);
+	if (d && d->fault_event)
+		d->fault_event(d, &rec, d->fault_event_token);
 }
 
 unsigned long iommu_fault_count(struct uiommu_host *h)

@@ -28,6 +28,7 @@ struct uiommu_host;
 struct device;
 struct iommu_group;
 struct iommu_domain;
+struct iommu_fault_record;
 
 enum iommu_cap {
 	IOMMU_CAP_CACHE_COHERENCY,
@@ -134,6 +135,11 @@ struct iommu_ops {
 	size_t (*get_viommu_size)(struct device *dev, uint32_t viommu_type);
 	int (*viommu_init)(struct iommufd_viommu *viommu, struct iommu_domain *parent,
 			   const struct iommu_user_data *user_data);
+	/* iommufd may wrap this driver's nest parents in a vIOMMU of type
+	 * DEFAULT of its own making: nested HWPTs through it come from
+	 * domain_alloc_nested, its invalidations go to theirs, and faults
+	 * in them become vEVENTs (a uiommu extension, docs/iommufd.md). */
+	bool default_viommu;
 	struct iommu_domain *(*identity_domain)(struct device *dev);
 	struct iommu_domain *(*blocked_domain)(struct device *dev);
 	/* A driver whose devices start on a fixed domain rather than a DMA
@@ -188,6 +194,11 @@ struct iommu_domain {
 	void *handler_token;
 	iommu_iopf_handler_t iopf_handler;
 	void *iopf_token;
+	/* The whole fault record, for a user that reports faults on (a
+	 * vIOMMU's event queue); see iommu_set_fault_event_handler. */
+	void (*fault_event)(struct iommu_domain *domain, const struct iommu_fault_record *f,
+			    void *token);
+	void *fault_event_token;
 
 	/* Attachments, counted by the core: RIDs and PASIDs. Each group
 	 * counts under its own lock, and one domain (a driver's blocking
@@ -246,6 +257,12 @@ void iommu_report_fault(struct device *dev, ioasid_t pasid, bool pasid_valid, ui
 			bool write, uint8_t reason);
 /* From the page request interrupt. */
 void iommu_report_page_request(struct iommu_page_request *req);
+/* Hand every unrecoverable fault of `domain` to fn, with its reason and
+ * PASID (the fault handler gets neither). */
+void iommu_set_fault_event_handler(struct iommu_domain *domain,
+				   void (*fn)(struct iommu_domain *domain,
+					      const struct iommu_fault_record *f, void *token),
+				   void *token);
 
 static inline void *dev_iommu_priv_get(struct device *dev)
 {

@@ -235,6 +235,19 @@ static bool device_is_attached(struct iommufd_device *idev, ioasid_t pasid)
 	return attach && xa_load(&attach->device_array, idev->obj.id);
 }
 
+struct iommufd_hw_pagetable *iommufd_device_hwpt_at(struct iommufd_device *idev, ioasid_t pasid)
+{
+	struct iommufd_hw_pagetable *hwpt = NULL;
+	pthread_mutex_lock(&idev->igroup->lock);
+	if (device_is_attached(idev, pasid)) {
+		struct iommufd_attach *attach = xa_load(&idev->igroup->pasid_attach, pasid);
+		if (attach->hwpt && iommufd_lock_obj(&attach->hwpt->obj))
+			hwpt = attach->hwpt;
+	}
+	pthread_mutex_unlock(&idev->igroup->lock);
+	return hwpt;
+}
+
 /* PASIDs need a PASID-capable HWPT on the RID and on themselves (U-8). */
 static int hwpt_pasid_compat(struct iommufd_hw_pagetable *hwpt, struct iommufd_device *idev,
 			     ioasid_t pasid)

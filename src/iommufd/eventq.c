@@ -157,6 +157,14 @@ void iommufd_fault_iopf_handler(struct iommu_domain *domain, const struct iommu_
 		return;
 	}
 	pthread_mutex_lock(&fault->common.lock);
+	if (!queue_file(&fault->common)) {
+		/* Nobody can read or answer it any more (fault_release). */
+		pthread_mutex_unlock(&fault->common.lock);
+		iommufd_put_object(fault->common.ictx, &idev->obj);
+		if (req->last_page)
+			iommu_page_response(req->dev, req, IOMMU_PAGE_RESP_INVALID);
+		return;
+	}
 	struct iopf_group *g = partial_group(fault, req);
 	bool fresh = !g;
 	if (fresh && (g = calloc(1, sizeof(*g)))) {
@@ -319,11 +327,51 @@ static void eventq_release(struct file *f)
 	iommufd_ctx_put(ictx);
 }
 
+/*
+ * The queue's descriptor closes: every fault delivered or read and not
+ * answered is answered Invalid now, and later ones as they come
+ * (iommufd_fault_iopf_handler), so no device waits for an answer only a
+ * closed descriptor could give (U-11). Linux leaves them queued until
+ * the HWPT is detached or destroyed, the device stalled until then.
+ * Groups still gathering are dropped; their last request is answered
+ * when it arrives.
+ */
+static void fault_release(struct file *f)
+{
+	struct iommufd_fault *fault = f->private_data;
+	struct list_node gone = LIST_HEAD_INIT(gone);
+	struct iopf_group *g, *t;
+	pthread_mutex_lock(&fault->mutex);
+	pthread_mutex_lock(&fault->common.lock);
+	fault->common.filep = NULL;
+	list_for_each_entry_safe(g, t, &fault->common.deliver, node) {
+		list_del(&g->node);
+		list_add_tail(&g->node, &gone);
+	}
+	list_for_each_entry_safe(g, t, &fault->partial, node) {
+		list_del(&g->node);
+		free_group(g);
+	}
+	pthread_mutex_unlock(&fault->common.lock);
+	uint64_t index;
+	xa_for_each(&fault->response, index, g) {
+		xa_erase(&fault->response, index);
+		list_add_tail(&g->node, &gone);
+	}
+	pthread_mutex_unlock(&fault->mutex);
+	list_for_each_entry_safe(g, t, &gone, node) {
+		list_del(&g->node);
+		respond_group(g, IOMMU_PAGE_RESP_INVALID);
+		free_group(g);
+	}
+	eventq_release(f);
+}
+
 static const struct file_operations fault_fops = {
 	.fop_flags = FOP_READINESS,
 	.read = fault_read,
 	.write = fault_write,
-	.release = eventq_release,
+	.release = fault_release,
 };
 
 /* The queue's descriptor: the file holds a users reference on the object

@@ -153,12 +153,13 @@ out_abort:
 	return NULL;
 }
 
-/* A nested HWPT over a nesting parent of the same driver. */
+/* A nested HWPT over a nesting parent of the same driver; through a
+ * DEFAULT vIOMMU (viommu) over its parent, which it then references. */
 static struct iommufd_hwpt_nested *hwpt_nested_alloc(struct iommufd_ctx *ictx,
 						     struct iommufd_hwpt_paging *parent,
 						     struct iommufd_device *idev, uint32_t flags,
 						     const struct iommu_user_data *user_data,
-						     int *err)
+						     struct iommufd_viommu *viommu, int *err)
 {
 	struct dev_iommu *di = dev_iommu(idev->dev);
 	if ((flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) || !user_data->len ||
@@ -177,7 +178,12 @@ static struct iommufd_hwpt_nested *hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		return NULL;
 	struct iommufd_hw_pagetable *hwpt = &hwpt_nested->common;
 	hwpt->pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
-	refcount_inc(&parent->common.obj.users);
+	if (viommu) {
+		hwpt_nested->viommu = viommu;
+		refcount_inc(&viommu->obj.users);
+	} else {
+		refcount_inc(&parent->common.obj.users);
+	}
 	hwpt_nested->parent = parent;
 	int rc = -EOPNOTSUPP;
 	hwpt->domain = di->ops->domain_alloc_nested(idev->dev, parent->common.domain,
@@ -194,6 +200,9 @@ static struct iommufd_hwpt_nested *hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		return NULL;
 	}
 	hwpt->domain->owner = di->ops;
+	if (viommu)
+		iommu_set_fault_event_handler(hwpt->domain, iommufd_viommu_fault_event,
+					      hwpt_nested);
 	return hwpt_nested;
 }
 
@@ -255,7 +264,7 @@ static struct iommufd_hw_pagetable *hwpt_alloc_on(struct iommufd_ucmd *ucmd,
 	if (pt_obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
 		struct iommufd_hwpt_nested *n = hwpt_nested_alloc(
 			ucmd->ictx, (struct iommufd_hwpt_paging *)pt_obj, idev, cmd->flags,
-			user_data, err);
+			user_data, NULL, err);
 		return n ? &n->common : NULL;
 	}
 	if (pt_obj->type == IOMMUFD_OBJ_VIOMMU) {
@@ -264,8 +273,11 @@ static struct iommufd_hw_pagetable *hwpt_alloc_on(struct iommufd_ucmd *ucmd,
 			*err = -EINVAL;
 			return NULL;
 		}
-		struct iommufd_hwpt_nested *n = viommu_alloc_hwpt_nested(viommu, cmd->flags,
-									 user_data, err);
+		struct iommufd_hwpt_nested *n =
+			iommufd_viommu_is_default(viommu) ?
+				hwpt_nested_alloc(ucmd->ictx, viommu->hwpt, idev, cmd->flags,
+						  user_data, viommu, err) :
+				viommu_alloc_hwpt_nested(viommu, cmd->flags, user_data, err);
 		return n ? &n->common : NULL;
 	}
 	*err = -EINVAL;

@@ -388,6 +388,14 @@ static int unmap_check(struct io_pagetable *iopt, uint64_t start, uint64_t last)
 	return 0;
 }
 
+int iopt_unmap_check(struct io_pagetable *iopt, uint64_t start, uint64_t last)
+{
+	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	int rc = unmap_check(iopt, start, last);
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return rc;
+}
+
 /*
  * Unmap every area inside [start, last]; an area only partly inside is
  * ENOENT, one an object locks (a HW queue) EBUSY. Accesses holding pages
@@ -829,6 +837,9 @@ static int iopt_area_split(struct iopt_area *area, uint64_t iova)
 		range_refs_dec(&pages->users, area->first_index, area->last_index + 1, NULL, NULL);
 	}
 	lhs->storage_domain = rhs->storage_domain = area->storage_domain;
+	lhs->nest_shadow = rhs->nest_shadow = area->nest_shadow;
+	lhs->nest_src = area->nest_src;
+	rhs->nest_src = area->nest_src + (new_start - start);
 	lhs->pages = rhs->pages = pages;
 	iopt_pages_get(pages);
 	free(area);

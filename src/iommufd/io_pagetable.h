@@ -55,6 +55,10 @@ struct iopt_area {
 	bool prevent_access;
 	unsigned num_accesses;                 /* under iova_rwsem (write) or pages->mutex */
 	unsigned num_locks;                    /* accesses that forbid unmapping */
+	/* A nested IOAS's shadow of [nest_src, +length) of its parent
+	 * (ioas_nest.c); set under iova_rwsem once the area is published. */
+	bool nest_shadow;
+	uint64_t nest_src;
 };
 
 struct iopt_allowed {
@@ -224,6 +228,8 @@ struct iopt_pages_list {
 
 void iopt_init_table(struct io_pagetable *iopt);
 void iopt_destroy_table(struct io_pagetable *iopt);
+/* Would unmapping [start, last] succeed now (0, -ENOENT, -EBUSY)? */
+int iopt_unmap_check(struct io_pagetable *iopt, uint64_t start, uint64_t last);
 int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		   struct list_node *pages_list);
 void iopt_free_pages_list(struct list_node *pages_list);

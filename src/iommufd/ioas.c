@@ -15,9 +15,11 @@
 void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_ioas *ioas = (struct iommufd_ioas *)obj;
+	iommufd_ioas_nest_unlink(ioas);
 	iopt_unmap_all(&ioas->iopt, NULL);
 	iopt_destroy_table(&ioas->iopt);
 	pthread_mutex_destroy(&ioas->mutex);
+	pthread_mutex_destroy(&ioas->nest_lock);
 }
 
 struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx, int *err)
@@ -29,6 +31,9 @@ struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx, int *err)
 	iopt_init_table(&ioas->iopt);
 	list_init(&ioas->hwpt_list);
 	pthread_mutex_init(&ioas->mutex, NULL);
+	pthread_mutex_init(&ioas->nest_lock, NULL);
+	list_init(&ioas->nest_children);
+	list_init(&ioas->nest_item);
 	return ioas;
 }
 
@@ -173,6 +178,11 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	struct iommufd_ioas *ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
 	if (!ioas)
 		return rc;
+	if (ioas->nest_parent) {
+		/* A nested IOAS maps parent IOVAs only (UIOMMU_IOAS_NEST_MAP). */
+		iommufd_put_object(ucmd->ictx, &ioas->obj);
+		return -EINVAL;
+	}
 	uint64_t iova = cmd->iova;
 	unsigned flags = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
 	rc = iopt_map_file_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->fd, cmd->start, cmd->length,
@@ -201,6 +211,10 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	struct iommufd_ioas *ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
 	if (!ioas)
 		return rc;
+	if (ioas->nest_parent) {
+		iommufd_put_object(ucmd->ictx, &ioas->obj);
+		return -EINVAL;
+	}
 	uint64_t iova = cmd->iova;
 	unsigned flags = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
 	rc = iopt_map_user_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->user_va, cmd->length,
@@ -243,6 +257,11 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 	struct iommufd_ioas *dst = iommufd_get_ioas(ucmd->ictx, cmd->dst_ioas_id, &rc);
 	if (!dst)
 		goto out_pages;
+	if (dst->nest_parent) {
+		rc = -EINVAL;
+		iommufd_put_object(ucmd->ictx, &dst->obj);
+		goto out_pages;
+	}
 	uint64_t iova = cmd->dst_iova;
 	unsigned flags = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
 	rc = iopt_map_pages(&dst->iopt, &pages_list, cmd->length, &iova,
@@ -273,11 +292,11 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 	if (rc)
 		goto out;
 	if (cmd->iova == 0 && cmd->length == UINT64_MAX) {
-		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
+		rc = iommufd_ioas_unmap_range(ioas, 0, 0, true, &unmapped);
 	} else if (cmd->iova >= ULONG_LIMIT || cmd->length >= ULONG_LIMIT) {
 		rc = -EOVERFLOW;
 	} else {
-		rc = iopt_unmap_iova(&ioas->iopt, cmd->iova, cmd->length, &unmapped);
+		rc = iommufd_ioas_unmap_range(ioas, cmd->iova, cmd->length, false, &unmapped);
 		if (!rc && !unmapped)
 			rc = -ENOENT;
 	}

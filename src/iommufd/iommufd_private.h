@@ -172,10 +172,28 @@ struct iommufd_ioas {
 	struct io_pagetable iopt;
 	pthread_mutex_t mutex;        /* hwpt_list: automatic HWPT choice */
 	struct list_node hwpt_list;   /* iommufd_hwpt_paging.hwpt_item */
+	/* Software nesting, a uiommu extension (ioas_nest.c). nest_parent
+	 * is fixed at creation (and holds a users reference on it). */
+	struct iommufd_ioas *nest_parent;
+	struct list_node nest_item;   /* in the parent's nest_children */
+	/* nest_children; held across a nest map of this IOAS's IOVAs and
+	 * across an unmap of them, so a shadow is never built on a range
+	 * being unmapped. Taken before any of the IOASes' other locks. */
+	pthread_mutex_t nest_lock;
+	struct list_node nest_children;
 };
 
 struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx, int *err);
 void iommufd_ioas_destroy(struct iommufd_object *obj);
+
+/* ioas_nest.c: software nesting. An unmap of [iova, +length) of an IOAS
+ * (everything if `all`) that first takes down the shadows its nested
+ * IOASes built on it; every unmap a user asks for goes through it. */
+int iommufd_ioas_nest_alloc(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_nest_map(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_unmap_range(struct iommufd_ioas *ioas, uint64_t iova, uint64_t length, bool all,
+			     uint64_t *unmapped);
+void iommufd_ioas_nest_unlink(struct iommufd_ioas *ioas);
 
 static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, uint32_t id,
 						    int *err)
@@ -287,6 +305,9 @@ struct iommufd_device *iommufd_device_bind_owned(struct iommufd_ctx *ictx, struc
 void iommufd_device_detach_all(struct iommufd_device *idev);
 void iommufd_device_pre_destroy(struct iommufd_object *obj);
 void iommufd_device_destroy(struct iommufd_object *obj);
+/* The HWPT attached at (idev, pasid), with a call reference
+ * (iommufd_put_object); NULL if nothing is. */
+struct iommufd_hw_pagetable *iommufd_device_hwpt_at(struct iommufd_device *idev, ioasid_t pasid);
 /* The bound device of ictx whose struct device is dev, with a users
  * reference; NULL if none. */
 struct iommufd_device *iommufd_ctx_find_device(struct iommufd_ctx *ictx, struct device *dev);
@@ -402,6 +423,13 @@ static inline struct iommufd_viommu *iommufd_get_viommu(struct iommufd_ucmd *ucm
 	return (struct iommufd_viommu *)iommufd_get_object(ucmd->ictx, id, IOMMUFD_OBJ_VIOMMU,
 							     err);
 }
+
+/* A DEFAULT vIOMMU, made by iommufd itself over a driver that nests
+ * (iommu_ops.default_viommu; viommu_default.c). */
+bool iommufd_viommu_is_default(const struct iommufd_viommu *viommu);
+int iommufd_viommu_default_init(struct iommufd_viommu *viommu);
+void iommufd_viommu_fault_event(struct iommu_domain *domain, const struct iommu_fault_record *f,
+				void *token);
 
 /* The IOMMU instance serving dev: vIOMMUs and vDEVICEs must share it. */
 const void *iommufd_dev_iommu(struct device *dev);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <uapi/linux/iommufd_test.h>
+#include <uiommu/iommufd_ext.h>
 
 #include "iommufd_private.h"
 #include "../base/uaccess.h"
@@ -322,6 +323,8 @@ union ucmd_buffer {
 	struct iommu_viommu_alloc viommu;
 	struct iommu_ioas_change_process change_process;
 	struct iommu_test_cmd test;
+	struct uiommu_ioas_nest_alloc nest_alloc;
+	struct uiommu_ioas_nest_map nest_map;
 };
 
 struct iommufd_ioctl_op {
@@ -385,17 +388,42 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 _Static_assert(NR_IOCTL_OPS == _IOC_NR(IOMMU_TEST_CMD) - IOMMUFD_CMD_BASE + 1,
 	       "the test command ends the table");
 
+/* uiommu's own commands (<uiommu/iommufd_ext.h>), framed the same way. */
+#define EXT_OP(_ioctl, _fn, _struct, _last)                                           \
+	[_IOC_NR(_ioctl) - UIOMMUFD_CMD_BASE] = {                                     \
+		.size = sizeof(_struct),                                              \
+		.min_size = offsetofend(_struct, _last),                              \
+		.ioctl_num = _ioctl,                                                  \
+		.execute = _fn,                                                       \
+	}
+
+static const struct iommufd_ioctl_op uiommufd_ioctl_ops[] = {
+	EXT_OP(UIOMMU_IOAS_NEST_ALLOC, iommufd_ioas_nest_alloc, struct uiommu_ioas_nest_alloc,
+	       out_ioas_id),
+	EXT_OP(UIOMMU_IOAS_NEST_MAP, iommufd_ioas_nest_map, struct uiommu_ioas_nest_map, length),
+};
+
+/* The command's handler entry, or NULL for the VFIO compat ioctls. The
+ * selftest's part of the table is looked at only past the rest. */
+static const struct iommufd_ioctl_op *ioctl_op(struct iommufd_ctx *ictx, unsigned int nr)
+{
+	const size_t n_ext = sizeof(uiommufd_ioctl_ops) / sizeof(uiommufd_ioctl_ops[0]);
+	if (nr >= IOMMUFD_CMD_BASE && nr - IOMMUFD_CMD_BASE < NR_IOCTL_OPS &&
+	    (nr - IOMMUFD_CMD_BASE < NR_IOCTL_OPS_PLAIN || iommufd_selftest_of(ictx)))
+		return &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
+	if (nr >= UIOMMUFD_CMD_BASE && nr - UIOMMUFD_CMD_BASE < n_ext)
+		return &uiommufd_ioctl_ops[nr - UIOMMUFD_CMD_BASE];
+	return NULL;
+}
+
 static long iommufd_fops_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	struct iommufd_ctx *ictx = f->private_data;
-	unsigned int nr = _IOC_NR(cmd);
-	/* The selftest's part of the table is looked at only past the rest. */
-	if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= NR_IOCTL_OPS ||
-	    (nr - IOMMUFD_CMD_BASE >= NR_IOCTL_OPS_PLAIN && !iommufd_selftest_of(ictx)))
+	const struct iommufd_ioctl_op *op = ioctl_op(ictx, _IOC_NR(cmd));
+	if (!op)
 		return iommufd_vfio_ioctl(ictx, cmd, arg);
 
 	struct iommufd_ucmd ucmd = { .ictx = ictx, .ubuffer = arg };
-	const struct iommufd_ioctl_op *op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
 	union ucmd_buffer buf;
 	ucmd.cmd = &buf;
 	/* The common case in one copy: a struct of exactly this ABI's size.

@@ -149,7 +149,9 @@ static int vfio_unmap_dma(struct iommufd_ctx *ictx, uint64_t arg)
 		return rc;
 	uint64_t unmapped = 0;
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
-		rc = unmap.iova || unmap.size ? -EINVAL : iopt_unmap_all(&ioas->iopt, &unmapped);
+		rc = unmap.iova || unmap.size ?
+			     -EINVAL :
+			     iommufd_ioas_unmap_range(ioas, 0, 0, true, &unmapped);
 		if (unmap.iova || unmap.size)
 			goto out;
 	} else {
@@ -161,7 +163,7 @@ static int vfio_unmap_dma(struct iommufd_ctx *ictx, uint64_t arg)
 			if (rc)
 				goto out;
 		}
-		rc = iopt_unmap_iova(&ioas->iopt, unmap.iova, unmap.size, &unmapped);
+		rc = iommufd_ioas_unmap_range(ioas, unmap.iova, unmap.size, false, &unmapped);
 	}
 	unmap.size = unmapped;
 	if (copy_to_user(arg, &unmap, min))

@@ -32,18 +32,27 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		.len = cmd->data_len,
 	};
 	int rc;
-	if (cmd->flags || cmd->type == IOMMU_VIOMMU_TYPE_DEFAULT)
+	if (cmd->flags)
 		return -EOPNOTSUPP;
 	struct iommufd_device *idev = iommufd_get_device(ucmd, cmd->dev_id, &rc);
 	if (!idev)
 		return rc;
 	struct dev_iommu *di = dev_iommu(idev->dev);
 	size_t size = 0;
-	if (di && di->ops->get_viommu_size && di->ops->viommu_init)
+	/* DEFAULT: iommufd's own, for a driver that nests and asks for it
+	 * (viommu_default.c; Linux 7.2: EOPNOTSUPP for every driver). */
+	bool core_viommu = cmd->type == IOMMU_VIOMMU_TYPE_DEFAULT;
+	if (core_viommu && di && di->ops->default_viommu && di->ops->domain_alloc_nested)
+		size = sizeof(struct iommufd_viommu);
+	else if (!core_viommu && di && di->ops->get_viommu_size && di->ops->viommu_init)
 		size = di->ops->get_viommu_size(idev->dev, cmd->type);
 	/* A driver's structure embeds the core one. */
 	if (size < sizeof(struct iommufd_viommu)) {
 		rc = -EOPNOTSUPP;
+		goto out_put_idev;
+	}
+	if (core_viommu && user_data.len) {
+		rc = -EINVAL; /* no driver data for it */
 		goto out_put_idev;
 	}
 	struct iommufd_hwpt_paging *hwpt_paging = (struct iommufd_hwpt_paging *)iommufd_get_object(
@@ -67,8 +76,9 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	viommu->hwpt = hwpt_paging;
 	refcount_inc(&hwpt_paging->common.obj.users);
 	viommu->iommu_dev = iommufd_dev_iommu(idev->dev);
-	rc = di->ops->viommu_init(viommu, hwpt_paging->common.domain,
-				  user_data.len ? &user_data : NULL);
+	rc = core_viommu ? iommufd_viommu_default_init(viommu) :
+			   di->ops->viommu_init(viommu, hwpt_paging->common.domain,
+						user_data.len ? &user_data : NULL);
 	/* A driver that accepts must say how (its ops). */
 	if (!rc && !viommu->ops)
 		rc = -EOPNOTSUPP;

@@ -128,6 +128,48 @@ static inline int ioas_allow(int fd, uint32_t ioas, const struct iommu_iova_rang
 	return ioc(fd, IOMMU_IOAS_ALLOW_IOVAS, &c);
 }
 
+static inline int hwpt_alloc_data(int fd, uint32_t flags, uint32_t dev, uint32_t pt,
+				  uint32_t data_type, const void *data, uint32_t data_len,
+				  uint32_t *out)
+{
+	struct iommu_hwpt_alloc c = { .size = sizeof(c), .flags = flags, .dev_id = dev, .pt_id = pt,
+				      .data_type = data_type, .data_len = data_len,
+				      .data_uptr = (uintptr_t)data };
+	int rc = ioc(fd, IOMMU_HWPT_ALLOC, &c);
+	*out = rc ? 0 : c.out_hwpt_id;
+	return rc;
+}
+
+/* A nested HWPT over `parent` (a NEST_PARENT HWPT or a vIOMMU) with a
+ * VT-d first stage at guest-physical `pgtbl`. */
+static inline int hwpt_alloc_s1(int fd, uint32_t flags, uint32_t dev, uint32_t parent,
+				uint64_t pgtbl, uint32_t width, uint64_t s1_flags, uint32_t *out)
+{
+	struct iommu_hwpt_vtd_s1 s1 = { .flags = s1_flags, .pgtbl_addr = pgtbl,
+					.addr_width = width };
+	return hwpt_alloc_data(fd, flags, dev, parent, IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1),
+			       out);
+}
+
+/* HWPT_INVALIDATE of `n` VT-d stage-1 entries; *done: entry_num back. */
+static inline int hwpt_invalidate(int fd, uint32_t id, uint32_t type, const void *entries,
+				  uint32_t entry_len, uint32_t n, uint32_t *done)
+{
+	struct iommu_hwpt_invalidate c = { .size = sizeof(c), .hwpt_id = id,
+					   .data_uptr = (uintptr_t)entries, .data_type = type,
+					   .entry_len = entry_len, .entry_num = n };
+	int rc = ioc(fd, IOMMU_HWPT_INVALIDATE, &c);
+	if (done)
+		*done = c.entry_num;
+	return rc;
+}
+
+static inline int hwpt_inv_s1(int fd, uint32_t id, uint64_t addr, uint64_t npages, uint32_t flags)
+{
+	struct iommu_hwpt_vtd_s1_invalidate e = { .addr = addr, .npages = npages, .flags = flags };
+	return hwpt_invalidate(fd, id, IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, &e, sizeof(e), 1, NULL);
+}
+
 /* The IOAS object behind an ID, for looking inside. */
 static inline struct iommufd_ioas *ioas_of(struct ifd *t, uint32_t id)
 {

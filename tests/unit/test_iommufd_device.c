@@ -248,8 +248,8 @@ static void hwpt_alloc_errors(void **state)
 	c.flags = IOMMU_HWPT_FAULT_ID_VALID;
 	c.fault_id = r.ioas;
 	assert_int_equal(ioc(r.t.fd, IOMMU_HWPT_ALLOC, &c), -ENOENT);
-	/* Nested on a parent that is not one (no driver nesting on VT-d yet:
-	 * the checks before the driver's are the generic ones). */
+	/* Nested: VT-d's checks (test_iommufd_nested.c has them all) - a
+	 * width of 0 is no width, a parent that is not one is refused. */
 	uint32_t parent, plain;
 	assert_int_equal(hwpt_alloc(r.t.fd, r.dev0, r.ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, &parent),
 			 0);
@@ -258,7 +258,10 @@ static void hwpt_alloc_errors(void **state)
 	c = (struct iommu_hwpt_alloc){ .size = sizeof(c), .dev_id = r.dev0, .pt_id = parent,
 				       .data_type = IOMMU_HWPT_DATA_VTD_S1, .data_len = sizeof(s1),
 				       .data_uptr = (uintptr_t)&s1 };
-	assert_int_equal(ioc(r.t.fd, IOMMU_HWPT_ALLOC, &c), -EOPNOTSUPP);
+	assert_int_equal(ioc(r.t.fd, IOMMU_HWPT_ALLOC, &c), -EINVAL);
+	s1.addr_width = 48;
+	c.pt_id = plain;
+	assert_int_equal(ioc(r.t.fd, IOMMU_HWPT_ALLOC, &c), -EINVAL);
 	assert_int_equal(obj_destroy(r.t.fd, parent), 0);
 	assert_int_equal(obj_destroy(r.t.fd, plain), 0);
 	assert_int_equal(ictx_objects(&r.t), objs);

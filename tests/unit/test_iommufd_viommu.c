@@ -279,6 +279,8 @@ static void use_test_driver(struct device *dev)
 	t_ops.domain_alloc_nested = t_domain_alloc_nested;
 	t_ops.get_viommu_size = t_get_viommu_size;
 	t_ops.viommu_init = t_viommu_init;
+	/* Its own vIOMMU type only: no DEFAULT one (test_iommufd_nested.c). */
+	t_ops.default_viommu = false;
 	dev->iommu->ops = &t_ops;
 }
 

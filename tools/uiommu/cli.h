@@ -14,8 +14,10 @@ struct cli {
 	bool checker;           /* --checker */
 };
 
-/* Build the host the options ask for; prints the reason on failure. */
+/* Build the host the options ask for; prints the reason on failure.
+ * no_drivers: leave every device to the caller (a VMM's view). */
 int cli_host(const struct cli *c, struct uiommu_host **h);
+int cli_host_opts(const struct cli *c, struct uiommu_host **h, bool no_drivers);
 
 int cmd_topology(struct cli *c, int argc, char **argv);
 int cmd_demo(struct cli *c, int argc, char **argv);

@@ -96,7 +96,8 @@ int cmd_demo(struct cli *c, int argc, char **argv)
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: uiommu [--topology FILE] demo [siov|pci] [--seconds S] [--json]\n"
+			printf("usage: uiommu [--topology FILE] demo [siov|pci|nested] [--seconds S] "
+			       "[--json]\n"
 			       "\n"
 			       "siov  (default) Scalable IOV: dsa0 sliced into mdevs, one per tenant, each\n"
 			       "      in its own VFIO container and isolated by its aux domain's PASID.\n"
@@ -107,11 +108,17 @@ int cmd_demo(struct cli *c, int argc, char **argv)
 			       "pci   a plain PCI DMA engine (dmatest0) isolated by the domain on its\n"
 			       "      requester ID: copies through the IOMMU, then a copy aimed at an\n"
 			       "      unmapped address is blocked and its fault record shown.\n"
+			       "nested a VMM gives dsa0 to a guest behind a vIOMMU (/dev/iommu): the\n"
+			       "      guest's own first-stage tables over its GPA space (nested\n"
+			       "      translation), a process's address space at vPASID 1 (SVA), a page\n"
+			       "      fault served by the VMM's thread, dirty pages collected for\n"
+			       "      migration; ends with dsa0's PASID entries, both stages decoded.\n"
 			       "\n"
-			       "--json prints one JSON document: events, stats, and (siov) the PASID\n"
-			       "table; exit status 0 when every check held.\n");
+			       "--json prints one JSON document: events, stats, and (siov, nested) the\n"
+			       "PASID table; exit status 0 when every check held.\n");
 			return 0;
-		} else if (!strcmp(argv[i], "pci") || !strcmp(argv[i], "siov")) {
+		} else if (!strcmp(argv[i], "pci") || !strcmp(argv[i], "siov") ||
+			   !strcmp(argv[i], "nested")) {
 			scenario = argv[i];
 		} else {
 			fprintf(stderr, "uiommu demo: unknown argument '%s' (try --help)\n", argv[i]);
@@ -119,11 +126,14 @@ int cmd_demo(struct cli *c, int argc, char **argv)
 		}
 	}
 	struct uiommu_host *h;
-	if (cli_host(c, &h))
+	bool nested = !strcmp(scenario, "nested");
+	/* The VMM drives dsa0 itself: no idxd on it. */
+	if (cli_host_opts(c, &h, nested))
 		return 1;
 	struct demo_out o = { .json = c->json };
 	demo_begin(&o, scenario);
-	int rc = !strcmp(scenario, "pci") ? demo_pci(h, &o) : demo_siov(h, &o, seconds);
+	int rc = nested ? demo_nested(h, &o) :
+		 !strcmp(scenario, "pci") ? demo_pci(h, &o) : demo_siov(h, &o, seconds);
 	uiommu_host_free(h);
 	return rc;
 }

@@ -26,5 +26,6 @@ void demo_done(struct demo_out *o, bool ok);
 
 int demo_pci(struct uiommu_host *h, struct demo_out *o);
 int demo_siov(struct uiommu_host *h, struct demo_out *o, double seconds);
+int demo_nested(struct uiommu_host *h, struct demo_out *o);
 
 #endif

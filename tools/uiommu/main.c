@@ -45,8 +45,14 @@ static void usage(FILE *f)
 
 int cli_host(const struct cli *c, struct uiommu_host **h)
 {
+	return cli_host_opts(c, h, false);
+}
+
+int cli_host_opts(const struct cli *c, struct uiommu_host **h, bool no_drivers)
+{
 	char err[512];
-	struct uiommu_host_opts o = { .topology_path = c->topology, .checker = c->checker };
+	struct uiommu_host_opts o = { .topology_path = c->topology, .checker = c->checker,
+				      .no_drivers = no_drivers };
 	int rc = uiommu_host_new(&o, h, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "uiommu: %s\n", err);

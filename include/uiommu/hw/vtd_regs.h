@@ -83,6 +83,7 @@
 #define VTD_ECAP_PRS       (1ull << 29)
 #define VTD_ECAP_ERS       (1ull << 30)
 #define VTD_ECAP_SRS       (1ull << 31)
+#define VTD_ECAP_EAFS      (1ull << 34)  /* extended accessed flag */
 #define VTD_ECAP_PSS(e)    ((unsigned)(((e) >> 35) & 0x1f)) /* PASID bits - 1 */
 #define VTD_ECAP_PASID     (1ull << 40)
 #define VTD_ECAP_PDS       (1ull << 42)  /* page-request drain */

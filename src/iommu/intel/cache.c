@@ -6,6 +6,10 @@
  *   second stage: page-selective IOTLB by DID (all PASIDs of the DID);
  *   first stage:  page-selective PASID-based IOTLB per (DID, PASID);
  *   ATS devices:  device-TLB (PASID-based for PASIDs other than the RID's).
+ * A nesting parent also carries a tag for each place a nested domain over
+ * it is installed: its second stage is part of every nested translation
+ * cached under the nested domain's DID (3.8), and a device TLB holds the
+ * combined result under guest addresses no second-stage range names.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,7 +22,7 @@ int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, i
 {
 	struct cache_tag *t;
 	list_for_each_entry(t, &dom->tags, node) {
-		if (t->info == info && t->pasid == pasid) {
+		if (t->info == info && t->pasid == pasid && !t->nesting) {
 			t->users++;
 			return 0;
 		}
@@ -40,7 +44,48 @@ void cache_tag_unassign(struct dmar_domain *dom, struct device_domain_info *info
 {
 	struct cache_tag *t;
 	list_for_each_entry(t, &dom->tags, node) {
-		if (t->info == info && t->pasid == pasid) {
+		if (t->info == info && t->pasid == pasid && !t->nesting) {
+			if (--t->users == 0) {
+				list_del(&t->node);
+				free(t);
+			}
+			return;
+		}
+	}
+}
+
+/* Called with s2->lock held. During a replacement the old and the new
+ * nested domain are both installed at (info, pasid): the DID tells them
+ * apart. */
+int cache_tag_assign_parent(struct dmar_domain *s2, struct device_domain_info *info,
+			    ioasid_t pasid, uint16_t did)
+{
+	struct cache_tag *t;
+	list_for_each_entry(t, &s2->tags, node) {
+		if (t->nesting && t->info == info && t->pasid == pasid && t->did == did) {
+			t->users++;
+			return 0;
+		}
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->iommu = info->iommu;
+	t->did = did;
+	t->pasid = pasid;
+	t->info = info;
+	t->nesting = true;
+	t->users = 1;
+	list_add_tail(&t->node, &s2->tags);
+	return 0;
+}
+
+void cache_tag_unassign_parent(struct dmar_domain *s2, struct device_domain_info *info,
+			       ioasid_t pasid, uint16_t did)
+{
+	struct cache_tag *t;
+	list_for_each_entry(t, &s2->tags, node) {
+		if (t->nesting && t->info == info && t->pasid == pasid && t->did == did) {
 			if (--t->users == 0) {
 				list_del(&t->node);
 				free(t);
@@ -70,8 +115,10 @@ static void add_tag_flush(struct qi_batch *b, const struct dmar_domain *dom,
 			qi_add_iotlb(b, VTD_INV_IOTLB_DSI, t->did, 0, 0, false);
 		*did_done = true;
 	}
+	/* A device TLB caches nested results by guest address: a change of
+	 * the second stage under them flushes the whole of it. */
 	if (t->info->ats_enabled)
-		qi_add_devtlb(b, t->info, t->pasid, addr, all ? 64 : am);
+		qi_add_devtlb(b, t->info, t->pasid, addr, all || t->nesting ? 64 : am);
 }
 
 static void flush(struct dmar_domain *dom, uint64_t start, uint64_t end, bool all, bool ih)

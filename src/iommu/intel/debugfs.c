@@ -62,8 +62,38 @@ static void leaf(struct walk_out *w, uint64_t iova, uint64_t pa, unsigned shift,
 	}
 }
 
-static void walk(struct walk_out *w, uint64_t table_pa, unsigned level, uint64_t base, bool fs)
+/* A nested entry's second stage, to find the first stage's tables: they
+ * sit at guest-physical addresses (3.8). */
+struct s2_view {
+	uint64_t root;
+	unsigned levels;
+};
+
+/* The host address of gpa by a read-only second-stage walk; 0 if none. */
+static uint64_t s2_lookup(const struct s2_view *s2, uint64_t gpa)
 {
+	uint64_t table = s2->root;
+	for (unsigned level = s2->levels; level >= 1; level--) {
+		const uint64_t *t = hw_mem_ptr(table, 4096);
+		unsigned sh = 12 + 9 * (level - 1);
+		if (!t)
+			return 0;
+		uint64_t e = t[(gpa >> sh) & 511];
+		if (!(e & (VTD_SS_R | VTD_SS_W)))
+			return 0;
+		uint64_t mask = (1ull << sh) - 1;
+		if (level == 1 || (e & VTD_SS_PS))
+			return (e & VTD_SS_ADDR_MASK & ~mask) | (gpa & mask);
+		table = e & VTD_SS_ADDR_MASK;
+	}
+	return 0;
+}
+
+static void walk(struct walk_out *w, uint64_t table_pa, unsigned level, uint64_t base, bool fs,
+		 const struct s2_view *nest)
+{
+	if (nest && !(table_pa = s2_lookup(nest, table_pa)))
+		return;
 	const uint64_t *t = hw_mem_ptr(table_pa, 4096);
 	if (!t)
 		return;
@@ -79,8 +109,19 @@ static void walk(struct walk_out *w, uint64_t table_pa, unsigned level, uint64_t
 		if (is_leaf)
 			leaf(w, iova, e & VTD_SS_ADDR_MASK & ~((1ull << sh) - 1), sh, e, fs);
 		else
-			walk(w, e & VTD_SS_ADDR_MASK, level - 1, iova, fs);
+			walk(w, e & VTD_SS_ADDR_MASK, level - 1, iova, fs, nest);
 	}
+}
+
+/* Close a walk's leaves: the JSON array and its count, or a note. */
+static void walk_total(FILE *f, bool json, const struct walk_out *w)
+{
+	if (json)
+		fprintf(f, "],\"mappings\":%lu", w->total);
+	else if (!w->total)
+		fprintf(f, "          (nothing mapped)\n");
+	else if (w->total > w->shown)
+		fprintf(f, "          ... %lu mappings in all\n", w->total);
 }
 
 static void pasid_entry(FILE *f, bool json, uint32_t pasid, const uint64_t *q, unsigned max_leaves,
@@ -110,16 +151,35 @@ static void pasid_entry(FILE *f, bool json, uint32_t pasid, const uint64_t *q, u
 			(q[0] & VTD_PE0_SSADE) ? "  SSADE" : "", (q[2] & VTD_PE2_SRE) ? "  SRE" : "");
 	}
 	*first = false;
-	if (pgtt == VTD_PGTT_SS || fs)
-		walk(&w, root, levels, 0, fs);
-	if (json) {
-		fprintf(f, "],\"mappings\":%lu}", w.total);
-	} else if (pgtt == VTD_PGTT_SS || fs) {
-		if (!w.total)
-			fprintf(f, "          (nothing mapped)\n");
-		else if (w.total > w.shown)
-			fprintf(f, "          ... %lu mappings in all\n", w.total);
+	bool nested = pgtt == VTD_PGTT_NESTED;
+	if (nested && !json)
+		fprintf(f, "        second stage (GPA -> host):\n");
+	bool tables = pgtt == VTD_PGTT_SS || fs || nested;
+	if (tables)
+		walk(&w, root, levels, 0, fs, NULL);
+	if (tables || json)
+		walk_total(f, json, &w);
+	if (nested) {
+		/* The guest's first stage, its tables reached through the
+		 * second stage as the unit reaches them. */
+		struct s2_view s2 = { .root = root, .levels = levels };
+		uint64_t s1 = q[2] & VTD_PE2_FSPTPTR_MASK;
+		struct walk_out w1 = { .f = f, .json = json, .max = max_leaves, .first = true };
+		if (json)
+			fprintf(f, ",\"first_stage\":{\"root_gpa\":\"0x%" PRIx64 "\",\"levels\":%u,"
+				   "\"leaves\":[",
+				s1, VTD_PE2_FSPM(q[2]) ? 5 : 4);
+		else
+			fprintf(f, "        first stage (guest's, IOVA -> GPA), tables at "
+				   "GPA 0x%" PRIx64 ":\n",
+				s1);
+		walk(&w1, s1, VTD_PE2_FSPM(q[2]) ? 5 : 4, 0, true, &s2);
+		walk_total(f, json, &w1);
+		if (json)
+			fprintf(f, "}");
 	}
+	if (json)
+		fprintf(f, "}");
 }
 
 static void context(FILE *f, bool json, struct device *dev, uint16_t sid, const uint64_t *ce,

@@ -179,17 +179,35 @@ static int check_width(struct dmar_domain *dom, struct intel_iommu *iommu, unsig
 	return 0;
 }
 
-/* Nested domains use their second-stage parent's domain ID (3.8). */
-static struct dmar_domain *did_owner(struct dmar_domain *dom)
+/*
+ * A nested domain has a domain ID of its own, as in Linux: nested
+ * translations are cached by (DID, PASID), so two guest tables over one
+ * parent, installed at the same PASID of two devices, must not share one.
+ * The parent keeps a tag of it (cache_tag_assign_parent) to flush that ID
+ * when its own mappings change.
+ */
+static int tag_parent(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
+		      uint16_t did, bool add)
 {
-	return dom->s2 ? dom->s2 : dom;
+	int rc = 0;
+	if (!dom->s2)
+		return 0;
+	spin_lock(&dom->s2->lock);
+	if (add)
+		rc = cache_tag_assign_parent(dom->s2, info, pasid, did);
+	else
+		cache_tag_unassign_parent(dom->s2, info, pasid, did);
+	spin_unlock(&dom->s2->lock);
+	return rc;
 }
 
 static void release(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid)
 {
+	uint16_t did = domain_id_on(dom, info->iommu);
+	tag_parent(dom, info, pasid, did, false);
 	spin_lock(&dom->lock);
 	cache_tag_unassign(dom, info, pasid);
-	domain_detach_iommu(did_owner(dom), info->iommu);
+	domain_detach_iommu(dom, info->iommu);
 	spin_unlock(&dom->lock);
 }
 
@@ -205,7 +223,7 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 	int rc;
 
 	if (old)
-		old_did = domain_id_on(did_owner(old), iommu);
+		old_did = domain_id_on(old, iommu);
 	if (dom->blocked) {
 		if (old && !old->blocked) {
 			intel_pasid_tear_down(info, pasid, old, old_did, false);
@@ -215,16 +233,24 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 	}
 
 	unsigned width;
+	if (dom->s2 && (rc = intel_nested_check(dom, iommu)))
+		return rc;
 	spin_lock(&dom->lock);
 	rc = check_width(dom, iommu, &width);
 	if (!rc)
-		rc = domain_attach_iommu(did_owner(dom), iommu, &did);
+		rc = domain_attach_iommu(dom, iommu, &did);
 	if (!rc) {
 		rc = cache_tag_assign(dom, info, pasid, did);
 		if (rc)
-			domain_detach_iommu(did_owner(dom), iommu);
+			domain_detach_iommu(dom, iommu);
 	}
 	spin_unlock(&dom->lock);
+	if (!rc && (rc = tag_parent(dom, info, pasid, did, true))) {
+		spin_lock(&dom->lock);
+		cache_tag_unassign(dom, info, pasid);
+		domain_detach_iommu(dom, iommu);
+		spin_unlock(&dom->lock);
+	}
 	if (rc)
 		return rc;
 
@@ -305,6 +331,11 @@ void intel_domain_free(struct iommu_domain *d)
 {
 	struct dmar_domain *dom = to_dmar_domain(d);
 	io_pgtable_destroy(&dom->pgt);
+	intel_domain_free_common(dom);
+}
+
+void intel_domain_free_common(struct dmar_domain *dom)
+{
 	/* Tags and unit IDs are gone with the last detach; leftovers would
 	 * be a core bug, so just release them. */
 	struct cache_tag *t, *tt;

@@ -131,6 +131,10 @@ struct cache_tag {
 	ioasid_t pasid;                  /* IOMMU_NO_PASID for the RID */
 	struct device_domain_info *info; /* for device-TLB flushes */
 	bool nested;                     /* entry is PGTT nested */
+	/* On a nesting parent: a nested domain over it is installed there
+	 * with its own DID, so a change of the parent's mappings flushes
+	 * that DID too (cache_tag_assign_parent). */
+	bool nesting;
 	unsigned users;
 };
 
@@ -147,7 +151,9 @@ struct dmar_domain {
 	struct list_node iommus;          /* struct domain_iommu */
 	struct list_node tags;            /* struct cache_tag */
 
-	/* Nested: guest first stage on `s2`. */
+	/* Nested (nested.c): the user's first stage at guest-physical
+	 * s1_pgtbl over the second stage of `s2`, a nesting parent; fixed
+	 * at allocation. s1_flags are PASID-entry qword 2 bits. */
 	struct dmar_domain *s2;
 	uint64_t s1_pgtbl, s1_flags;
 	unsigned s1_addr_width;
@@ -222,6 +228,7 @@ int intel_attach_dev(struct iommu_domain *d, struct device *dev);
 int intel_set_dev_pasid(struct iommu_domain *d, struct device *dev, ioasid_t pasid,
 			struct iommu_domain *old);
 void intel_domain_free(struct iommu_domain *d);
+void intel_domain_free_common(struct dmar_domain *dom);
 struct dmar_domain *intel_domain_new(struct intel_driver *drv, bool fs, unsigned flags, int *err);
 int domain_attach_iommu(struct dmar_domain *dom, struct intel_iommu *iommu, uint16_t *did);
 void domain_detach_iommu(struct dmar_domain *dom, struct intel_iommu *iommu);
@@ -229,10 +236,22 @@ uint16_t domain_id_on(struct dmar_domain *dom, struct intel_iommu *iommu);
 int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 			 struct dmar_domain *dom, struct dmar_domain *old);
 
+/* nested.c: first stage owned by the user over a nesting parent (U-10) */
+extern const struct iommu_domain_ops intel_nested_ops;
+struct iommu_domain *intel_domain_alloc_nested(struct device *dev, struct iommu_domain *parent,
+					       uint32_t flags,
+					       const struct iommu_user_data *user_data, int *err);
+int intel_nested_check(struct dmar_domain *dom, struct intel_iommu *iommu);
+
 /* cache.c */
 int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
 		     uint16_t did);
 void cache_tag_unassign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid);
+/* The parent's record of a nested domain installed at (info, pasid, did). */
+int cache_tag_assign_parent(struct dmar_domain *s2, struct device_domain_info *info,
+			    ioasid_t pasid, uint16_t did);
+void cache_tag_unassign_parent(struct dmar_domain *s2, struct device_domain_info *info,
+			       ioasid_t pasid, uint16_t did);
 void cache_tag_flush_range(struct dmar_domain *dom, uint64_t start, uint64_t end, bool ih);
 void cache_tag_flush_all(struct dmar_domain *dom);
 

@@ -107,7 +107,8 @@ static unsigned levels_on(const struct dmar_domain *dom, const struct intel_iomm
 	return MIN(dom->levels, max);
 }
 
-/* The entry for `dom`, as eight qwords. Called with dom->lock held. */
+/* The entry for `dom`, as eight qwords. Called with the lock of dom's
+ * second stage held (dom's own, or its parent's if nested). */
 static int build_entry(struct device_domain_info *info, struct dmar_domain *dom, uint16_t did,
 		       uint64_t q[8])
 {
@@ -155,21 +156,27 @@ int intel_pasid_setup(struct device_domain_info *info, ioasid_t pasid, struct dm
 		      uint16_t did, struct dmar_domain *old, uint16_t old_did)
 {
 	uint64_t q[8];
-	spin_lock(&dom->lock);
-	int rc = build_entry(info, dom, did, q);
-	spin_unlock(&dom->lock);
-	if (rc)
-		return rc;
+	/* The lock of the domain whose second stage the entry names (a
+	 * nested domain's parent), held until the entry is in memory: a
+	 * dirty-tracking switch rewriting SSADE in its installed entries
+	 * either sees this one or happens before it is built. */
+	struct dmar_domain *owner = dom->s2 ? dom->s2 : dom;
 	uint64_t *pe = intel_pasid_entry(info, pasid, true);
 	if (!pe)
 		return -ENOMEM;
-
+	spin_lock(&owner->lock);
+	int rc = build_entry(info, dom, did, q);
+	if (rc) {
+		spin_unlock(&owner->lock);
+		return rc;
+	}
 	bool present = ld(&pe[0]) & VTD_PE0_P;
 	/* Everything but qword 0 first, then qword 0 with P: a walker sees
 	 * either the old entry or the new one's present bit last. */
 	for (unsigned i = 7; i >= 1; i--)
 		st(&pe[i], q[i]);
 	st(&pe[0], q[0]);
+	spin_unlock(&owner->lock);
 	if (!present)
 		return 0; /* not present to present: nothing was cached */
 

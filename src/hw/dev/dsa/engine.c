@@ -306,6 +306,17 @@ int dsa_page_request_wait(struct dsa_engine *e, struct dsa_wq *wq, uint64_t pos,
 		sleep_us(50);
 	}
 	int ret = -1;
+	/* An answer usually comes within microseconds: poll for it a while,
+	 * as for new descriptors, before sleeping (iopf.roundtrip_us). */
+	if (rc == 0) {
+		uint64_t spin_end = now_ns() + DSA_SPIN_NS;
+		for (unsigned i = 0; !__atomic_load_n(&e->prg_done, __ATOMIC_ACQUIRE); i++) {
+			if ((i & 63) == 0 &&
+			    (now_ns() > spin_end || dsa_aborted(e, wq, pos, pasid)))
+				break;
+			cpu_relax();
+		}
+	}
 	pthread_mutex_lock(&e->prg_lock);
 	if (rc == 0) {
 		while (!e->prg_done) {
@@ -338,8 +349,8 @@ void dsa_prg_response(struct hw_pci_function *d, uint32_t pasid, bool pasid_vali
 	struct dsa_engine *e = &x->engines[prgi & 63];
 	pthread_mutex_lock(&e->prg_lock);
 	if (e->prg_wait == (int)prgi) {
-		e->prg_done = true;
 		e->prg_code = code;
+		__atomic_store_n(&e->prg_done, true, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&e->prg_cond);
 	}
 	pthread_mutex_unlock(&e->prg_lock);
