@@ -245,8 +245,8 @@ ssize_t file_rw(struct file *f, void *buf, size_t count, int64_t *off, bool writ
 		rc = -EINVAL;
 	else if (count > SSIZE_MAX)
 		rc = -EINVAL;
-	else if (!count)
-		rc = 0;
+	/* A zero count goes to the file as any other (Linux's vfs_read
+	 * passes it on: a vEVENTQ answers EINVAL). */
 	else if (off) {
 		rc = *off < 0 ? -EINVAL :
 		     write ? f->f_op->write(f, buf, count, off) : f->f_op->read(f, buf, count, off);

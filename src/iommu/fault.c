@@ -54,6 +54,11 @@ static struct iommu_domain *domain_at(struct device *dev, bool pasid_valid, ioas
 		list_for_each_entry(gp, &g->pasids, node)
 			if (gp->dev == dev && gp->pasid == pasid)
 				d = gp->domain;
+		/* A guest-owned PASID table: its PASIDs are the nested
+		 * domain's on the RID. */
+		if (!d && dev->iommu && dev->iommu->ops->user_pasid_table && g->domain &&
+		    g->domain->type == IOMMU_DOMAIN_NESTED)
+			d = g->domain;
 	}
 	pthread_mutex_unlock(&g->lock);
 	return d;

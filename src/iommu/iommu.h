@@ -12,6 +12,7 @@
 #define UIOMMU_IOMMU_IOMMU_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -42,9 +43,10 @@ enum iommu_cap {
  * Driver-specific data a user passes with an iommufd call (a nested
  * table's description, a vIOMMU's parameters): `type` names its layout,
  * the data itself is still in the caller's memory. Drivers read it with
- * iommu_copy_struct_from_user*(), which apply the size rules of the uAPI
- * (shorter than the mandatory fields: -EINVAL; non-zero bytes past what
- * the driver knows: -E2BIG; unreadable: -EFAULT).
+ * iommu_copy_struct_from_user*(), which apply Linux 7.2's size rules
+ * (shorter than the mandatory fields, or longer than the driver's struct:
+ * -EINVAL; unreadable: -EFAULT), and answer with
+ * iommu_copy_struct_to_user().
  */
 struct iommu_user_data {
 	unsigned int type;
@@ -64,6 +66,14 @@ int iommu_copy_struct_from_user(void *dst, size_t dst_size, const struct iommu_u
 int iommu_copy_struct_from_user_array(void *dst, size_t dst_size,
 				      const struct iommu_user_data_array *array,
 				      unsigned int type, uint32_t index, size_t min_len);
+/* All entry_num entries into dst (entry_size bytes apart); an empty
+ * array is -EINVAL. */
+int iommu_copy_struct_from_full_user_array(void *dst, size_t entry_size,
+					   const struct iommu_user_data_array *array,
+					   unsigned int type);
+/* data->len bytes of src back into the user's struct. */
+int iommu_copy_struct_to_user(const struct iommu_user_data *data, const void *src,
+			      size_t src_size, unsigned int type, size_t min_len);
 struct iommufd_viommu;
 
 struct iommu_domain_geometry {
@@ -109,6 +119,12 @@ struct iommu_ops {
 	 * the driver's own; ERR_PTR on failure. */
 	struct iommu_group *(*device_group)(struct device *dev);
 	struct iommu_domain *(*domain_alloc_paging)(struct device *dev, unsigned flags, int *err);
+	/* A paging domain described by driver-specific data (iommufd's
+	 * HWPT_ALLOC with a data type): what the driver cannot take is
+	 * -EOPNOTSUPP. Optional. */
+	struct iommu_domain *(*domain_alloc_paging_user)(struct device *dev, unsigned flags,
+							 const struct iommu_user_data *user_data,
+							 int *err);
 	/* Nested domain over `parent` from driver-specific data (U-10);
 	 * flags: IOMMU_HWPT_ALLOC_PASID. */
 	struct iommu_domain *(*domain_alloc_nested)(struct device *dev, struct iommu_domain *parent,
@@ -127,6 +143,9 @@ struct iommu_ops {
 	bool default_viommu;
 	struct iommu_domain *(*identity_domain)(struct device *dev);
 	struct iommu_domain *(*blocked_domain)(struct device *dev);
+	/* A driver whose devices start on a fixed domain rather than a DMA
+	 * paging one (the selftest mock: blocking). Optional. */
+	struct iommu_domain *(*default_domain)(struct device *dev);
 	bool (*capable)(struct device *dev, enum iommu_cap cap);
 	bool (*dev_has_feat)(struct device *dev, enum iommu_dev_features f);
 	int (*dev_enable_feat)(struct device *dev, enum iommu_dev_features f);
@@ -141,6 +160,10 @@ struct iommu_ops {
 	 * full size of the info (copied as far as it fits). */
 	int (*hw_info)(struct device *dev, uint32_t *type, void *data, uint32_t *len);
 	int (*get_resv_regions)(struct device *dev, struct iommu_resv_region *out, int max);
+	/* The guest owns the PASID table (a nested first stage holds it):
+	 * page requests of a PASID nothing is attached to go to the nested
+	 * domain on the RID (Linux iommu_ops.user_pasid_table). */
+	bool user_pasid_table;
 };
 
 /* One hardware IOMMU instance, owned by its driver. */
@@ -178,8 +201,10 @@ struct iommu_domain {
 			    void *token);
 	void *fault_event_token;
 
-	/* Attachments, counted by the core: RIDs and PASIDs. */
-	unsigned attach_users;
+	/* Attachments, counted by the core: RIDs and PASIDs. Each group
+	 * counts under its own lock, and one domain (a driver's blocking
+	 * domain, a shared paging domain) serves many groups: atomic. */
+	atomic_uint attach_users;
 
 	/* 2018 auxiliary domains: the default PASID, allocated on the first
 	 * aux attach and freed when the last aux user goes (A-5, A-10). */
@@ -217,6 +242,12 @@ struct group_pasid {
 	ioasid_t pasid;
 	struct iommu_domain *domain;
 };
+
+/* A paging domain from driver-specific data (iommufd's HWPT_ALLOC);
+ * NULL user_data is iommu_paging_domain_alloc_flags(). */
+struct iommu_domain *iommu_paging_domain_alloc_user(struct device *dev, unsigned flags,
+						    const struct iommu_user_data *user_data,
+						    int *err);
 
 /* Core helpers for drivers. */
 void iommu_domain_init(struct iommu_domain *d, enum iommu_domain_type type,
