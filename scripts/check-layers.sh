@@ -29,6 +29,7 @@ floor() {
 	src/mm/*) echo mm ;;
 	src/pci/*) echo pci ;;
 	src/iommu/intel/*) echo iommu-intel ;;
+	src/iommu/mock/*) echo iommu-mock ;;
 	src/iommu/*) echo iommu ;;
 	src/mdev/*) echo mdev ;;
 	src/iommufd/*) echo iommufd ;;
@@ -45,15 +46,17 @@ rank() {
 	case $1 in
 	util) echo 0 ;; hw) echo 1 ;; host) echo 2 ;; base) echo 3 ;; files) echo 4 ;;
 	mm) echo 5 ;; pci) echo 6 ;; iommu) echo 7 ;; iommu-intel) echo 8 ;; mdev) echo 9 ;;
-	iommufd) echo 10 ;; vfio) echo 11 ;; drivers) echo 12 ;; sysfs) echo 13 ;; assembly) echo 14 ;;
-	shim) echo 15 ;;
+	iommufd) echo 10 ;; iommu-mock) echo 11 ;; vfio) echo 12 ;; drivers) echo 13 ;;
+	sysfs) echo 14 ;; assembly) echo 15 ;; shim) echo 16 ;;
 	*) echo -1 ;;
 	esac
 }
 
 kernel_side() {
 	case $1 in
-	base | mm | pci | iommu | iommu-intel | mdev | iommufd | vfio | drivers | sysfs) return 0 ;;
+	base | mm | pci | iommu | iommu-intel | mdev | iommufd | iommu-mock | vfio | drivers | \
+	sysfs)
+		return 0 ;;
 	*) return 1 ;;
 	esac
 }
@@ -103,6 +106,7 @@ obj_floor() {
 	util_*) echo util ;; hw_* | default_topology*) echo hw ;;
 	host_assembly*) echo assembly ;; host_*) echo host ;; base_*) echo base ;;
 	files_*) echo files ;; pci_*) echo pci ;; iommu_intel_*) echo iommu-intel ;;
+	iommu_mock_*) echo iommu-mock ;;
 	iommu_*) echo iommu ;; mdev_*) echo mdev ;; vfio_*) echo vfio ;;
 	drivers_*) echo drivers ;; sysfs_*) echo sysfs ;; *) echo other ;;
 	esac
@@ -117,7 +121,7 @@ if [ -n "$build" ] && [ -d "$build/src/libuiommu.a.p" ]; then
 			 NF == 2 && $1 == "U" { print "U", $2, f, o }'
 	done >"$syms"
 	up=$(awk '
-		BEGIN { n = split("util hw host base files pci iommu iommu-intel mdev vfio drivers sysfs assembly", fl, " ")
+		BEGIN { n = split("util hw host base files pci iommu iommu-intel mdev iommu-mock vfio drivers sysfs assembly", fl, " ")
 			for (i = 1; i <= n; i++) rank[fl[i]] = i }
 		NR == FNR { if ($1 == "D") { floor[$2] = $3; where[$2] = $4 }; next }
 		$1 == "U" && ($2 in floor) && ($3 in rank) && (floor[$2] in rank) &&

@@ -33,6 +33,11 @@ struct uiommu_host_opts {
 	 * no software mdev parent. For programs that drive the IOMMU API on
 	 * the devices themselves. */
 	bool no_drivers;
+	/* The kernel's iommufd selftest interface (Linux CONFIG_IOMMUFD_TEST,
+	 * SPEC U-15): a mock IOMMU driver on a mock bus, and IOMMU_TEST_CMD
+	 * on /dev/iommu (<uapi/linux/iommufd_test.h>), which is ENOTTY
+	 * without it. `uiommu exec --selftest` sets it. */
+	bool selftest;
 };
 
 /* On failure, err (if non-NULL) receives a one-line message naming the

@@ -173,14 +173,11 @@ bool uiommu_is_file(int fd)
 	return f != NULL;
 }
 
-int uiommu_dup(int oldfd, int minfd, int flags)
+/* `fd` is a new kernel duplicate of one of f's descriptors: make it name
+ * f too, taking over the caller's reference (dropped, and the number
+ * closed, if that cannot be done). */
+static int install_dup(struct file *f, int fd)
 {
-	if (flags & ~O_CLOEXEC)
-		return -EINVAL;
-	struct file *f = fget(oldfd);
-	if (!f)
-		return -EBADF;
-	int fd = fcntl(oldfd, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, minfd);
 	if (fd < 0) {
 		int err = -errno;
 		fput(f);
@@ -195,6 +192,16 @@ int uiommu_dup(int oldfd, int minfd, int flags)
 	return fd;
 }
 
+int uiommu_dup(int oldfd, int minfd, int flags)
+{
+	if (flags & ~O_CLOEXEC)
+		return -EINVAL;
+	struct file *f = fget(oldfd);
+	if (!f)
+		return -EBADF;
+	return install_dup(f, fcntl(oldfd, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, minfd));
+}
+
 int uiommu_dup3(int oldfd, int newfd, int flags)
 {
 	if (flags & ~O_CLOEXEC)
@@ -207,18 +214,7 @@ int uiommu_dup3(int oldfd, int newfd, int flags)
 		fput(f);
 		return flags ? -EINVAL : newfd;
 	}
-	if (dup3(oldfd, newfd, flags) < 0) {
-		int err = -errno;
-		fput(f);
-		return err;
-	}
-	int rc = fd_install(newfd, f);
-	if (rc) {
-		close(newfd);
-		fput(f);
-		return rc;
-	}
-	return newfd;
+	return install_dup(f, dup3(oldfd, newfd, flags) < 0 ? -1 : newfd);
 }
 
 long file_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
@@ -245,8 +241,8 @@ ssize_t file_rw(struct file *f, void *buf, size_t count, int64_t *off, bool writ
 		rc = -EINVAL;
 	else if (count > SSIZE_MAX)
 		rc = -EINVAL;
-	else if (!count)
-		rc = 0;
+	/* A zero count goes to the file as any other (Linux's vfs_read
+	 * passes it on: a vEVENTQ answers EINVAL). */
 	else if (off) {
 		rc = *off < 0 ? -EINVAL :
 		     write ? f->f_op->write(f, buf, count, off) : f->f_op->read(f, buf, count, off);

@@ -20,6 +20,7 @@
 #include "../iommu/intel/intel.h"
 #include "../iommufd/iommufd_host.h"
 #include "../iommu/iommu.h"
+#include "../iommu/mock/mock.h"
 #include "../mdev/mdev.h"
 #include "../pci/pci.h"
 #include "../sysfs/sysfs.h"
@@ -79,6 +80,11 @@ static int kernel_up(struct uiommu_host *h, const struct uiommu_host_opts *opts,
 	 * VFIO binds its devices to it, so it comes first. */
 	if ((rc = iommufd_host_init(h))) {
 		snprintf(err, errlen, "/dev/iommu: %s", strerror(-rc));
+		return rc;
+	}
+	/* The selftest IOMMU sits on iommufd's driver interface (SPEC U-15). */
+	if (opts->selftest && (rc = iommu_mock_init(h))) {
+		snprintf(err, errlen, "selftest IOMMU: %s", strerror(-rc));
 		return rc;
 	}
 	if ((rc = vfio_core_init(h))) {
@@ -148,6 +154,7 @@ void uiommu_host_free(struct uiommu_host *h)
 	sysfs_host_fini(h);
 	device_drivers_fini(h);
 	vfio_core_fini(h);
+	iommu_mock_exit(h);
 	iommufd_host_fini(h);
 	mdev_core_fini(h);
 	intel_iommu_exit(h);

@@ -21,6 +21,8 @@ struct hw_machine;
 struct pci_host_bridge;
 struct iommu_core;
 struct intel_driver;
+struct mock_iommu;
+struct iommufd_host;
 struct mdev_core;
 struct device_drivers;
 struct vfio_core;
@@ -42,12 +44,14 @@ struct uiommu_host {
 	struct pci_host_bridge *pci;     /* pci/: the kernel's PCI view */
 	struct iommu_core *iommu;        /* iommu/: domains, groups, PASIDs, drivers */
 	struct intel_driver *intel;      /* iommu/intel/: the VT-d driver */
+	struct mock_iommu *mock;         /* iommu/mock/: the selftest IOMMU (opts.selftest) */
 	struct mdev_core *mdev;          /* mdev/: parents and instances */
 	struct device_drivers *drivers;  /* drivers/: idxd, swmdev */
 	struct vfio_core *vfio;          /* vfio/: containers, groups, devices */
 	struct files_host *files;        /* files/: device nodes and open files */
+	struct iommufd_host *iommufd;    /* iommufd/: /dev/iommu and its selftest interface */
 	struct sysfs_host *sysfs;        /* sysfs/: the /sys view, above the kernel side */
-	/* Assembly adds mm/, iommufd/ and shim/ here as they land. */
+	/* Assembly adds mm/ and shim/ here as they land. */
 };
 
 /* The object alone, no layer up; and its end, once every layer is down. */

@@ -49,14 +49,17 @@ int iommu_group_set_domain_locked(struct iommu_group *g, struct iommu_domain *do
 /* The default domain: a DMA-API paging domain (strict translation,
  * nothing mapped), or pass-through if the host asks for it. A unit
  * without pass-through support has no identity domain: the group keeps a
- * translating default domain instead. */
+ * translating default domain instead. A driver may fix its own (the
+ * selftest mock starts its devices blocked, as Linux's does). */
 static int setup_default_domain(struct iommu_group *g, struct device *dev)
 {
 	const struct iommu_ops *ops = dev->iommu->ops;
 	struct iommu_domain *blocking = ops->blocked_domain ? ops->blocked_domain(dev) : NULL;
 	struct iommu_domain *def = NULL;
 	struct iommu_core *core = iommu_core_of(dev->host);
-	if (core->default_identity && ops->identity_domain)
+	if (ops->default_domain)
+		def = ops->default_domain(dev);
+	else if (core->default_identity && ops->identity_domain)
 		def = ops->identity_domain(dev);
 	if (!def && ops->domain_alloc_paging) {
 		int err;

@@ -54,6 +54,13 @@ static bool is_paging(const struct iommu_domain *d)
 
 struct iommu_domain *iommu_paging_domain_alloc_flags(struct device *dev, unsigned flags, int *err)
 {
+	return iommu_paging_domain_alloc_user(dev, flags, NULL, err);
+}
+
+struct iommu_domain *iommu_paging_domain_alloc_user(struct device *dev, unsigned flags,
+						    const struct iommu_user_data *user_data,
+						    int *err)
+{
 	int dummy;
 	if (!err)
 		err = &dummy;
@@ -62,8 +69,14 @@ struct iommu_domain *iommu_paging_domain_alloc_flags(struct device *dev, unsigne
 		*err = -ENODEV;
 		return NULL;
 	}
+	if (user_data && !di->ops->domain_alloc_paging_user) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
 	*err = 0;
-	struct iommu_domain *d = di->ops->domain_alloc_paging(dev, flags, err);
+	struct iommu_domain *d =
+		user_data ? di->ops->domain_alloc_paging_user(dev, flags, user_data, err) :
+			    di->ops->domain_alloc_paging(dev, flags, err);
 	if (d) {
 		d->type = IOMMU_DOMAIN_UNMANAGED;
 		struct iommu_core *core = iommu_core_of(dev->host);

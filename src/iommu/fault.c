@@ -65,6 +65,16 @@ static struct iommu_domain *domain_at(struct device *dev, bool pasid_valid, ioas
 		if (d)
 			iommu_domain_get(d);
 		pthread_mutex_unlock(&di->lock);
+		/* A guest-owned PASID table: its PASIDs are the nested
+		 * domain's on the RID. */
+		if (!d && di->ops->user_pasid_table) {
+			pthread_mutex_lock(&g->lock);
+			if (g->domain && g->domain->type == IOMMU_DOMAIN_NESTED) {
+				d = g->domain;
+				iommu_domain_get(d);
+			}
+			pthread_mutex_unlock(&g->lock);
+		}
 	}
 	return d;
 }

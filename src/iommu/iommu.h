@@ -43,9 +43,10 @@ enum iommu_cap {
  * Driver-specific data a user passes with an iommufd call (a nested
  * table's description, a vIOMMU's parameters): `type` names its layout,
  * the data itself is still in the caller's memory. Drivers read it with
- * iommu_copy_struct_from_user*(), which apply the size rules of the uAPI
- * (shorter than the mandatory fields: -EINVAL; non-zero bytes past what
- * the driver knows: -E2BIG; unreadable: -EFAULT).
+ * iommu_copy_struct_from_user*(), which apply Linux 7.2's size rules
+ * (shorter than the mandatory fields, or longer than the driver's struct:
+ * -EINVAL; unreadable: -EFAULT), and answer with
+ * iommu_copy_struct_to_user().
  */
 struct iommu_user_data {
 	unsigned int type;
@@ -65,6 +66,14 @@ int iommu_copy_struct_from_user(void *dst, size_t dst_size, const struct iommu_u
 int iommu_copy_struct_from_user_array(void *dst, size_t dst_size,
 				      const struct iommu_user_data_array *array,
 				      unsigned int type, uint32_t index, size_t min_len);
+/* All entry_num entries into dst (entry_size bytes apart); an empty
+ * array is -EINVAL. */
+int iommu_copy_struct_from_full_user_array(void *dst, size_t entry_size,
+					   const struct iommu_user_data_array *array,
+					   unsigned int type);
+/* data->len bytes of src back into the user's struct. */
+int iommu_copy_struct_to_user(const struct iommu_user_data *data, const void *src,
+			      size_t src_size, unsigned int type, size_t min_len);
 struct iommufd_viommu;
 
 struct iommu_domain_geometry {
@@ -110,6 +119,12 @@ struct iommu_ops {
 	 * the driver's own; ERR_PTR on failure. */
 	struct iommu_group *(*device_group)(struct device *dev);
 	struct iommu_domain *(*domain_alloc_paging)(struct device *dev, unsigned flags, int *err);
+	/* A paging domain described by driver-specific data (iommufd's
+	 * HWPT_ALLOC with a data type): what the driver cannot take is
+	 * -EOPNOTSUPP. Optional. */
+	struct iommu_domain *(*domain_alloc_paging_user)(struct device *dev, unsigned flags,
+							 const struct iommu_user_data *user_data,
+							 int *err);
 	/* Nested domain over `parent` from driver-specific data (U-10);
 	 * flags: IOMMU_HWPT_ALLOC_PASID. */
 	struct iommu_domain *(*domain_alloc_nested)(struct device *dev, struct iommu_domain *parent,
@@ -128,6 +143,9 @@ struct iommu_ops {
 	bool default_viommu;
 	struct iommu_domain *(*identity_domain)(struct device *dev);
 	struct iommu_domain *(*blocked_domain)(struct device *dev);
+	/* A driver whose devices start on a fixed domain rather than a DMA
+	 * paging one (the selftest mock: blocking). Optional. */
+	struct iommu_domain *(*default_domain)(struct device *dev);
 	bool (*capable)(struct device *dev, enum iommu_cap cap);
 	bool (*dev_has_feat)(struct device *dev, enum iommu_dev_features f);
 	int (*dev_enable_feat)(struct device *dev, enum iommu_dev_features f);
@@ -142,6 +160,10 @@ struct iommu_ops {
 	 * full size of the info (copied as far as it fits). */
 	int (*hw_info)(struct device *dev, uint32_t *type, void *data, uint32_t *len);
 	int (*get_resv_regions)(struct device *dev, struct iommu_resv_region *out, int max);
+	/* The guest owns the PASID table (a nested first stage holds it):
+	 * page requests of a PASID nothing is attached to go to the nested
+	 * domain on the RID (Linux iommu_ops.user_pasid_table). */
+	bool user_pasid_table;
 };
 
 /* One hardware IOMMU instance, owned by its driver. */
@@ -184,8 +206,10 @@ struct iommu_domain {
 	 * group that owns a default domain) and every fault or page request
 	 * being delivered to it. The last put frees it (ops->free). */
 	atomic_uint refs;
-	/* Attachments, counted by the core: RIDs (under the group's lock)
-	 * and PASIDs (under the device's): so atomic. */
+	/* Attachments, counted by the core: RIDs and PASIDs. Each group
+	 * counts under its own lock, each device's PASIDs under the
+	 * device's, and one domain (a driver's blocking domain, a shared
+	 * paging domain) serves many: atomic. */
 	atomic_uint attach_users;
 
 	/* 2018 auxiliary domains: the default PASID, allocated on the first
@@ -233,6 +257,12 @@ struct aux_attach {
 uint64_t iommu_unmap_fast(struct iommu_domain *domain, uint64_t iova, uint64_t size,
 			  struct iommu_iotlb_gather *gather);
 void iommu_iotlb_sync(struct iommu_domain *domain, struct iommu_iotlb_gather *gather);
+
+/* A paging domain from driver-specific data (iommufd's HWPT_ALLOC);
+ * NULL user_data is iommu_paging_domain_alloc_flags(). */
+struct iommu_domain *iommu_paging_domain_alloc_user(struct device *dev, unsigned flags,
+						    const struct iommu_user_data *user_data,
+						    int *err);
 
 /* Core helpers for drivers. */
 /* Drivers embed the domain and initialize it with one reference. */

@@ -90,7 +90,7 @@ static struct iommufd_group *get_group(struct iommufd_ctx *ictx, struct device *
 /* ---- bind ---- */
 
 static struct iommufd_device *device_bind(struct iommufd_ctx *ictx, struct device *dev,
-					  bool subdev, uint32_t *id, int *err)
+					  bool subdev, uint32_t *id, bool hold_ctx, int *err)
 {
 	int rc;
 	/* A context serves the devices of its own host. */
@@ -119,7 +119,9 @@ static struct iommufd_device *device_bind(struct iommufd_ctx *ictx, struct devic
 	if (!idev)
 		goto err_owner;
 	idev->ictx = ictx;
-	iommufd_ctx_get(ictx);
+	idev->holds_ctx = hold_ctx;
+	if (hold_ctx)
+		iommufd_ctx_get(ictx);
 	idev->dev = dev;
 	idev->subdev = subdev;
 	idev->enforce_cache_coherency = dev_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
@@ -143,7 +145,7 @@ err:
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx, struct device *dev,
 					   uint32_t *id, int *err)
 {
-	return device_bind(ictx, dev, false, id, err);
+	return device_bind(ictx, dev, false, id, true, err);
 }
 
 struct iommufd_device *iommufd_device_bind_subdev(struct iommufd_ctx *ictx,
@@ -154,10 +156,16 @@ struct iommufd_device *iommufd_device_bind_subdev(struct iommufd_ctx *ictx,
 		*err = -EINVAL;
 		return NULL;
 	}
-	struct iommufd_device *idev = device_bind(ictx, parent, true, id, err);
+	struct iommufd_device *idev = device_bind(ictx, parent, true, id, true, err);
 	if (idev)
 		idev->user_pasid_log2 = (uint8_t)max_pasid_log2;
 	return idev;
+}
+
+struct iommufd_device *iommufd_device_bind_owned(struct iommufd_ctx *ictx, struct device *dev,
+						 uint32_t *id, int *err)
+{
+	return device_bind(ictx, dev, false, id, false, err);
 }
 
 /* A vDEVICE of the device goes before it (tombstoned, Linux 6.16+). */
@@ -186,7 +194,8 @@ void iommufd_device_destroy(struct iommufd_object *obj)
 	if (!idev->subdev)
 		iommu_group_release_dma_owner(idev->igroup->group);
 	put_group(idev->igroup);
-	iommufd_ctx_put(idev->ictx);
+	if (idev->holds_ctx)
+		iommufd_ctx_put(idev->ictx);
 }
 
 void iommufd_device_unbind(struct iommufd_device *idev)
@@ -648,6 +657,24 @@ void iommufd_device_detach(struct iommufd_device *idev, ioasid_t pasid)
 {
 	if (idev && iommufd_hw_pagetable_detach(idev, pasid))
 		refcount_dec(&idev->obj.users);
+}
+
+void iommufd_device_detach_all(struct iommufd_device *idev)
+{
+	for (;;) {
+		/* PASIDs first: the RID's HWPT decides which may stay. */
+		uint64_t pasid = IOMMU_NO_PASID + 1;
+		pthread_mutex_lock(&idev->igroup->lock);
+		struct iommufd_attach *attach;
+		while ((attach = xa_find(&idev->igroup->pasid_attach, &pasid, UINT32_MAX)) &&
+		       !xa_load(&attach->device_array, idev->obj.id))
+			pasid++;
+		pthread_mutex_unlock(&idev->igroup->lock);
+		if (!attach)
+			break;
+		iommufd_device_detach(idev, (ioasid_t)pasid);
+	}
+	iommufd_device_detach(idev, IOMMU_NO_PASID);
 }
 
 /* ---- GET_HW_INFO (U-9) ---- */

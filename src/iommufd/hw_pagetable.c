@@ -102,8 +102,7 @@ struct iommufd_hwpt_paging *iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 			       IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID;
 	struct dev_iommu *di = dev_iommu(idev->dev);
 	int rc;
-	/* No driver here takes user data for a paging table. */
-	if (!di || user_data || (flags & ~valid)) {
+	if (!di || (flags & ~valid)) {
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
@@ -126,7 +125,10 @@ struct iommufd_hwpt_paging *iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx,
 	refcount_inc(&ioas->obj.users);
 	hwpt_paging->ioas = ioas;
 	hwpt_paging->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
-	hwpt->domain = iommu_paging_domain_alloc_flags(idev->dev, domain_flags(flags), &rc);
+	/* Driver data describes the table (the selftest mock's type); a
+	 * driver that takes none answers EOPNOTSUPP. */
+	hwpt->domain = iommu_paging_domain_alloc_user(idev->dev, domain_flags(flags), user_data,
+						      &rc);
 	if (!hwpt->domain)
 		goto out_abort;
 	/* The driver of the device it was made for owns it (Linux sets it

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "iommufd_private.h"
+#include "../files/dma_buf.h"
 
 /* The largest alignment an automatic IOVA is given: a transparent huge
  * page, so a THP-backed buffer can be mapped with 2 MiB pages. */
@@ -321,8 +322,16 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt, uin
 	if (__builtin_add_overflow(start, length - 1, &last))
 		return -EOVERFLOW;
 	int rc;
-	struct iopt_pages *pages = iopt_alloc_file_pages(fd, start, length,
-							 iommu_prot & IOMMU_WRITE, &rc);
+	/* A dma-buf's descriptor maps the exporter's memory; any other is a
+	 * memory file. */
+	struct iopt_pages *pages;
+	struct dma_buf *buf = dma_buf_get(fd, &rc);
+	if (buf) {
+		pages = iopt_alloc_dmabuf_pages(buf, start, length, iommu_prot & IOMMU_WRITE, &rc);
+		dma_buf_put(buf);
+	} else {
+		pages = iopt_alloc_file_pages(fd, start, length, iommu_prot & IOMMU_WRITE, &rc);
+	}
 	if (!pages)
 		return rc;
 	return iopt_map_common(ictx, iopt, pages, iova, length, start % PAGE_SIZE, iommu_prot,
@@ -636,7 +645,7 @@ static int iopt_fill_domain(struct io_pagetable *iopt, struct iommu_domain *doma
 		if (!iopt->next_domain_id)
 			iopt_area_unfill_domain(area, area->pages, domain);
 		else
-			iopt_area_unmap_domain(area, domain);
+			iopt_area_remove_domain(area, domain);
 	}
 	return rc;
 }
@@ -658,7 +667,7 @@ static void iopt_unfill_domain(struct io_pagetable *iopt, struct iommu_domain *d
 		if (area->storage_domain == domain)
 			area->storage_domain = xa_load(&iopt->domains, 0);
 		pthread_mutex_unlock(&pages->mutex);
-		iopt_area_unmap_domain(area, domain);
+		iopt_area_remove_domain(area, domain);
 	}
 }
 
@@ -780,6 +789,9 @@ static int iopt_area_split(struct iopt_area *area, uint64_t iova)
 		return 0;
 	if (!pages || area->prevent_access)
 		return -EBUSY;
+	/* The buffer's (area, domain) tracking would have to split too. */
+	if (iopt_is_dmabuf(pages))
+		return -EOPNOTSUPP;
 	if ((new_start & (align - 1)) || (iopt_area_start_byte(area, new_start) & (align - 1)))
 		return -EINVAL;
 	struct iopt_area *lhs = calloc(1, sizeof(*lhs)), *rhs = calloc(1, sizeof(*rhs));

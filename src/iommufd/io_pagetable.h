@@ -127,7 +127,10 @@ static inline bool iopt_area_contig_done(struct iopt_area_contig_iter *iter)
 enum iopt_address_type {
 	IOPT_ADDRESS_USER = 0,
 	IOPT_ADDRESS_FILE,
+	IOPT_ADDRESS_DMABUF,
 };
+
+struct dma_buf_attachment;
 
 /*
  * Pages of a linear run of user memory or of a memory file, pinned only
@@ -144,8 +147,15 @@ struct iopt_pages {
 	enum iopt_address_type type;
 	uint64_t uptr;                 /* USER: page aligned */
 	struct mm_file *file;          /* FILE */
-	uint64_t start;                /* FILE: offset of index 0, page aligned */
+	uint64_t start;                /* FILE, DMABUF: offset of index 0, page aligned */
 	uint64_t phys;                 /* physical address of index 0 */
+	/* DMABUF: the buffer's memory is mapped into domains directly - no
+	 * pins, no charge - and unmapped from all of them when the exporter
+	 * revokes it, for good; `tracker` lists each (area, domain) it is in
+	 * (struct iopt_pages_dmabuf_track). Under mutex. */
+	struct dma_buf_attachment *attach;
+	bool revoked;
+	struct list_node tracker;
 	bool writable;
 	uint8_t account_mode;          /* enum mm_account_mode */
 	pid_t source_pid;              /* the process charged */
@@ -163,6 +173,15 @@ struct iopt_pages *iopt_alloc_user_pages(uint64_t uptr, uint64_t length, bool wr
 					 int *err);
 struct iopt_pages *iopt_alloc_file_pages(int fd, uint64_t start, uint64_t length, bool writable,
 					 int *err);
+struct dma_buf;
+/* A slice of a dma-buf: -EINVAL past its end, or what the exporter says
+ * (-ENODEV: revoked). */
+struct iopt_pages *iopt_alloc_dmabuf_pages(struct dma_buf *buf, uint64_t start, uint64_t length,
+					   bool writable, int *err);
+static inline bool iopt_is_dmabuf(const struct iopt_pages *pages)
+{
+	return pages->type == IOPT_ADDRESS_DMABUF;
+}
 void iopt_pages_get(struct iopt_pages *pages);
 void iopt_put_pages(struct iopt_pages *pages);
 
@@ -171,7 +190,19 @@ void iopt_area_unfill_domains(struct iopt_area *area, struct iopt_pages *pages);
 int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain);
 void iopt_area_unfill_domain(struct iopt_area *area, struct iopt_pages *pages,
 			     struct iommu_domain *domain);
+/* Map the whole area into a domain (page by page when large pages are
+ * off). */
+int iopt_area_map_domain(struct iopt_area *area, struct iopt_pages *pages,
+			 struct iommu_domain *domain);
 void iopt_area_unmap_domain(struct iopt_area *area, struct iommu_domain *domain);
+/* A domain that is not the area's last leaves it. */
+void iopt_area_remove_domain(struct iopt_area *area, struct iommu_domain *domain);
+/* pages_dmabuf.c; callers hold pages->mutex. */
+int iopt_dmabuf_fill_domain(struct iopt_area *area, struct iopt_pages *pages,
+			    struct iommu_domain *domain);
+void iopt_dmabuf_unfill_domain(struct iopt_area *area, struct iopt_pages *pages,
+			       struct iommu_domain *domain);
+void iopt_dmabuf_release(struct iopt_pages *pages);
 
 int iopt_area_add_access(struct iopt_area *area, uint64_t start_index, uint64_t last_index,
 			 void **out_pages, unsigned int flags, bool lock_area);

@@ -234,6 +234,11 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_copy *cmd = ucmd->cmd;
 	int rc;
+	uint64_t src_iova = cmd->src_iova;
+	uint32_t copy_flags = cmd->flags;
+	iommufd_test_syz_conv_iova_id(ucmd, cmd->src_ioas_id, &src_iova, &copy_flags);
+	cmd->src_iova = src_iova;
+	cmd->flags = copy_flags;
 	if (cmd->flags & ~MAP_FLAGS)
 		return -EOPNOTSUPP;
 	if (cmd->length >= ULONG_LIMIT || cmd->src_iova >= ULONG_LIMIT ||

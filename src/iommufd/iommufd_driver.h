@@ -11,11 +11,37 @@
 #define UIOMMU_IOMMUFD_DRIVER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../util/list.h"
 #include "../util/xarray.h"
+
+enum iommufd_object_type {
+	IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_DEVICE,
+	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_HWPT_NESTED,
+	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_ACCESS,
+	IOMMUFD_OBJ_FAULT,
+	IOMMUFD_OBJ_VIOMMU,
+	IOMMUFD_OBJ_VDEVICE,
+	IOMMUFD_OBJ_VEVENTQ,
+	IOMMUFD_OBJ_HW_QUEUE,
+	IOMMUFD_OBJ_SELFTEST,
+	IOMMUFD_OBJ_MAX,
+};
+
+/* Every object's head (lifetimes: iommufd_private.h). */
+struct iommufd_object {
+	atomic_int wait_cnt;  /* 1 while in the xarray, +1 per call in flight */
+	atomic_int users;
+	enum iommufd_object_type type;
+	uint32_t id;
+};
 
 struct device;
 struct iommu_domain;

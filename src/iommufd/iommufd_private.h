@@ -43,29 +43,9 @@ struct iommufd_viommu;
 #define PAGE_SIZE 4096ull
 #define PAGE_SHIFT 12
 
-enum iommufd_object_type {
-	IOMMUFD_OBJ_NONE,
-	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
-	IOMMUFD_OBJ_DEVICE,
-	IOMMUFD_OBJ_HWPT_PAGING,
-	IOMMUFD_OBJ_HWPT_NESTED,
-	IOMMUFD_OBJ_IOAS,
-	IOMMUFD_OBJ_ACCESS,
-	IOMMUFD_OBJ_FAULT,
-	IOMMUFD_OBJ_VIOMMU,
-	IOMMUFD_OBJ_VDEVICE,
-	IOMMUFD_OBJ_VEVENTQ,
-	IOMMUFD_OBJ_HW_QUEUE,
-	IOMMUFD_OBJ_SELFTEST,
-	IOMMUFD_OBJ_MAX,
-};
-
-struct iommufd_object {
-	atomic_int wait_cnt;  /* 1 while in the xarray, +1 per call in flight */
-	atomic_int users;
-	enum iommufd_object_type type;
-	uint32_t id;
-};
+/* The objects (enum iommufd_object_type, struct iommufd_object) and what
+ * IOMMU drivers extend. */
+#include "iommufd_driver.h"
 
 /* A range of the /dev/iommu file that mmap() reaches (a vIOMMU page). */
 struct iommufd_mmap {
@@ -74,6 +54,13 @@ struct iommufd_mmap {
 	uint64_t length;
 	void *addr;            /* the memory behind it */
 	struct list_node node; /* iommufd_ctx.mmaps, under mmap_lock */
+};
+
+/* iommufd's state on a host. `selftest` is set at bring-up, before any
+ * client, and cleared at teardown, after every client is gone. */
+struct iommufd_host {
+	const struct iommufd_selftest_ops *selftest; /* NULL: no IOMMU_TEST_CMD */
+	atomic_uint test_memory_limit;     /* SET_TEMP_MEMORY_LIMIT, kept only */
 };
 
 struct iommufd_ctx {
@@ -176,6 +163,7 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_hw_queue_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_test(struct iommufd_ucmd *ucmd);
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd, unsigned long arg);
 int iommufd_pasid_translation(struct iommufd_ucmd *ucmd);
 void iommufd_ctx_pasids_fini(struct iommufd_ctx *ictx);
@@ -306,6 +294,7 @@ struct iommufd_device {
 	struct iommufd_vdevice *vdev;  /* under igroup->lock */
 	bool destroying;               /* under igroup->lock */
 	unsigned iopf_users;           /* fault-capable attachments, under igroup->lock */
+	bool holds_ctx;                /* a context reference (not for the selftest's devices) */
 };
 
 static inline struct iommufd_device *iommufd_get_device(struct iommufd_ucmd *ucmd, uint32_t id,
@@ -315,6 +304,12 @@ static inline struct iommufd_device *iommufd_get_device(struct iommufd_ucmd *ucm
 							     err);
 }
 
+/* A bind owned by an object inside the context (the selftest's
+ * MOCK_DOMAIN): no reference on the context, or it could never close. */
+struct iommufd_device *iommufd_device_bind_owned(struct iommufd_ctx *ictx, struct device *dev,
+						 uint32_t *id, int *err);
+/* Detach every PASID and the RID. */
+void iommufd_device_detach_all(struct iommufd_device *idev);
 void iommufd_device_pre_destroy(struct iommufd_object *obj);
 void iommufd_device_destroy(struct iommufd_object *obj);
 /* The HWPT attached at (idev, pasid), with a call reference
@@ -422,8 +417,6 @@ void iommufd_veventq_abort(struct iommufd_object *obj);
 
 /* ---- vIOMMU, vDEVICE, HW queue (viommu.c; the driver side in iommufd_driver.h) ---- */
 
-#include "iommufd_driver.h"
-
 void iommufd_viommu_destroy(struct iommufd_object *obj);
 void iommufd_vdevice_destroy(struct iommufd_object *obj);
 void iommufd_vdevice_abort(struct iommufd_object *obj);
@@ -447,6 +440,25 @@ void iommufd_viommu_fault_event(struct iommu_domain *domain, const struct iommu_
 
 /* The IOMMU instance serving dev: vIOMMUs and vDEVICEs must share it. */
 const void *iommufd_dev_iommu(struct device *dev);
+
+/* ---- IOMMU_TEST_CMD (selftest*.c, SPEC U-15) ---- */
+
+struct iommu_test_cmd;
+struct iommufd_selftest_ops;
+const struct iommufd_selftest_ops *iommufd_selftest_of(struct iommufd_ctx *ictx);
+void iommufd_selftest_destroy(struct iommufd_object *obj);
+int iommufd_test_create_access(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+int iommufd_test_access_replace_ioas(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+int iommufd_test_access_pages(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+int iommufd_test_access_item_destroy(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+int iommufd_test_access_rw(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+int iommufd_test_dmabuf_get(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+int iommufd_test_dmabuf_revoke(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd);
+uint64_t iommufd_test_syz_conv_iova(struct io_pagetable *iopt, uint64_t iova);
+/* IOAS_COPY's src_iova in the fuzzers' form (MOCK_FLAGS_ACCESS_SYZ in
+ * flags, selftest hosts only): converted, and the flag taken out. */
+void iommufd_test_syz_conv_iova_id(struct iommufd_ucmd *ucmd, uint32_t ioas_id, uint64_t *iova,
+				   uint32_t *flags);
 
 /* ---- the /dev/iommu file (main.c) ---- */
 #include "iommufd_host.h"

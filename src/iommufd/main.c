@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include <uapi/linux/iommufd_test.h>
 #include <uiommu/iommufd_ext.h>
 
 #include "iommufd_private.h"
@@ -321,6 +322,7 @@ union ucmd_buffer {
 	struct iommu_vfio_ioas vfio_ioas;
 	struct iommu_viommu_alloc viommu;
 	struct iommu_ioas_change_process change_process;
+	struct iommu_test_cmd test;
 	struct uiommu_ioas_nest_alloc nest_alloc;
 	struct uiommu_ioas_nest_map nest_map;
 	struct uiommu_pasid_translation pasid_translation;
@@ -375,11 +377,17 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMU_VFIO_IOAS, iommufd_vfio_ioas, struct iommu_vfio_ioas, __reserved),
 	IOCTL_OP(IOMMU_VIOMMU_ALLOC, iommufd_viommu_alloc_ioctl, struct iommu_viommu_alloc,
 		 out_viommu_id),
+	/* Only with a selftest host (SPEC U-15); the numbers between it and
+	 * the last command are ENOTTY. */
+	IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
 };
 
-_Static_assert(sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]) ==
-		       IOMMUFD_CMD_HW_QUEUE_ALLOC - IOMMUFD_CMD_BASE + 1,
-	       "every command has its entry");
+#define NR_IOCTL_OPS (sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]))
+/* Without the selftest the table ends at the last command, as Linux's
+ * does without CONFIG_IOMMUFD_TEST. */
+#define NR_IOCTL_OPS_PLAIN (IOMMUFD_CMD_HW_QUEUE_ALLOC - IOMMUFD_CMD_BASE + 1)
+_Static_assert(NR_IOCTL_OPS == _IOC_NR(IOMMU_TEST_CMD) - IOMMUFD_CMD_BASE + 1,
+	       "the test command ends the table");
 
 /* uiommu's own commands (<uiommu/iommufd_ext.h>), framed the same way. */
 #define EXT_OP(_ioctl, _fn, _struct, _last)                                           \
@@ -398,12 +406,13 @@ static const struct iommufd_ioctl_op uiommufd_ioctl_ops[] = {
 	       struct uiommu_pasid_translation, __reserved),
 };
 
-/* The command's handler entry, or NULL for the VFIO compat ioctls. */
-static const struct iommufd_ioctl_op *ioctl_op(unsigned int nr)
+/* The command's handler entry, or NULL for the VFIO compat ioctls. The
+ * selftest's part of the table is looked at only past the rest. */
+static const struct iommufd_ioctl_op *ioctl_op(struct iommufd_ctx *ictx, unsigned int nr)
 {
-	const size_t n = sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]);
 	const size_t n_ext = sizeof(uiommufd_ioctl_ops) / sizeof(uiommufd_ioctl_ops[0]);
-	if (nr >= IOMMUFD_CMD_BASE && nr - IOMMUFD_CMD_BASE < n)
+	if (nr >= IOMMUFD_CMD_BASE && nr - IOMMUFD_CMD_BASE < NR_IOCTL_OPS &&
+	    (nr - IOMMUFD_CMD_BASE < NR_IOCTL_OPS_PLAIN || iommufd_selftest_of(ictx)))
 		return &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
 	if (nr >= UIOMMUFD_CMD_BASE && nr - UIOMMUFD_CMD_BASE < n_ext)
 		return &uiommufd_ioctl_ops[nr - UIOMMUFD_CMD_BASE];
@@ -413,7 +422,7 @@ static const struct iommufd_ioctl_op *ioctl_op(unsigned int nr)
 static long iommufd_fops_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	struct iommufd_ctx *ictx = f->private_data;
-	const struct iommufd_ioctl_op *op = ioctl_op(_IOC_NR(cmd));
+	const struct iommufd_ioctl_op *op = ioctl_op(ictx, _IOC_NR(cmd));
 	if (!op)
 		return iommufd_vfio_ioctl(ictx, cmd, arg);
 
@@ -616,12 +625,26 @@ uint64_t uiommu_pinned_pages(void)
 
 int iommufd_host_init(struct uiommu_host *h)
 {
-	return devnode_register(h, "/dev/iommu", &iommufd_fops, h);
+	h->iommufd = calloc(1, sizeof(*h->iommufd));
+	if (!h->iommufd)
+		return -ENOMEM;
+	/* Linux's default. */
+	atomic_init(&h->iommufd->test_memory_limit, 65536);
+	int rc = devnode_register(h, "/dev/iommu", &iommufd_fops, h);
+	if (rc) {
+		free(h->iommufd);
+		h->iommufd = NULL;
+	}
+	return rc;
 }
 
 void iommufd_host_fini(struct uiommu_host *h)
 {
+	if (!h->iommufd)
+		return;
 	devnode_unregister(h, "/dev/iommu");
+	free(h->iommufd);
+	h->iommufd = NULL;
 }
 
 /* ---- per-type operations ---- */
@@ -647,6 +670,7 @@ static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_HWPT_NESTED] = { .destroy = iommufd_hwpt_nested_destroy,
 				      .abort = iommufd_hwpt_nested_abort },
 	[IOMMUFD_OBJ_IOAS] = { .destroy = iommufd_ioas_destroy },
+	[IOMMUFD_OBJ_SELFTEST] = { .destroy = iommufd_selftest_destroy },
 	[IOMMUFD_OBJ_VDEVICE] = { .destroy = iommufd_vdevice_destroy,
 				  .abort = iommufd_vdevice_abort },
 	[IOMMUFD_OBJ_VEVENTQ] = { .destroy = iommufd_veventq_destroy,

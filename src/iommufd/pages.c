@@ -94,6 +94,8 @@ void iopt_put_pages(struct iopt_pages *pages)
 	range_refs_destroy(&pages->users);
 	if (pages->type == IOPT_ADDRESS_FILE)
 		mm_file_put(pages->file);
+	else if (iopt_is_dmabuf(pages))
+		iopt_dmabuf_release(pages);
 	pthread_mutex_destroy(&pages->mutex);
 	free(pages);
 }
@@ -198,7 +200,8 @@ static uint64_t area_phys(const struct iopt_area *area, const struct iopt_pages 
 /* Map the whole area into a domain; one call unless large pages are off
  * for this IOAS, when it goes page by page so any page can be unmapped
  * alone later (VFIO type1 compatibility). */
-static int area_map(struct iopt_area *area, struct iopt_pages *pages, struct iommu_domain *domain)
+int iopt_area_map_domain(struct iopt_area *area, struct iopt_pages *pages,
+			 struct iommu_domain *domain)
 {
 	uint64_t iova = iopt_area_iova(area), len = iopt_area_length(area);
 	uint64_t phys = area_phys(area, pages);
@@ -220,6 +223,18 @@ void iopt_area_unmap_domain(struct iopt_area *area, struct iommu_domain *domain)
 	iommu_unmap(domain, iopt_area_iova(area), iopt_area_length(area));
 }
 
+void iopt_area_remove_domain(struct iopt_area *area, struct iommu_domain *domain)
+{
+	struct iopt_pages *pages = area->pages;
+	if (!iopt_is_dmabuf(pages)) {
+		iopt_area_unmap_domain(area, domain);
+		return;
+	}
+	pthread_mutex_lock(&pages->mutex);
+	iopt_dmabuf_unfill_domain(area, pages, domain);
+	pthread_mutex_unlock(&pages->mutex);
+}
+
 /* A domain added to the IOAS: the area goes into it; the first domain
  * makes the area a holder of its pages. */
 int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain)
@@ -228,10 +243,17 @@ int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain)
 	pthread_mutex_lock(&pages->mutex);
 	int rc = 0;
 	bool first = !area->storage_domain;
+	if (iopt_is_dmabuf(pages)) {
+		rc = iopt_dmabuf_fill_domain(area, pages, domain);
+		if (!rc && first)
+			area->storage_domain = domain;
+		pthread_mutex_unlock(&pages->mutex);
+		return rc;
+	}
 	if (first)
 		rc = pages_add_holder(pages, area->first_index, area->last_index);
 	if (!rc) {
-		rc = area_map(area, pages, domain);
+		rc = iopt_area_map_domain(area, pages, domain);
 		if (rc && first)
 			pages_remove_holder(pages, area->first_index, area->last_index);
 		else if (first)
@@ -245,6 +267,13 @@ int iopt_area_fill_domain(struct iopt_area *area, struct iommu_domain *domain)
 void iopt_area_unfill_domain(struct iopt_area *area, struct iopt_pages *pages,
 			     struct iommu_domain *domain)
 {
+	if (iopt_is_dmabuf(pages)) {
+		pthread_mutex_lock(&pages->mutex);
+		iopt_dmabuf_unfill_domain(area, pages, domain);
+		area->storage_domain = NULL;
+		pthread_mutex_unlock(&pages->mutex);
+		return;
+	}
 	iopt_area_unmap_domain(area, domain);
 	pthread_mutex_lock(&pages->mutex);
 	if (area->storage_domain) {
@@ -262,20 +291,29 @@ int iopt_area_fill_domains(struct iopt_area *area, struct iopt_pages *pages)
 	if (!iopt->next_domain_id)
 		return 0;
 	pthread_mutex_lock(&pages->mutex);
-	int rc = pages_add_holder(pages, area->first_index, area->last_index);
+	int rc = iopt_is_dmabuf(pages) ? 0 :
+					 pages_add_holder(pages, area->first_index, area->last_index);
 	if (rc)
 		goto out;
 	unsigned i;
 	for (i = 0; i < iopt->next_domain_id; i++) {
-		rc = area_map(area, pages, xa_load(&iopt->domains, i));
+		struct iommu_domain *domain = xa_load(&iopt->domains, i);
+		rc = iopt_is_dmabuf(pages) ? iopt_dmabuf_fill_domain(area, pages, domain) :
+					     iopt_area_map_domain(area, pages, domain);
 		if (rc)
 			break;
 	}
 	if (rc) {
 		/* The failed map undid itself; the ones before it did not. */
-		while (i--)
-			iopt_area_unmap_domain(area, xa_load(&iopt->domains, i));
-		pages_remove_holder(pages, area->first_index, area->last_index);
+		while (i--) {
+			struct iommu_domain *domain = xa_load(&iopt->domains, i);
+			if (iopt_is_dmabuf(pages))
+				iopt_dmabuf_unfill_domain(area, pages, domain);
+			else
+				iopt_area_unmap_domain(area, domain);
+		}
+		if (!iopt_is_dmabuf(pages))
+			pages_remove_holder(pages, area->first_index, area->last_index);
 		goto out;
 	}
 	area->storage_domain = xa_load(&iopt->domains, 0);
@@ -291,9 +329,15 @@ void iopt_area_unfill_domains(struct iopt_area *area, struct iopt_pages *pages)
 	struct io_pagetable *iopt = area->iopt;
 	pthread_mutex_lock(&pages->mutex);
 	if (area->storage_domain) {
-		for (unsigned i = 0; i < iopt->next_domain_id; i++)
-			iopt_area_unmap_domain(area, xa_load(&iopt->domains, i));
-		pages_remove_holder(pages, area->first_index, area->last_index);
+		for (unsigned i = 0; i < iopt->next_domain_id; i++) {
+			struct iommu_domain *domain = xa_load(&iopt->domains, i);
+			if (iopt_is_dmabuf(pages))
+				iopt_dmabuf_unfill_domain(area, pages, domain);
+			else
+				iopt_area_unmap_domain(area, domain);
+		}
+		if (!iopt_is_dmabuf(pages))
+			pages_remove_holder(pages, area->first_index, area->last_index);
 		area->storage_domain = NULL;
 	}
 	pthread_mutex_unlock(&pages->mutex);
@@ -332,6 +376,9 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index, uint64_t 
 	struct iopt_pages *pages = area->pages;
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
 		return -EPERM;
+	/* An exporter's memory is the importer's to map, not to pin. */
+	if (iopt_is_dmabuf(pages))
+		return -EINVAL;
 	pthread_mutex_lock(&pages->mutex);
 	int rc = 0;
 	struct iopt_pages_access *access = get_exact_access(pages, start_index, last_index);
@@ -393,6 +440,8 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte, void *da
 {
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
 		return -EPERM;
+	if (iopt_is_dmabuf(pages))
+		return -EINVAL;
 	uint64_t addr = (pages->type == IOPT_ADDRESS_USER ? pages->uptr : pages->phys) +
 			start_byte;
 	int rc = (flags & IOMMUFD_ACCESS_RW_WRITE) ? copy_to_user(addr, data, length) :

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include <uapi/linux/iommufd.h>
+#include <uapi/linux/iommufd_test.h>
 
 #define SIZE(s, n) _Static_assert(sizeof(struct s) == (n), #s " size")
 #define OFF(s, f, n) _Static_assert(offsetof(struct s, f) == (n), #s "." #f " offset")
@@ -123,3 +124,29 @@ _Static_assert(IOMMU_OPTION == 0x3b87, "IOMMU_OPTION");
 _Static_assert(IOMMU_GET_HW_INFO == 0x3b8a, "IOMMU_GET_HW_INFO");
 _Static_assert(IOMMU_IOAS_MAP_FILE == 0x3b8f, "IOMMU_IOAS_MAP_FILE");
 _Static_assert(IOMMU_HW_QUEUE_ALLOC == 0x3b94, "IOMMU_HW_QUEUE_ALLOC");
+_Static_assert(IOMMU_TEST_CMD == 0x3ba0, "IOMMU_TEST_CMD");
+
+/* The selftest interface (SPEC U-15, <uapi/linux/iommufd_test.h>). */
+SIZE(iommu_test_cmd, 72);
+OFF(iommu_test_cmd, op, 4);
+OFF(iommu_test_cmd, id, 8);
+OFF(iommu_test_cmd, add_reserved.start, 16);
+OFF(iommu_test_cmd, add_reserved.length, 24);
+OFF(iommu_test_cmd, mock_domain_flags.dev_flags, 28);
+OFF(iommu_test_cmd, check_refs.refs, 32);
+OFF(iommu_test_cmd, access_pages.iova, 24);
+OFF(iommu_test_cmd, access_pages.uptr, 40);
+OFF(iommu_test_cmd, access_rw.flags, 40);
+OFF(iommu_test_cmd, dirty.iova, 24);
+OFF(iommu_test_cmd, dirty.out_nr_dirty, 56);
+OFF(iommu_test_cmd, trigger_iopf.addr, 32);
+OFF(iommu_test_cmd, dmabuf_revoke.revoked, 20);
+OFF(iommu_test_cmd, last, 64);
+SIZE(iommu_test_hw_info, 8);
+SIZE(iommu_hwpt_selftest, 8);
+SIZE(iommu_hwpt_invalidate_selftest, 8);
+SIZE(iommu_viommu_selftest, 24);
+OFF(iommu_viommu_selftest, out_mmap_offset, 8);
+OFF(iommu_viommu_selftest, out_mmap_length, 16);
+SIZE(iommu_viommu_invalidate_selftest, 12);
+SIZE(iommu_viommu_event_selftest, 4);

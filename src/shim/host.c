@@ -77,16 +77,10 @@ static struct uiommu_host *build(void)
 	struct uiommu_host_opts o = {
 		.topology_path = getenv("UIOMMU_TOPOLOGY"),
 		.checker = env_true("UIOMMU_CHECKER"),
+		.selftest = env_true("UIOMMU_SELFTEST"),
 	};
 	if (o.topology_path && !*o.topology_path)
 		o.topology_path = NULL;
-#ifdef UIOMMU_HAVE_SELFTEST
-	o.selftest = env_true("UIOMMU_SELFTEST");
-#else
-	if (env_true("UIOMMU_SELFTEST"))
-		fprintf(stderr, "uiommu-shim: this libuiommu has no selftest interface; "
-				"UIOMMU_SELFTEST ignored\n");
-#endif
 	char err[512] = "";
 	struct uiommu_host *h = NULL;
 	int rc = uiommu_host_new(&o, &h, err, sizeof(err));

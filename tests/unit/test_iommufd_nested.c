@@ -214,7 +214,9 @@ static void nested_alloc_errors(void **state)
 	assert_int_equal(hwpt_alloc_data(r.t.fd, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, r.dev, r.parent,
 					 IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &id),
 			 -EOPNOTSUPP);
-	/* The data's size: short of __reserved, or non-zero bytes past it. */
+	/* The data's size: short of __reserved, or longer than the struct -
+	 * even with a zero tail (Linux 7.2 reads no further than the driver
+	 * knows). */
 	assert_int_equal(hwpt_alloc_data(r.t.fd, 0, r.dev, r.parent, IOMMU_HWPT_DATA_VTD_S1, &s1,
 					 sizeof(s1) - 4, &id),
 			 -EINVAL);
@@ -222,12 +224,11 @@ static void nested_alloc_errors(void **state)
 	memcpy(longer, &s1, sizeof(s1));
 	assert_int_equal(hwpt_alloc_data(r.t.fd, 0, r.dev, r.parent, IOMMU_HWPT_DATA_VTD_S1, longer,
 					 sizeof(longer), &id),
-			 0);
-	assert_int_equal(obj_destroy(r.t.fd, id), 0);
+			 -EINVAL);
 	longer[sizeof(s1) + 3] = 1;
 	assert_int_equal(hwpt_alloc_data(r.t.fd, 0, r.dev, r.parent, IOMMU_HWPT_DATA_VTD_S1, longer,
 					 sizeof(longer), &id),
-			 -E2BIG);
+			 -EINVAL);
 	assert_int_equal(hwpt_alloc_data(r.t.fd, 0, r.dev, r.parent, IOMMU_HWPT_DATA_VTD_S1,
 					 (void *)8, sizeof(s1), &id),
 			 -EFAULT);
