@@ -85,12 +85,15 @@ struct mm_pinned {
 	uint64_t len;
 	void *own;                 /* the library's own mapping of shared memory, or NULL */
 	enum mm_account_mode mode; /* how it was charged */
+	bool device;               /* device memory (VM_PFNMAP): not pinned, not charged */
 };
 
 /* Fault in, find the physical address of, charge (in `mode`) and pin
  * [uptr, +len), page aligned: 0, -EINVAL (bad range), -EFAULT (not
  * mapped, or not writable when asked), -ENOMEM (over RLIMIT_MEMLOCK).
- * All or nothing. */
+ * All or nothing. A run of device memory (a BAR a driver mapped,
+ * VM_PFNMAP) has its address found and nothing else, as Linux's reserved
+ * pfns; one that is part device memory, part not, is -EFAULT. */
 int mm_pin_user(uint64_t uptr, uint64_t len, bool write, enum mm_account_mode mode,
 		struct mm_pinned *p);
 /* Undo it; once no device can reach phys any more (after the IOTLB

@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 
 #include "mm.h"
+#include "../files/file.h"
 
 /* Does one mapping of the process cover [uptr, +len)? */
 static bool one_mapping(uint64_t uptr, uint64_t len)
@@ -67,11 +68,24 @@ int mm_pin_user(uint64_t uptr, uint64_t len, bool write, enum mm_account_mode mo
 	memset(p, 0, sizeof(*p));
 	if (!len || ((uptr | len) & (MM_PAGE_SIZE - 1)) || uptr + len < uptr)
 		return -EINVAL;
-	int rc = mm_fault_in(uptr, len, write);
-	if (rc)
-		return rc;
 	p->phys = uptr;
 	p->len = len;
+	if (vma_range_pfnmap(uptr, len)) {
+		/* Device memory: no pages behind it to fault in, pin or
+		 * charge (vfio_pin_pages_remote's reserved pfns). */
+		if (!vma_range_all_pfnmap(uptr, len, write)) {
+			memset(p, 0, sizeof(*p));
+			return -EFAULT;
+		}
+		p->device = true;
+		own_mapping(uptr, len, p);
+		return 0;
+	}
+	int rc = mm_fault_in(uptr, len, write);
+	if (rc) {
+		memset(p, 0, sizeof(*p));
+		return rc;
+	}
 	own_mapping(uptr, len, p);
 	p->mode = mode;
 	rc = mm_account(&p->mode, len >> MM_PAGE_SHIFT, true);
@@ -95,6 +109,12 @@ void mm_unpin_user(struct mm_pinned *p)
 {
 	if (!p->len)
 		return;
+	if (p->device) {
+		if (p->own)
+			munmap(p->own, p->len);
+		memset(p, 0, sizeof(*p));
+		return;
+	}
 	mm_unpin(p->phys, p->len);
 	mm_pin_unreserve();
 	mm_account(&p->mode, p->len >> MM_PAGE_SHIFT, false);
@@ -110,7 +130,7 @@ void mm_unpin_batch_init(struct mm_unpin_batch *b)
 
 void mm_unpin_batch_add(struct mm_unpin_batch *b, const struct mm_pinned *p)
 {
-	if (!p->len)
+	if (!p->len || p->device)
 		return;
 	b->holders++;
 	b->pages[p->mode] += p->len >> MM_PAGE_SHIFT;

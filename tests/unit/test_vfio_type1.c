@@ -9,6 +9,7 @@
  *     terabyte mapped costs no per-page counters;
  *   - the unmap notifier while a parent holds pins;
  *   - memory-backed files stay reachable after the client unmaps them;
+ *   - a BAR the client mapped is device memory: mapped, never pinned;
  *   - an mdev that holds a domain already is refused (-EINVAL), nothing
  *     attached.
  */
@@ -37,6 +38,7 @@
 #define RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 #define CFG_OFF UIOMMU_VFIO_REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX)
 #define BAR0_OFF UIOMMU_VFIO_REGION_OFFSET(VFIO_PCI_BAR0_REGION_INDEX)
+#define BAR2_OFF UIOMMU_VFIO_REGION_OFFSET(VFIO_PCI_BAR2_REGION_INDEX)
 #define UUID1 "5a4f1c2e-0000-4000-8000-000000000001"
 #define PG 4096ull
 
@@ -401,6 +403,57 @@ static void test_memfd_outlives_client_munmap(void **s)
 	uiommu_host_free(h);
 }
 
+/* ---- device memory: a BAR the client mapped ---- */
+
+/* A BAR mmap is device memory (Linux: VM_PFNMAP): MAP_DMA maps it - the
+ * path a peer-to-peer DMA takes - with nothing to fault in, pin or charge
+ * (vfio_pin_pages_remote's reserved pfns); a range that runs past it into
+ * a hole, or a writable map of a read-only window, is still -EFAULT. */
+static void test_bar_mapping_is_device_memory(void **s)
+{
+	(void)s;
+	struct uiommu_host *h = th_host(NULL, false);
+	int cfd, gfd;
+	setup(h, group_of(h, "dmatest0"), &cfd, &gfd);
+	int dfd = device_fd(h, gfd, "0000:00:02.0");
+	uint8_t *bar;
+	assert_int_equal(uiommu_mmap(dfd, NULL, DMATEST_BAR2_SIZE, PROT_READ | PROT_WRITE,
+				     MAP_SHARED, (int64_t)BAR2_OFF, (void **)&bar),
+			 0);
+	uint8_t *buf = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(buf, 0x5a, PG);
+	memset(bar, 0, DMATEST_BAR2_SIZE);
+	uint64_t total = mm_pinned_total(), charged = mm_account_charged(MM_ACCOUNT_MM);
+	assert_int_equal(map(h, cfd, 0x100000, bar, DMATEST_BAR2_SIZE, RW), 0);
+	assert_int_equal(mm_pinned_total(), total);
+	assert_int_equal(mm_account_charged(MM_ACCOUNT_MM), charged);
+	assert_int_equal(map(h, cfd, 0x200000, buf, PG, RW), 0);
+	/* RAM to the BAR through the IOMMU lands in device memory. */
+	assert_int_equal(copy(h, dfd, 0x200000, 0x100000 + 0x3000, 256), DMATEST_ERR_NONE);
+	assert_int_equal(bar[0x3000], 0x5a);
+	assert_int_equal(bar[0x3000 + 255], 0x5a);
+	assert_int_equal(bar[0x3000 + 256], 0);
+	/* Past the BAR's end: no memory there. Writable DMA to a read-only
+	 * window of it: none either (follow_fault_pfn's FOLL_WRITE). */
+	assert_int_equal(map(h, cfd, 0x300000, bar, DMATEST_BAR2_SIZE + PG, RW), -EFAULT);
+	uint8_t *ro;
+	assert_int_equal(uiommu_mmap(dfd, NULL, PG, PROT_READ, MAP_SHARED, (int64_t)BAR2_OFF,
+				     (void **)&ro),
+			 0);
+	assert_int_equal(map(h, cfd, 0x300000, ro, PG, RW), -EFAULT);
+	assert_int_equal(map(h, cfd, 0x300000, ro, PG, VFIO_DMA_MAP_FLAG_READ), 0);
+	assert_int_equal(uiommu_munmap(ro, PG), 0);
+	assert_int_equal(unmap(h, cfd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL), 0);
+	assert_int_equal(mm_pinned_total(), total);
+	assert_int_equal(mm_account_charged(MM_ACCOUNT_MM), charged);
+	assert_int_equal(uiommu_munmap(bar, DMATEST_BAR2_SIZE), 0);
+	munmap(buf, PG);
+	vfio_close(h, dfd);
+	vfio_close(h, gfd);
+	vfio_close(h, cfd);
+	uiommu_host_free(h);
+}
+
 /* ---- an mdev that holds a domain already ---- */
 
 static void test_mdev_with_a_domain_refused(void **s)
@@ -447,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_emulated_copy_from_memory_gone),
 		cmocka_unit_test(test_terabyte_mapping_no_counters),
 		cmocka_unit_test(test_memfd_outlives_client_munmap),
+		cmocka_unit_test(test_bar_mapping_is_device_memory),
 		cmocka_unit_test(test_mdev_with_a_domain_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
