@@ -332,6 +332,19 @@ static int hwpt_attach_device(struct iommufd_hw_pagetable *hwpt, struct iommufd_
 	return rc;
 }
 
+/*
+ * A page request that found the HWPT's domain before it left the device
+ * may still be in its handler, about to queue a group naming the HWPT on
+ * its FAULT object: wait for it, so that the answers below catch that
+ * group too and the HWPT and its queue may go once the caller returns
+ * (a destroy racing fault delivery freed them under it; issue #12).
+ */
+static void iopf_flush(struct iommufd_hw_pagetable *hwpt)
+{
+	if (hwpt->fault)
+		iommu_domain_flush_iopf(hwpt->domain);
+}
+
 static void hwpt_detach_device(struct iommufd_hw_pagetable *hwpt, struct iommufd_device *idev,
 			       ioasid_t pasid)
 {
@@ -339,6 +352,7 @@ static void hwpt_detach_device(struct iommufd_hw_pagetable *hwpt, struct iommufd
 		iommu_detach_group(hwpt->domain, idev->igroup->group);
 	else
 		iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
+	iopf_flush(hwpt);
 	iommufd_auto_response_faults(hwpt, idev->dev, pasid);
 	iopf_put(hwpt, idev);
 }
@@ -360,6 +374,7 @@ static int hwpt_replace_device(struct iommufd_device *idev, ioasid_t pasid,
 		iopf_put(hwpt, idev);
 		return rc;
 	}
+	iopf_flush(old);
 	iommufd_auto_response_faults(old, idev->dev, pasid);
 	iopf_put(old, idev);
 	return 0;
