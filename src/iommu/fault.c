@@ -45,18 +45,22 @@ void iommu_set_iopf_handler(struct iommu_domain *domain, iommu_iopf_handler_t ha
 	atomic_store_explicit(&domain->iopf_handler, handler, memory_order_release);
 }
 
-/* Under the attachment's lock: a reference the caller puts, and for a
- * page request (iopf) its count in flight, which it drops. */
-static void domain_take(struct iommu_domain *d, bool iopf)
+/* Under the attachment's lock: a reference and a delivery in flight,
+ * both dropped by domain_release. */
+static void domain_take(struct iommu_domain *d)
 {
 	iommu_domain_get(d);
-	if (iopf)
-		atomic_fetch_add(&d->iopf_in_flight, 1);
+	atomic_fetch_add(&d->faults_in_flight, 1);
+}
+
+static void domain_release(struct iommu_domain *d)
+{
+	atomic_fetch_sub_explicit(&d->faults_in_flight, 1, memory_order_release);
+	iommu_domain_put(d);
 }
 
 /* The domain installed for (dev, pasid) right now, taken (domain_take). */
-static struct iommu_domain *domain_at(struct device *dev, bool pasid_valid, ioasid_t pasid,
-				      bool iopf)
+static struct iommu_domain *domain_at(struct device *dev, bool pasid_valid, ioasid_t pasid)
 {
 	struct iommu_group *g = dev->group;
 	struct dev_iommu *di = dev->iommu;
@@ -67,13 +71,13 @@ static struct iommu_domain *domain_at(struct device *dev, bool pasid_valid, ioas
 		pthread_mutex_lock(&g->lock);
 		d = g->domain;
 		if (d)
-			domain_take(d, iopf);
+			domain_take(d);
 		pthread_mutex_unlock(&g->lock);
 	} else {
 		pthread_mutex_lock(&di->lock);
 		d = xa_load(&di->pasids, pasid);
 		if (d)
-			domain_take(d, iopf);
+			domain_take(d);
 		pthread_mutex_unlock(&di->lock);
 		/* A guest-owned PASID table: its PASIDs are the nested
 		 * domain's on the RID. */
@@ -81,7 +85,7 @@ static struct iommu_domain *domain_at(struct device *dev, bool pasid_valid, ioas
 			pthread_mutex_lock(&g->lock);
 			if (g->domain && g->domain->type == IOMMU_DOMAIN_NESTED) {
 				d = g->domain;
-				domain_take(d, iopf);
+				domain_take(d);
 			}
 			pthread_mutex_unlock(&g->lock);
 		}
@@ -100,7 +104,7 @@ void iommu_report_fault(struct device *dev, ioasid_t pasid, bool pasid_valid, ui
 	core->fault_log[core->fault_head++ % IOMMU_FAULT_LOG] = rec;
 	pthread_mutex_unlock(&core->fault_lock);
 
-	struct iommu_domain *d = domain_at(dev, pasid_valid, pasid, false);
+	struct iommu_domain *d = domain_at(dev, pasid_valid, pasid);
 	if (!d)
 		return;
 	iommu_fault_handler_t fn = atomic_load_explicit(&d->handler, memory_order_acquire);
@@ -111,7 +115,7 @@ void iommu_report_fault(struct device *dev, ioasid_t pasid, bool pasid_valid, ui
 		atomic_load_explicit(&d->fault_event, memory_order_acquire);
 	if (ev)
 		ev(d, &rec, atomic_load_explicit(&d->fault_event_token, memory_order_relaxed));
-	iommu_domain_put(d);
+	domain_release(d);
 }
 
 unsigned long iommu_fault_count(struct uiommu_host *h)
@@ -140,15 +144,13 @@ bool iommu_fault_last(struct uiommu_host *h, struct iommu_fault_record *out)
 
 void iommu_report_page_request(struct iommu_page_request *req)
 {
-	struct iommu_domain *d = domain_at(req->dev, req->pasid_valid, req->pasid, true);
+	struct iommu_domain *d = domain_at(req->dev, req->pasid_valid, req->pasid);
 	iommu_iopf_handler_t fn = d ? atomic_load_explicit(&d->iopf_handler, memory_order_acquire) :
 				      NULL;
 	if (fn)
 		fn(d, req, atomic_load_explicit(&d->iopf_token, memory_order_relaxed));
-	if (d) {
-		atomic_fetch_sub_explicit(&d->iopf_in_flight, 1, memory_order_release);
-		iommu_domain_put(d);
-	}
+	if (d)
+		domain_release(d);
 	if (fn)
 		return;
 	/* Nobody handles recoverable faults there: answer Invalid so the
@@ -158,11 +160,11 @@ void iommu_report_page_request(struct iommu_page_request *req)
 
 /* Handlers are short (they queue a request or answer it), so a flush
  * spins until none runs; other attachments of the domain only delay it. */
-void iommu_domain_flush_iopf(struct iommu_domain *domain)
+void iommu_domain_flush_faults(struct iommu_domain *domain)
 {
 	if (!domain)
 		return;
-	while (atomic_load_explicit(&domain->iopf_in_flight, memory_order_acquire))
+	while (atomic_load_explicit(&domain->faults_in_flight, memory_order_acquire))
 		sched_yield();
 }
 

@@ -207,7 +207,7 @@ static void *requester(void *arg)
 static void *flusher(void *arg)
 {
 	struct stall *st = arg;
-	iommu_domain_flush_iopf(st->r->d);
+	iommu_domain_flush_faults(st->r->d);
 	atomic_store(&st->flushed, true);
 	return NULL;
 }
@@ -226,7 +226,7 @@ static void test_flush_waits_for_a_running_handler(void **s)
 	sem_init(&st.go_on, 0, 0);
 	iommu_set_iopf_handler(r.d, stalling_handler, &st);
 	/* Nothing in flight: a flush returns at once. */
-	iommu_domain_flush_iopf(r.d);
+	iommu_domain_flush_faults(r.d);
 	pthread_t rq, fl;
 	assert_int_equal(pthread_create(&rq, NULL, requester, &st), 0);
 	sem_wait(&st.in_handler);
