@@ -88,7 +88,8 @@ static void print_result(const struct cli *c, const struct soak_result *r)
 	printf("  driver ops       %llu (sequence %016llx)\n", (unsigned long long)r->ops,
 	       (unsigned long long)r->op_hash);
 	if (c->checker)
-		printf("  stale hits       %llu (checker; each raced an unmap, detach or replace)\n",
+		printf("  stale hits       %llu (checker; each raced an unmap, detach or "
+		       "replace)\n",
 		       (unsigned long long)r->checker_stale);
 	printf("  violations       %llu\n", (unsigned long long)r->violations);
 	if (r->violations)
@@ -129,7 +130,8 @@ int cmd_soak(struct cli *c, int argc, char **argv)
 			break;
 		case 'S':
 			if (parse_u64(optarg, &so.seed)) {
-				fprintf(stderr, "uiommu soak: --seed: expected an unsigned integer\n");
+				fprintf(stderr,
+					"uiommu soak: --seed: expected an unsigned integer\n");
 				return 2;
 			}
 			seeded = true;

@@ -97,9 +97,9 @@ static int tenants_up(struct soak *s, unsigned *up, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < s->n; i++) {
 		struct soak_tenant *t = &s->t[i];
+		uint64_t rng = (s->o->seed ^ 0x9e3779b97f4a7c15ull * (i + 1)) | 1;
 		*t = (struct soak_tenant){ .s = s, .idx = i, .kind = (enum soak_kind)(i % 3),
-					   .ifd = s->vm[i % 2], .dfd = -1,
-					   .rng = (s->o->seed ^ 0x9e3779b97f4a7c15ull * (i + 1)) | 1 };
+					   .ifd = s->vm[i % 2], .dfd = -1, .rng = rng };
 		++*up; /* torn down even if its setup fails half-way */
 		int rc = soak_tenant_setup(s, t, err, errlen);
 		if (rc)

@@ -303,7 +303,8 @@ static void one_dma(struct soak_tenant *t, unsigned src, unsigned dst, bool stra
 	sm.attach[0] = soak_state_read(&t->attach);
 	sm.src[0] = soak_state_read(&t->slot[src]);
 	sm.dst[0] = soak_state_read(&t->slot[dst]);
-	int landed = t->kind == SOAK_ADI ? dsa_copy(t, isrc, idst, len) : dt_copy(t, isrc, idst, len);
+	int landed = t->kind == SOAK_ADI ? dsa_copy(t, isrc, idst, len) :
+					   dt_copy(t, isrc, idst, len);
 	sm.attach[1] = soak_state_read(&t->attach);
 	sm.src[1] = soak_state_read(&t->slot[src]);
 	sm.dst[1] = soak_state_read(&t->slot[dst]);
