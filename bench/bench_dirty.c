@@ -21,7 +21,7 @@
 
 #include "bench.h"
 #include "bench_host.h"
-#include "host.h"
+#include "host/host.h"
 #include "base/device.h"
 #include "hw/machine.h"
 #include "hw/pci/dma.h"

@@ -24,7 +24,7 @@
 
 #include "bench.h"
 #include "bench_host.h"
-#include "host.h"
+#include "host/host.h"
 #include "base/device.h"
 
 #define GIB (1ull << 30)

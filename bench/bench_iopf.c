@@ -36,7 +36,7 @@
 #include "bench.h"
 #include "bench_host.h"
 #include "guest/dsa_wq.h"
-#include "host.h"
+#include "host/host.h"
 #include "base/device.h"
 #include "hw/dev/dsa/dsa.h"
 #include "hw/machine.h"
