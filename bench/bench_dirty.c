@@ -20,7 +20,8 @@
 #include <uiommu/iommufd.h>
 
 #include "bench.h"
-#include "host.h"
+#include "bench_host.h"
+#include "host/host.h"
 #include "base/device.h"
 #include "hw/machine.h"
 #include "hw/pci/dma.h"
@@ -121,13 +122,8 @@ static uint64_t popcount(const uint64_t *bm, size_t words)
 
 int main(void)
 {
-	struct uiommu_host *h;
-	char err[256];
 	struct uiommu_host_opts o = { .no_drivers = true };
-	if (uiommu_host_new(&o, &h, err, sizeof(err))) {
-		fprintf(stderr, "bench: %s\n", err);
-		return 1;
-	}
+	struct uiommu_host *h = bench_host(&o);
 	struct rig r = { .fd = uiommu_open(h, "/dev/iommu", O_RDWR) };
 	uint8_t *raw = mmap(NULL, GIB + (2u << 20), PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -23,7 +23,8 @@
 #include <uiommu/iommufd.h>
 
 #include "bench.h"
-#include "host.h"
+#include "bench_host.h"
+#include "host/host.h"
 #include "base/device.h"
 
 #define GIB (1ull << 30)
@@ -134,13 +135,8 @@ static void bench_map_1g(int fd, uint32_t ioas, uint8_t *mem, struct iommu_domai
 
 int main(void)
 {
-	struct uiommu_host *h;
-	char err[256];
 	struct uiommu_host_opts o = { .no_drivers = true };
-	if (uiommu_host_new(&o, &h, err, sizeof(err))) {
-		fprintf(stderr, "bench: %s\n", err);
-		return 1;
-	}
+	struct uiommu_host *h = bench_host(&o);
 	int fd = uiommu_open(h, "/dev/iommu", O_RDWR);
 	int e;
 	struct iommufd_ctx *ictx = iommufd_ctx_from_fd(fd, &e);

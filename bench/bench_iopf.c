@@ -34,8 +34,9 @@
 #include <uiommu/iommufd.h>
 
 #include "bench.h"
+#include "bench_host.h"
 #include "guest/dsa_wq.h"
-#include "host.h"
+#include "host/host.h"
 #include "base/device.h"
 #include "hw/dev/dsa/dsa.h"
 #include "hw/machine.h"
@@ -166,13 +167,8 @@ static int setup(struct uiommu_host *h, int fd, struct iommufd_ctx *ictx, struct
 
 int main(void)
 {
-	struct uiommu_host *h;
-	char err[256];
 	struct uiommu_host_opts o = { .no_drivers = true };
-	if (uiommu_host_new(&o, &h, err, sizeof(err))) {
-		fprintf(stderr, "bench: %s\n", err);
-		return 1;
-	}
+	struct uiommu_host *h = bench_host(&o);
 	int fd = uiommu_open(h, "/dev/iommu", O_RDWR);
 	int e;
 	struct iommufd_ctx *ictx = iommufd_ctx_from_fd(fd, &e);

@@ -13,6 +13,7 @@
 #include <uiommu/iommu.h>
 
 #include "bench.h"
+#include "bench_host.h"
 #include "base/device.h"
 #include "host/host.h"
 
@@ -22,12 +23,7 @@
 
 int main(void)
 {
-	struct uiommu_host *h;
-	char err[256];
-	if (uiommu_host_new(NULL, &h, err, sizeof(err))) {
-		fprintf(stderr, "bench: %s\n", err);
-		return 1;
-	}
+	struct uiommu_host *h = bench_host(NULL);
 	struct device *dev = uiommu_device_find(h, "dmatest0");
 	struct iommu_domain *d = iommu_paging_domain_alloc(dev);
 	if (!d || iommu_attach_device(d, dev))

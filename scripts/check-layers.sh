@@ -23,7 +23,7 @@ floor() {
 	src/util/*) echo util ;;
 	src/hw/*) echo hw ;;
 	src/host/assembly.c) echo assembly ;;
-	src/host/* | src/host.h) echo host ;;
+	src/host/*) echo host ;;
 	src/base/*) echo base ;;
 	src/files/*) echo files ;;
 	src/mm/*) echo mm ;;

@@ -46,7 +46,12 @@ enum iommu_domain_type {
 #define IOMMU_DOMAIN_FLAG_DIRTY_TRACKING (1u << 2) /* second-stage A/D */
 #define IOMMU_DOMAIN_FLAG_PASID          (1u << 3) /* attachable to PASIDs too */
 
-/* The devices of a host, by name ("dsa0") or BDF ("01:00.0"). */
+/*
+ * The devices of a host, by name ("dsa0", an mdev's UUID) or BDF ("01:00.0").
+ * The pointer is borrowed, not a reference: a PCI function lives as long as
+ * its host; an mdev until it is removed, so a caller that removes mdevs on
+ * another thread orders that removal after its last use of the pointer.
+ */
 struct device *uiommu_device_find(struct uiommu_host *h, const char *name);
 const char *dev_name(const struct device *dev);
 struct iommu_group *iommu_group_get(struct device *dev);

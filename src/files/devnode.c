@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "files_host.h"
-#include "../host.h"
+#include "../host/host.h"
 
 static struct files_host *files_of(struct uiommu_host *h)
 {

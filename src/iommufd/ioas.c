@@ -165,17 +165,33 @@ static int conv_iommu_prot(uint32_t map_flags)
 /* Linux's unsigned long: an IOVA or length of 2^64 - 1 is out of range. */
 #define ULONG_LIMIT UINT64_MAX
 
-int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
+/*
+ * What IOMMU_IOAS_MAP and IOMMU_IOAS_MAP_FILE map: a range of the caller's
+ * address space, or a range of a memory file.
+ */
+struct ioas_map_source {
+	uint64_t user_va;
+	int fd;
+	uint64_t start;
+	bool file;
+};
+
+/*
+ * The two map ioctls differ only in their source: the same flag checks,
+ * the same IOVA choice and the same reply, in the kernel's order.
+ */
+static int ioas_map(struct iommufd_ucmd *ucmd, uint32_t ioas_id, uint32_t map_flags,
+		    __u64 *cmd_iova, uint64_t length, const struct ioas_map_source *src,
+		    size_t cmd_len)
 {
-	struct iommu_ioas_map_file *cmd = ucmd->cmd;
 	int rc;
-	if (cmd->flags & ~MAP_FLAGS)
+	if (map_flags & ~MAP_FLAGS)
 		return -EOPNOTSUPP;
-	if (cmd->iova >= ULONG_LIMIT || cmd->length >= ULONG_LIMIT)
+	if (*cmd_iova >= ULONG_LIMIT || length >= ULONG_LIMIT)
 		return -EOVERFLOW;
-	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+	if (!(map_flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
 		return -EINVAL;
-	struct iommufd_ioas *ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
+	struct iommufd_ioas *ioas = iommufd_get_ioas(ucmd->ictx, ioas_id, &rc);
 	if (!ioas)
 		return rc;
 	if (ioas->nest_parent) {
@@ -183,51 +199,41 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 		iommufd_put_object(ucmd->ictx, &ioas->obj);
 		return -EINVAL;
 	}
-	uint64_t iova = cmd->iova;
-	unsigned flags = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
-	rc = iopt_map_file_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->fd, cmd->start, cmd->length,
-				 conv_iommu_prot(cmd->flags), flags);
+	uint64_t iova = *cmd_iova;
+	unsigned flags = (map_flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
+	if (src->file)
+		rc = iopt_map_file_pages(ucmd->ictx, &ioas->iopt, &iova, src->fd, src->start,
+					 length, conv_iommu_prot(map_flags), flags);
+	else
+		rc = iopt_map_user_pages(ucmd->ictx, &ioas->iopt, &iova, src->user_va, length,
+					 conv_iommu_prot(map_flags), flags);
 	if (!rc) {
-		cmd->iova = iova;
-		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		*cmd_iova = iova;
+		rc = iommufd_ucmd_respond(ucmd, cmd_len);
 		/* Stricter than Linux: a failed call leaves no mapping (U-2). */
 		if (rc)
-			iopt_unmap_iova(&ioas->iopt, iova, cmd->length, NULL);
+			iopt_unmap_iova(&ioas->iopt, iova, length, NULL);
 	}
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
 	return rc;
 }
 
+int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map_file *cmd = ucmd->cmd;
+	struct ioas_map_source src = { .fd = cmd->fd, .start = cmd->start, .file = true };
+	return ioas_map(ucmd, cmd->ioas_id, cmd->flags, &cmd->iova, cmd->length, &src,
+			sizeof(*cmd));
+}
+
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_map *cmd = ucmd->cmd;
-	int rc;
-	if ((cmd->flags & ~MAP_FLAGS) || cmd->__reserved)
+	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	if (cmd->iova >= ULONG_LIMIT || cmd->length >= ULONG_LIMIT)
-		return -EOVERFLOW;
-	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
-		return -EINVAL;
-	struct iommufd_ioas *ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id, &rc);
-	if (!ioas)
-		return rc;
-	if (ioas->nest_parent) {
-		iommufd_put_object(ucmd->ictx, &ioas->obj);
-		return -EINVAL;
-	}
-	uint64_t iova = cmd->iova;
-	unsigned flags = (cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? 0 : IOPT_ALLOC_IOVA;
-	rc = iopt_map_user_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->user_va, cmd->length,
-				 conv_iommu_prot(cmd->flags), flags);
-	if (!rc) {
-		cmd->iova = iova;
-		rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
-		/* Stricter than Linux: a failed call leaves no mapping (U-2). */
-		if (rc)
-			iopt_unmap_iova(&ioas->iopt, iova, cmd->length, NULL);
-	}
-	iommufd_put_object(ucmd->ictx, &ioas->obj);
-	return rc;
+	struct ioas_map_source src = { .user_va = cmd->user_va };
+	return ioas_map(ucmd, cmd->ioas_id, cmd->flags, &cmd->iova, cmd->length, &src,
+			sizeof(*cmd));
 }
 
 int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)

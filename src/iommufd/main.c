@@ -18,7 +18,7 @@
 #include "../base/uaccess.h"
 #include "../base/usercopy.h"
 #include "../files/file.h"
-#include "../host.h"
+#include "../host/host.h"
 #include "../mm/mm.h"
 
 struct iommufd_object_ops {

@@ -20,7 +20,7 @@
 #include "iommufd_private.h"
 #include "iommufd_selftest.h"
 #include "../base/uaccess.h"
-#include "../host.h"
+#include "../host/host.h"
 
 /* ---- registration ---- */
 

@@ -25,7 +25,7 @@
 
 #include "harness.h"
 #include "base/device.h"
-#include "host.h"
+#include "host/host.h"
 #include "hw/machine.h"
 #include "hw/pci/dma.h"
 #include "iommu/group.h"

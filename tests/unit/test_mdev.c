@@ -11,7 +11,7 @@
 
 #include "harness.h"
 #include "base/device.h"
-#include "host.h"
+#include "host/host.h"
 #include "iommu/group.h"
 #include "mdev/mdev.h"
 #include <uiommu/iommu.h>

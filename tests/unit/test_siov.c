@@ -25,7 +25,7 @@
 #include "harness.h"
 #include "hw/machine.h"
 #include "base/device.h"
-#include "host.h"
+#include "host/host.h"
 #include "iommu/group.h"
 #include "mdev/mdev.h"
 #include <uiommu/hw/dsa.h>
