@@ -266,15 +266,16 @@ static const char *state_name(const uint64_t w[2])
 }
 
 static void report(struct soak_tenant *t, const struct soak_sample *sm, unsigned src,
-		   unsigned dst, int landed, const char *why)
+		   unsigned dst, uint64_t idst, uint32_t len, int landed, const char *why)
 {
 	static const char *const kind[] = { "pdev", "idxd mdev", "software mdev" };
 	__atomic_fetch_add(&t->violations, 1, __ATOMIC_RELAXED);
-	soak_violation(t->s, "tenant %u (%s) DMA #%llu slot %u -> %s%u: %s (result %d; attach %s, "
-			     "src %s, dst %s)",
+	soak_violation(t->s, "tenant %u (%s) DMA #%llu slot %u -> %s%u (IOVA 0x%llx, %u bytes): "
+			     "%s (result %d; attach %s, src %s, dst %s)",
 		       t->idx, kind[t->kind], (unsigned long long)t->seq, src,
-		       sm->stray ? "stray page, not slot " : "slot ", dst, why, landed,
-		       state_name(sm->attach), state_name(sm->src), state_name(sm->dst));
+		       sm->stray ? "stray page, not slot " : "slot ", dst,
+		       (unsigned long long)idst, len, why, landed, state_name(sm->attach),
+		       state_name(sm->src), state_name(sm->dst));
 }
 
 /* What the destination holds before a copy: never the byte copied. */
@@ -334,7 +335,7 @@ static void one_dma(struct soak_tenant *t, unsigned src, unsigned dst, bool stra
 	t->stray += stray;
 	const char *why = soak_judge(&sm, &o);
 	if (why)
-		report(t, &sm, src, dst, landed, why);
+		report(t, &sm, src, dst, idst, len, landed, why);
 }
 
 void *soak_tenant_run(void *arg)
