@@ -15,7 +15,7 @@ static void soak_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: uiommu [--checker] [--json] soak [--seconds N] [--tenants K] [--seed S]\n"
-		"                                   [--progress]\n"
+		"                                   [--kinds LIST] [--progress]\n"
 		"\n"
 		"K tenants on one host - pdevs (DMA through their RID), idxd mdevs (a DSA WQ,\n"
 		"DMA through the parent's RID and a PASID) and software mdevs (an ACCESS) in\n"
@@ -29,7 +29,9 @@ static void soak_usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  --seconds N   run this long (default 10; 0: set up, check, tear down)\n"
-		"  --tenants K   3 to %u tenants (default 6)\n"
+		"  --tenants K   1 to %u tenants (default 6; at most 8 software mdevs)\n"
+		"  --kinds LIST  the kinds to take in turn, of pdev, idxd, sw (default all:\n"
+		"                pdev,idxd,sw)\n"
 		"  --seed S      the driver thread's sequence of operations (default: from the\n"
 		"                clock, printed); the same seed replays the same sequence\n"
 		"  --progress    a progress line every second on stderr (the default when\n"
@@ -50,6 +52,24 @@ static int parse_u64(const char *s, uint64_t *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+/* "pdev,idxd,sw" (any of them, in any order) to SOAK_KIND_* bits. */
+static int parse_kinds(const char *s, unsigned *out)
+{
+	static const char *const names[] = { "pdev", "idxd", "sw" };
+	*out = 0;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		unsigned k = 0;
+		while (k < 3 && (strlen(names[k]) != n || strncmp(s, names[k], n)))
+			k++;
+		if (k == 3)
+			return -EINVAL;
+		*out |= 1u << k;
+		s += n + (s[n] == ',');
+	}
+	return *out ? 0 : -EINVAL;
 }
 
 static void print_result(const struct cli *c, const struct soak_result *r)
@@ -102,6 +122,7 @@ int cmd_soak(struct cli *c, int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "tenants", required_argument, NULL, 'k' },
 		{ "seed", required_argument, NULL, 'S' },
+		{ "kinds", required_argument, NULL, 'K' },
 		{ "progress", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -121,8 +142,8 @@ int cmd_soak(struct cli *c, int argc, char **argv)
 			}
 			break;
 		case 'k':
-			if (parse_u64(optarg, &k) || k < 3 || k > SOAK_MAX_TENANTS) {
-				fprintf(stderr, "uiommu soak: --tenants: expected 3 to %u\n",
+			if (parse_u64(optarg, &k) || k < 1 || k > SOAK_MAX_TENANTS) {
+				fprintf(stderr, "uiommu soak: --tenants: expected 1 to %u\n",
 					SOAK_MAX_TENANTS);
 				return 2;
 			}
@@ -135,6 +156,13 @@ int cmd_soak(struct cli *c, int argc, char **argv)
 				return 2;
 			}
 			seeded = true;
+			break;
+		case 'K':
+			if (parse_kinds(optarg, &so.kinds)) {
+				fprintf(stderr, "uiommu soak: --kinds: expected a list of "
+						"pdev, idxd, sw\n");
+				return 2;
+			}
 			break;
 		case 'p': progress = true; break;
 		case 'h': soak_usage(stdout); return 0;

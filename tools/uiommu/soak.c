@@ -93,13 +93,35 @@ static int host_up(struct soak *s, struct soak_result *r, char *err, size_t errl
 	return 0;
 }
 
+/* Tenant i's kind: the kinds asked for, in turn. */
+static enum soak_kind soak_kind_of(const struct soak_opts *o, unsigned i)
+{
+	unsigned kinds = o->kinds ? o->kinds : 7, n = (unsigned)__builtin_popcount(kinds);
+	unsigned want = i % n;
+	for (unsigned k = 0; k < 3; k++)
+		if ((kinds & (1u << k)) && !want--)
+			return (enum soak_kind)k;
+	return SOAK_PDEV;
+}
+
+/* How many tenants before i are of i's kind. */
+static unsigned soak_kind_rank(const struct soak_opts *o, unsigned i)
+{
+	unsigned n = 0;
+	for (unsigned j = 0; j < i; j++)
+		n += soak_kind_of(o, j) == soak_kind_of(o, i);
+	return n;
+}
+
 static int tenants_up(struct soak *s, unsigned *up, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < s->n; i++) {
 		struct soak_tenant *t = &s->t[i];
 		uint64_t rng = (s->o->seed ^ 0x9e3779b97f4a7c15ull * (i + 1)) | 1;
-		*t = (struct soak_tenant){ .s = s, .idx = i, .kind = (enum soak_kind)(i % 3),
-					   .ifd = s->vm[i % 2], .dfd = -1, .rng = rng };
+		enum soak_kind kind = soak_kind_of(s->o, i);
+		*t = (struct soak_tenant){ .s = s, .idx = i, .kind = kind,
+					   .nth = soak_kind_rank(s->o, i), .ifd = s->vm[i % 2],
+					   .dfd = -1, .rng = rng };
 		++*up; /* torn down even if its setup fails half-way */
 		int rc = soak_tenant_setup(s, t, err, errlen);
 		if (rc)
@@ -155,17 +177,20 @@ static void run(struct soak *s, struct soak_result *r)
 
 int soak_run(const struct soak_opts *o, struct soak_result *r, char *err, size_t errlen)
 {
-	if (o->tenants < 3 || o->tenants > SOAK_MAX_TENANTS || !(o->seconds >= 0)) {
-		snprintf(err, errlen, "tenants must be 3 to %u, seconds at least 0",
+	if (!o->tenants || o->tenants > SOAK_MAX_TENANTS || !(o->seconds >= 0) || o->kinds > 7) {
+		snprintf(err, errlen, "tenants must be 1 to %u, seconds at least 0",
 			 SOAK_MAX_TENANTS);
 		return -EINVAL;
 	}
 	memset(r, 0, sizeof(*r));
 	r->seed = o->seed;
 	r->tenants = o->tenants;
-	r->pdevs = (o->tenants + 2) / 3;
-	r->adis = (o->tenants + 1) / 3;
-	r->swmdevs = o->tenants / 3;
+	for (unsigned i = 0; i < o->tenants; i++) {
+		enum soak_kind k = soak_kind_of(o, i);
+		r->pdevs += k == SOAK_PDEV;
+		r->adis += k == SOAK_ADI;
+		r->swmdevs += k == SOAK_SWMDEV;
+	}
 	r->op_hash = 0xcbf29ce484222325ull;
 	struct soak *s = calloc(1, sizeof(*s));
 	if (!s)

@@ -25,6 +25,9 @@
 #include <stdio.h>
 
 #define SOAK_MAX_TENANTS 24
+#define SOAK_KIND_PDEV   (1u << 0)  /* dmatest functions, DMA through their RID */
+#define SOAK_KIND_IDXD   (1u << 1)  /* idxd mdevs: a DSA WQ, the parent's RID + a PASID */
+#define SOAK_KIND_SWMDEV (1u << 2)  /* software mdevs: an ACCESS */
 
 /* Deliberate faults for the tests that show the soak can fail. */
 enum soak_inject {
@@ -39,7 +42,8 @@ enum soak_inject {
 
 struct soak_opts {
 	double seconds;            /* how long the tenants run DMA */
-	unsigned tenants;          /* 3 .. SOAK_MAX_TENANTS: pdev, idxd mdev, sw mdev, ... */
+	unsigned tenants;          /* 1 .. SOAK_MAX_TENANTS, of the kinds below in turn */
+	unsigned kinds;            /* SOAK_KIND_* bits; 0: all three */
 	uint64_t seed;             /* the driver thread's op sequence */
 	uint64_t max_ops;          /* stop the driver after this many ops (0: no limit) */
 	bool checker;              /* SPEC H-12 on every unit: count stale hits */

@@ -84,6 +84,7 @@ struct soak_tenant {
 	struct soak_state slot[SOAK_SLOTS];
 	struct soak_state attach;
 	pthread_t thread;
+	unsigned nth;                   /* among the tenants of its kind */
 	uint64_t rng;
 	/* counters of the tenant's own thread */
 	uint64_t dmas, landed, faulted, stray, racing, racing_landed, violations, seq;

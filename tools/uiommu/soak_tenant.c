@@ -154,7 +154,7 @@ static int tenant_open(struct soak *s, struct soak_tenant *t)
 int soak_tenant_setup(struct soak *s, struct soak_tenant *t, char *err, size_t errlen)
 {
 	static const char *const what[] = { "pdev", "idxd mdev", "software mdev" };
-	unsigned nth = t->idx / 3;
+	unsigned nth = t->nth;
 	t->dfd = -1;
 	t->mem = mmap(NULL, (SOAK_SLOTS + 1) * SOAK_PG, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
