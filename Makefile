@@ -13,7 +13,7 @@ MESON_SAN_OPTS := -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=de
 MESON_TSAN_OPTS := -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug \
 	-Doptimization=1 -Dc_args=-Wno-tsan
 
-.PHONY: all deps test tsan bench demo conformance clean
+.PHONY: all deps test tsan bench demo conformance soak clean
 
 all: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
@@ -48,6 +48,14 @@ demo: all
 # the ratchet of cases that must pass (tests/conformance/ratchet.txt).
 conformance: all
 	@bash scripts/conformance.sh $(BUILD)
+
+# The isolation soak (docs/soak.md) on an optimized build: a minute by
+# default, SOAK_ARGS to change it; any violation fails.
+SOAK_ARGS ?= --seconds 60 --tenants 6
+soak: deps
+	@[ -f $(RELEASE)/build.ninja ] || meson setup $(RELEASE) -Dbuildtype=release -Dtests=false
+	ninja -C $(RELEASE) uiommu
+	./$(RELEASE)/uiommu --checker soak --progress $(SOAK_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(SAN) $(TSAN) $(RELEASE)

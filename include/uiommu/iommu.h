@@ -184,6 +184,12 @@ typedef void (*iommu_iopf_handler_t)(struct iommu_domain *domain,
 				     const struct iommu_page_request *req, void *token);
 void iommu_set_iopf_handler(struct iommu_domain *domain, iommu_iopf_handler_t handler,
 			    void *token);
+/* Waits until no fault or page request that found the domain through an
+ * attachment is still being handed to its handlers. After a detach or
+ * replace, then, nothing reaches the handlers' tokens through the
+ * attachment that went (Linux's iopf_queue_flush_dev); they may be
+ * freed. Must not be called from one of the domain's handlers. */
+void iommu_domain_flush_faults(struct iommu_domain *domain);
 int iommu_page_response(struct device *dev, const struct iommu_page_request *req,
 			enum iommu_page_response_code code);
 

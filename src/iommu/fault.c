@@ -11,6 +11,7 @@
  * it alive until the handler returns.
  */
 #include <errno.h>
+#include <sched.h>
 
 #include "iommu.h"
 #include "group.h"
@@ -44,8 +45,21 @@ void iommu_set_iopf_handler(struct iommu_domain *domain, iommu_iopf_handler_t ha
 	atomic_store_explicit(&domain->iopf_handler, handler, memory_order_release);
 }
 
-/* The domain installed for (dev, pasid) right now, with a reference the
- * caller puts. */
+/* Under the attachment's lock: a reference and a delivery in flight,
+ * both dropped by domain_release. */
+static void domain_take(struct iommu_domain *d)
+{
+	iommu_domain_get(d);
+	atomic_fetch_add(&d->faults_in_flight, 1);
+}
+
+static void domain_release(struct iommu_domain *d)
+{
+	atomic_fetch_sub_explicit(&d->faults_in_flight, 1, memory_order_release);
+	iommu_domain_put(d);
+}
+
+/* The domain installed for (dev, pasid) right now, taken (domain_take). */
 static struct iommu_domain *domain_at(struct device *dev, bool pasid_valid, ioasid_t pasid)
 {
 	struct iommu_group *g = dev->group;
@@ -57,13 +71,13 @@ static struct iommu_domain *domain_at(struct device *dev, bool pasid_valid, ioas
 		pthread_mutex_lock(&g->lock);
 		d = g->domain;
 		if (d)
-			iommu_domain_get(d);
+			domain_take(d);
 		pthread_mutex_unlock(&g->lock);
 	} else {
 		pthread_mutex_lock(&di->lock);
 		d = xa_load(&di->pasids, pasid);
 		if (d)
-			iommu_domain_get(d);
+			domain_take(d);
 		pthread_mutex_unlock(&di->lock);
 		/* A guest-owned PASID table: its PASIDs are the nested
 		 * domain's on the RID. */
@@ -71,7 +85,7 @@ static struct iommu_domain *domain_at(struct device *dev, bool pasid_valid, ioas
 			pthread_mutex_lock(&g->lock);
 			if (g->domain && g->domain->type == IOMMU_DOMAIN_NESTED) {
 				d = g->domain;
-				iommu_domain_get(d);
+				domain_take(d);
 			}
 			pthread_mutex_unlock(&g->lock);
 		}
@@ -101,7 +115,7 @@ void iommu_report_fault(struct device *dev, ioasid_t pasid, bool pasid_valid, ui
 		atomic_load_explicit(&d->fault_event, memory_order_acquire);
 	if (ev)
 		ev(d, &rec, atomic_load_explicit(&d->fault_event_token, memory_order_relaxed));
-	iommu_domain_put(d);
+	domain_release(d);
 }
 
 unsigned long iommu_fault_count(struct uiommu_host *h)
@@ -133,16 +147,25 @@ void iommu_report_page_request(struct iommu_page_request *req)
 	struct iommu_domain *d = domain_at(req->dev, req->pasid_valid, req->pasid);
 	iommu_iopf_handler_t fn = d ? atomic_load_explicit(&d->iopf_handler, memory_order_acquire) :
 				      NULL;
-	if (fn) {
+	if (fn)
 		fn(d, req, atomic_load_explicit(&d->iopf_token, memory_order_relaxed));
-		iommu_domain_put(d);
-		return;
-	}
 	if (d)
-		iommu_domain_put(d);
+		domain_release(d);
+	if (fn)
+		return;
 	/* Nobody handles recoverable faults there: answer Invalid so the
 	 * device stops waiting. */
 	iommu_page_response(req->dev, req, IOMMU_PAGE_RESP_INVALID);
+}
+
+/* Handlers are short (they queue a request or answer it), so a flush
+ * spins until none runs; other attachments of the domain only delay it. */
+void iommu_domain_flush_faults(struct iommu_domain *domain)
+{
+	if (!domain)
+		return;
+	while (atomic_load_explicit(&domain->faults_in_flight, memory_order_acquire))
+		sched_yield();
 }
 
 int iommu_page_response(struct device *dev, const struct iommu_page_request *req,

@@ -196,6 +196,11 @@ struct iommu_domain {
 	void *_Atomic handler_token;
 	iommu_iopf_handler_t _Atomic iopf_handler;
 	void *_Atomic iopf_token;
+	/* Faults and page requests being delivered: counted under the lock
+	 * that guards the attachment they found the domain by (fault.c,
+	 * domain_at), so that iommu_domain_flush_faults after a detach sees
+	 * every one that may still use a handler's token. */
+	atomic_uint faults_in_flight;
 	/* The whole fault record, for a user that reports faults on (a
 	 * vIOMMU's event queue); see iommu_set_fault_event_handler. */
 	void (*_Atomic fault_event)(struct iommu_domain *domain,

@@ -332,6 +332,20 @@ static int hwpt_attach_device(struct iommufd_hw_pagetable *hwpt, struct iommufd_
 	return rc;
 }
 
+/*
+ * A page request that found the HWPT's domain before it left the device
+ * may still be in its handler, about to queue a group naming the HWPT on
+ * its FAULT object; a fault, about to report to the HWPT's vIOMMU: wait
+ * for them, so that the answers below catch such a group too and the
+ * HWPT, its queue and its vIOMMU may go once the caller returns (a
+ * destroy racing fault delivery freed them under it; issue #12).
+ */
+static void faults_flush(struct iommufd_hw_pagetable *hwpt)
+{
+	if (hwpt->fault || (!hwpt_is_paging(hwpt) && to_hwpt_nested(hwpt)->viommu))
+		iommu_domain_flush_faults(hwpt->domain);
+}
+
 static void hwpt_detach_device(struct iommufd_hw_pagetable *hwpt, struct iommufd_device *idev,
 			       ioasid_t pasid)
 {
@@ -339,6 +353,7 @@ static void hwpt_detach_device(struct iommufd_hw_pagetable *hwpt, struct iommufd
 		iommu_detach_group(hwpt->domain, idev->igroup->group);
 	else
 		iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
+	faults_flush(hwpt);
 	iommufd_auto_response_faults(hwpt, idev->dev, pasid);
 	iopf_put(hwpt, idev);
 }
@@ -360,6 +375,7 @@ static int hwpt_replace_device(struct iommufd_device *idev, ioasid_t pasid,
 		iopf_put(hwpt, idev);
 		return rc;
 	}
+	faults_flush(old);
 	iommufd_auto_response_faults(old, idev->dev, pasid);
 	iopf_put(old, idev);
 	return 0;

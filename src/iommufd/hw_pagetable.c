@@ -23,28 +23,39 @@ static void hwpt_destroy_common(struct iommufd_hw_pagetable *hwpt)
 		refcount_dec(&hwpt->fault->common.obj.users);
 }
 
+/* What every end of a paging HWPT does once it is off its IOAS's list. */
+static void hwpt_paging_release(struct iommufd_hwpt_paging *hwpt_paging, bool listed)
+{
+	if (listed)
+		iopt_table_remove_domain(&hwpt_paging->ioas->iopt, hwpt_paging->common.domain);
+	hwpt_destroy_common(&hwpt_paging->common);
+	refcount_dec(&hwpt_paging->ioas->obj.users);
+}
+
+/*
+ * hwpt_item is the IOAS's list linkage, so it is read under ioas->mutex
+ * too: a HWPT added after this one writes its next pointer, and a destroy
+ * looking at it unlocked races that store (ThreadSanitizer, issue #12).
+ */
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_hwpt_paging *hwpt_paging = (struct iommufd_hwpt_paging *)obj;
-	if (!list_empty(&hwpt_paging->hwpt_item)) {
-		pthread_mutex_lock(&hwpt_paging->ioas->mutex);
+	pthread_mutex_lock(&hwpt_paging->ioas->mutex);
+	bool listed = !list_empty(&hwpt_paging->hwpt_item);
+	if (listed)
 		list_del(&hwpt_paging->hwpt_item);
-		pthread_mutex_unlock(&hwpt_paging->ioas->mutex);
-		iopt_table_remove_domain(&hwpt_paging->ioas->iopt, hwpt_paging->common.domain);
-	}
-	hwpt_destroy_common(&hwpt_paging->common);
-	refcount_dec(&hwpt_paging->ioas->obj.users);
+	pthread_mutex_unlock(&hwpt_paging->ioas->mutex);
+	hwpt_paging_release(hwpt_paging, listed);
 }
 
 /* Undo a creation; the caller still holds ioas->mutex. */
 void iommufd_hwpt_paging_abort(struct iommufd_object *obj)
 {
 	struct iommufd_hwpt_paging *hwpt_paging = (struct iommufd_hwpt_paging *)obj;
-	if (!list_empty(&hwpt_paging->hwpt_item)) {
+	bool listed = !list_empty(&hwpt_paging->hwpt_item);
+	if (listed)
 		list_del(&hwpt_paging->hwpt_item);
-		iopt_table_remove_domain(&hwpt_paging->ioas->iopt, hwpt_paging->common.domain);
-	}
-	iommufd_hwpt_paging_destroy(obj);
+	hwpt_paging_release(hwpt_paging, listed);
 }
 
 void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)

@@ -33,8 +33,19 @@ echo "$txt" | grep -q 'first stage (guest' || fail "demo nested: no first stage 
 "$U" topology --json | grep -q '"driver":"idxd"' || fail "topology: idxd not bound to dsa0"
 "$U" topology | grep -q 'dsa0:dsa-1dwq-v1' || fail "topology: no mdev types"
 "$U" dump --device dsa0 >/dev/null || fail "dump"
+out=$("$U" --json soak --seconds 2 --tenants 6 --seed 5) || fail "soak exited $?: $out"
+echo "$out" | grep -q '"violations":0,' || fail "soak: violations: $out"
+echo "$out" | grep -q '"seed":5,' || fail "soak: no seed: $out"
+echo "$out" | grep -q '"dmas_checked":[1-9]' || fail "soak: no DMA checked: $out"
+"$U" soak --seconds 0.5 --tenants 3 | grep -q 'violations *0' || fail "soak (text)"
+"$U" soak --seconds 0.5 --tenants 2 --kinds idxd | grep -q '0 pdevs, 2 idxd mdevs' ||
+	fail "soak --kinds idxd"
+"$U" soak --help | grep -q -- '--tenants K' || fail "soak --help"
 
 set +e
+"$U" soak --tenants 0 2>/dev/null; [ $? -eq 2 ] || fail "soak --tenants 0 should exit 2"
+"$U" soak --kinds pdev,gpu 2>/dev/null; [ $? -eq 2 ] || fail "soak --kinds pdev,gpu should exit 2"
+"$U" soak --seconds x 2>/dev/null; [ $? -eq 2 ] || fail "soak --seconds x should exit 2"
 "$U" demo bogus 2>/dev/null; [ $? -eq 2 ] || fail "demo bogus should exit 2"
 "$U" demo --seconds -1 2>/dev/null; [ $? -eq 2 ] || fail "demo --seconds -1 should exit 2"
 msg=$("$U" --topology /nonexistent/x.json topology 2>&1); rc=$?

@@ -6,8 +6,12 @@
  * the domain's handler maps the page and answers, the unit's page-group
  * response reaches the device, and the retried access succeeds.
  */
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "iommu/iommu.h"
@@ -173,6 +177,75 @@ static void test_page_request_refused(void **s)
 	rig_fini(&r);
 }
 
+/* ---- a handler still running when its domain leaves the PASID ---- */
+
+struct stall {
+	struct rig *r;
+	sem_t in_handler, go_on;
+	atomic_bool flushed;
+};
+
+static void stalling_handler(struct iommu_domain *d, const struct iommu_page_request *req,
+			     void *token)
+{
+	struct stall *st = token;
+	(void)d;
+	sem_post(&st->in_handler);
+	sem_wait(&st->go_on);
+	/* Still the handler's token to use: the flush below waits. */
+	iommu_page_response(req->dev, req, IOMMU_PAGE_RESP_INVALID);
+}
+
+static void *requester(void *arg)
+{
+	struct stall *st = arg;
+	pci_pri_page_request(th_fn(st->r->dsa), st->r->pasid, false, 0xc000, true, false, false,
+			     6, true);
+	return NULL;
+}
+
+static void *flusher(void *arg)
+{
+	struct stall *st = arg;
+	iommu_domain_flush_faults(st->r->d);
+	atomic_store(&st->flushed, true);
+	return NULL;
+}
+
+/* iommufd frees a fault HWPT's queue once its detach returned and the
+ * domain was flushed (issue #12): the flush must wait for a handler that
+ * found the domain before the detach, and only for that. */
+static void test_flush_waits_for_a_running_handler(void **s)
+{
+	(void)s;
+	struct rig r;
+	rig_init(&r);
+	assert_int_equal(iommu_dev_enable_feature(r.dsa, IOMMU_DEV_FEAT_IOPF), 0);
+	struct stall st = { .r = &r };
+	sem_init(&st.in_handler, 0, 0);
+	sem_init(&st.go_on, 0, 0);
+	iommu_set_iopf_handler(r.d, stalling_handler, &st);
+	/* Nothing in flight: a flush returns at once. */
+	iommu_domain_flush_faults(r.d);
+	pthread_t rq, fl;
+	assert_int_equal(pthread_create(&rq, NULL, requester, &st), 0);
+	sem_wait(&st.in_handler);
+	iommu_detach_device_pasid(r.d, r.dsa, r.pasid);
+	assert_int_equal(pthread_create(&fl, NULL, flusher, &st), 0);
+	nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+	assert_false(atomic_load(&st.flushed));
+	sem_post(&st.go_on);
+	pthread_join(fl, NULL);
+	assert_true(atomic_load(&st.flushed));
+	pthread_join(rq, NULL);
+	assert_int_equal(r.side.responses, 1);
+	assert_int_equal(r.side.last_code, VTD_PRG_RESP_INVALID);
+	assert_int_equal(iommu_attach_device_pasid(r.d, r.dsa, r.pasid), 0);
+	sem_destroy(&st.in_handler);
+	sem_destroy(&st.go_on);
+	rig_fini(&r);
+}
+
 /* Without the feature the context has no PRE: the request faults SCT.8. */
 static void test_page_request_without_iopf(void **s)
 {
@@ -205,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_page_request_resolved),
 		cmocka_unit_test(test_page_request_refused),
 		cmocka_unit_test(test_page_request_without_iopf),
+		cmocka_unit_test(test_flush_waits_for_a_running_handler),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -287,6 +287,60 @@ static void test_fill_without_race_is_kept(void **s)
 	th_fini(&t);
 }
 
+/* ---- a device-TLB invalidation racing an answer from the device TLB ---- */
+
+static void *devtlb_invalidator(void *arg)
+{
+	struct race *r = arg;
+	th_inv_devtlb(r->t, SID_DSA, PCI_NO_PASID, IOVA, false);
+	return NULL;
+}
+
+/*
+ * The soak's find (issue #12): the invalidation moves the generation, an
+ * engine reads the new one and hits the device TLB before the entry goes,
+ * and keeps the translation in its micro-TLB under that generation. After
+ * the invalidation completed, the device must fault, micro-TLB or not.
+ */
+static void test_devtlb_hit_during_its_invalidation(void **s)
+{
+	(void)s;
+	struct th t;
+	th_init(&t, NULL);
+	struct race r = { .t = &t, .stall_at = VTD_FILL_DEVTLB };
+	th_dev_enable(&t, SID_DSA, false);
+	struct hw_pci_function *d = th_dev(&t, SID_DSA);
+	hw_pci_cfg_write(d, d->ecap_ats + PCI_ATS_CTRL, 2, PCI_ATS_CTRL_ENABLE);
+	assert_true(hw_pci_ats_enabled(d));
+	th_context_setup(&t, SID_DSA, VTD_SM_CTX_DTE);
+	th_pt_init(&t, &pt, 4, false);
+	th_pasid_ss(&t, SID_DSA, 0, DID, &pt, 0);
+	page = th_buf(&t);
+	th_map(&t, &pt, IOVA, (uint64_t)(uintptr_t)page, 12, SSRW);
+	uint8_t v;
+	assert_int_equal(th_read8(&t, SID_DSA, PCI_NO_PASID, IOVA, &v), 0); /* in the ATC */
+	/* The driver unmaps: entry cleared, IOTLB invalidated, then the
+	 * device TLB - stalled between its bump and its clear. */
+	__atomic_store_n(th_pte(&pt, IOVA, 1), 0, __ATOMIC_RELEASE);
+	th_inv_iotlb(&t, VTD_INV_IOTLB_PSI, DID, IOVA, 0);
+	sem_init(&r.walked, 0, 0);
+	sem_init(&r.go, 0, 0);
+	vtd_set_fill_hook(t.u, hook, &r);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, devtlb_invalidator, &r), 0);
+	sem_wait(&r.walked);
+	/* Racing the invalidation: still answered from the device TLB. */
+	assert_int_equal(th_read8(&t, SID_DSA, PCI_NO_PASID, IOVA, &v), 0);
+	sem_post(&r.go);
+	pthread_join(th, NULL);
+	vtd_set_fill_hook(t.u, NULL, NULL);
+	sem_destroy(&r.walked);
+	sem_destroy(&r.go);
+	/* Completed: nothing translates the page any more. */
+	assert_int_not_equal(th_read8(&t, SID_DSA, PCI_NO_PASID, IOVA, &v), 0);
+	th_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_context_fill_after_inv),
 		cmocka_unit_test(test_pasid_fill_after_inv),
 		cmocka_unit_test(test_fill_without_race_is_kept),
+		cmocka_unit_test(test_devtlb_hit_during_its_invalidation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@ int cmd_topology(struct cli *c, int argc, char **argv);
 int cmd_demo(struct cli *c, int argc, char **argv);
 int cmd_dump(struct cli *c, int argc, char **argv);
 int cmd_exec(struct cli *c, int argc, char **argv);
+int cmd_soak(struct cli *c, int argc, char **argv);
 
 /* JSON string escaping for --json output. */
 void json_str(FILE *f, const char *s);

@@ -19,6 +19,7 @@ static const struct {
 	{ "dump", cmd_dump, "decode root, context and PASID tables and page tables from memory" },
 	{ "demo", cmd_demo, "program the IOMMU like a driver and watch DMA get translated and blocked" },
 	{ "exec", cmd_exec, "run an unmodified program against an emulated host (/dev/iommu, VFIO, /sys)" },
+	{ "soak", cmd_soak, "tenants run DMA while their mappings change; an oracle checks every DMA" },
 };
 
 static void usage(FILE *f)

@@ -106,8 +106,17 @@ static void devtlb_forward(struct vtd_unit *u, uint16_t sid, bool no_pasid, uint
 	vtd_bump_gen(u); /* before the ATC: a racing fill must not survive */
 	spin_unlock(&u->cache_lock);
 	struct hw_pci_function *d = hw_pci_function_by_rid(u->m, sid);
-	if (d && d->atc)
-		pci_atc_invalidate(d->atc, no_pasid, pasid, all_pasids, base, size);
+	if (!d || !d->atc)
+		return;
+	vtd_fill_hook(u, VTD_FILL_DEVTLB);
+	pci_atc_invalidate(d->atc, no_pasid, pasid, all_pasids, base, size);
+	/* And after it: an engine that read the generation after the bump
+	 * above, then hit the entry before it went, has put the translation
+	 * in its micro-TLB under that generation (pci/dma.c, xlate_ats); it
+	 * must not outlive this invalidation either (issue #12, the soak). */
+	spin_lock(&u->cache_lock);
+	vtd_bump_gen(u);
+	spin_unlock(&u->cache_lock);
 }
 
 /* 6.5.2.5 */

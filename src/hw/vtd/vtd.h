@@ -332,12 +332,15 @@ static inline void vtd_bump_gen(struct vtd_unit *u)
  * walk and its IOTLB fill, a context or PASID entry fetch and its cache
  * fill), run outside every lock: a test stalls a walker there and runs an
  * invalidation, deterministically (issue #7). Set it before any thread
- * translates.
+ * translates. VTD_FILL_DEVTLB is the other side: a device-TLB invalidation
+ * between its generation bump and the device TLB it clears, where a test
+ * stalls the invalidation and runs a translation (issue #12).
  */
 enum vtd_fill_kind {
 	VTD_FILL_CONTEXT,
 	VTD_FILL_PASID,
 	VTD_FILL_IOTLB,
+	VTD_FILL_DEVTLB,
 };
 void vtd_set_fill_hook(struct vtd_unit *u, void (*fn)(struct vtd_unit *u, int kind, void *opaque),
 		       void *opaque);
