@@ -13,6 +13,7 @@
 #include "iommu.h"
 #include "group.h"
 #include "../base/device.h"
+#include "../util/slab.h"
 
 int iommu_get_dev_attr(struct device *dev, enum iommu_dev_attr attr, void *data)
 {
@@ -101,7 +102,7 @@ int iommu_attach_device_aux(struct iommu_domain *domain, struct device *dev)
 		a->users++;
 		return 0;
 	}
-	a = calloc(1, sizeof(*a));
+	a = kcalloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
 

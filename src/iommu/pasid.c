@@ -12,13 +12,14 @@
 #include "iommu.h"
 #include "group.h"
 #include "../base/device.h"
+#include "../util/slab.h"
 
 #define PASID_SPACE (1u << 20)
 
 int iommu_pasid_space_init(struct iommu_core *core)
 {
 	pthread_mutex_init(&core->pasid_lock, NULL);
-	core->pasid_map = calloc(PASID_SPACE / 64, sizeof(uint64_t));
+	core->pasid_map = kcalloc(PASID_SPACE / 64, sizeof(uint64_t));
 	if (!core->pasid_map) {
 		pthread_mutex_destroy(&core->pasid_lock);
 		return -ENOMEM;
@@ -201,7 +202,7 @@ int iommu_attach_device_pasid(struct iommu_domain *domain, struct device *dev, i
 	if (rc)
 		return rc;
 	struct iommu_group *gr = dev->group;
-	struct group_pasid *gp = calloc(1, sizeof(*gp));
+	struct group_pasid *gp = kcalloc(1, sizeof(*gp));
 	if (!gp)
 		return -ENOMEM;
 	pthread_mutex_lock(&gr->lock);

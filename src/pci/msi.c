@@ -19,6 +19,7 @@
 
 #include "pci.h"
 #include "../hw/iface/pci.h"
+#include "../util/slab.h"
 
 #define VECTOR_FIRST 0x20   /* below: exceptions, as on x86 */
 #define VECTOR_LAST  0xfe
@@ -76,7 +77,7 @@ static bool vec_alloc(struct pci_host_bridge *br, struct pci_dev *pdev, unsigned
 	if (got < n)
 		return false;
 	for (unsigned i = 0; i < n; i++) {
-		struct pci_irq_desc *d = calloc(1, sizeof(*d));
+		struct pci_irq_desc *d = kcalloc(1, sizeof(*d));
 		if (!d) {
 			for (unsigned j = 0; j < i; j++) {
 				free(br->irqs[out[j]]);
@@ -179,7 +180,7 @@ static int alloc_kind(struct pci_dev *pdev, unsigned min, unsigned max, bool msi
 	 * n are reserved but not the driver's. */
 	while (!msix && (hw & (hw - 1)))
 		hw += hw & -hw;
-	struct pci_msi_desc *m = calloc(1, sizeof(*m) + hw);
+	struct pci_msi_desc *m = kcalloc(1, sizeof(*m) + hw);
 	if (!m)
 		return -ENOMEM;
 	m->msix = msix;

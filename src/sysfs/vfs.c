@@ -14,6 +14,7 @@
 #include "vfs.h"
 #include "devtmpfs.h"
 #include "sysfs_int.h"
+#include "../util/slab.h"
 
 /* Lexically: "." and ".." and repeated slashes folded. Returns whether
  * the path ended with a slash, or -ENAMETOOLONG. */
@@ -86,7 +87,7 @@ static int resolve_kernfs(struct uiommu_host *h, struct kernfs_node *base, const
 	struct kernfs_root *r = sysfs_root(h);
 	if (!r)
 		return real_path(loc, path);
-	struct kernfs_walk *w = malloc(sizeof(*w));
+	struct kernfs_walk *w = kmalloc(sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	int rc = kernfs_walk(r, base, path, (flags & VFS_NOFOLLOW) ? KERNFS_WALK_NOFOLLOW : 0, w);
@@ -269,7 +270,7 @@ static int list_kernfs(struct kernfs_node *dir, struct vfs_dirent **out)
 	int n = kernfs_list(dir, &kd);
 	if (n < 0)
 		return n;
-	struct vfs_dirent *v = calloc((size_t)n + 1, sizeof(*v));
+	struct vfs_dirent *v = kcalloc((size_t)n + 1, sizeof(*v));
 	if (!v) {
 		kernfs_dirents_free(kd, n);
 		return -ENOMEM;

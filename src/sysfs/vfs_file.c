@@ -17,6 +17,7 @@
 #include "sysfs_int.h"
 #include "../base/uaccess.h"
 #include "../files/file.h"
+#include "../util/slab.h"
 
 struct view_file {
 	struct vfs_loc loc;
@@ -55,7 +56,7 @@ static ssize_t attr_write(struct file *f, const void *buf, size_t count, int64_t
 	struct view_file *vf = f->private_data;
 	if (count > KERNFS_ATTR_SIZE)
 		count = KERNFS_ATTR_SIZE;
-	char *kbuf = malloc(count + 1);
+	char *kbuf = kmalloc(count + 1);
 	if (!kbuf)
 		return -ENOMEM;
 	ssize_t rc = copy_from_user(kbuf, (uint64_t)(uintptr_t)buf, count);
@@ -108,7 +109,7 @@ static struct view_file *view_file_of(struct file *f)
 
 static int open_view_file(struct uiommu_host *h, const struct vfs_loc *loc, bool dir, int flags)
 {
-	struct view_file *vf = calloc(1, sizeof(*vf));
+	struct view_file *vf = kcalloc(1, sizeof(*vf));
 	if (!vf)
 		return -ENOMEM;
 	vf->loc = *loc;

@@ -19,6 +19,7 @@
 #include "../host/host.h"
 #include "../files/file.h"
 #include "../iommu/group.h"
+#include "../util/slab.h"
 
 /* ---- container ---- */
 
@@ -271,7 +272,7 @@ int vfio_close(struct uiommu_host *h, int fd)
 
 int vfio_core_init(struct uiommu_host *h)
 {
-	struct vfio_core *v = calloc(1, sizeof(*v));
+	struct vfio_core *v = kcalloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	pthread_mutex_init(&v->lock, NULL);

@@ -24,6 +24,7 @@
 #include "../mdev/mdev.h"
 #include "../pci/pci.h"
 #include "../util/bdf.h"
+#include "../util/slab.h"
 
 /* Bridges may stay with their port driver (Linux allows pcieport); any
  * other kernel driver makes the group unsafe. */
@@ -101,7 +102,7 @@ int vfio_group_open(struct uiommu_host *h, unsigned group_id, struct vfio_group 
 	if (iommu_group_for_each_dev(ig, v, cdev_member))
 		goto out;
 	rc = -ENOMEM;
-	g = calloc(1, sizeof(*g));
+	g = kcalloc(1, sizeof(*g));
 	if (!g)
 		goto out;
 	g->h = h;
@@ -291,7 +292,7 @@ static long get_device(struct vfio_group *g, unsigned long arg, struct vfio_devi
 			found = vd;
 	if (!found)
 		return -ENODEV;
-	struct vfio_device_file *df = calloc(1, sizeof(*df));
+	struct vfio_device_file *df = kcalloc(1, sizeof(*df));
 	if (!df)
 		return -ENOMEM;
 	int rc = g->iommufd && !found->open_count ? open_iommufd(g, found) :

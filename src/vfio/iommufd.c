@@ -33,6 +33,7 @@
 #include "vfio.h"
 #include "../iommu/iommu.h"
 #include "../mdev/mdev.h"
+#include "../util/slab.h"
 
 /* A vPASID attached on the device, and what it is on the wire. */
 struct vfio_pasid {
@@ -275,7 +276,7 @@ int vfio_iommufd_pasid_attach(struct vfio_device *vd, uint32_t vpasid, uint32_t 
 	struct vfio_pasid *p = xa_load(&vi->pasids, vpasid);
 	if (p)
 		return iommufd_device_replace(vi->idev, p->ppasid, pt_id);
-	p = calloc(1, sizeof(*p));
+	p = kcalloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	int rc = pasid_get(vd, policy, vpasid, p);

@@ -11,6 +11,7 @@
 #include <uiommu/iommu.h>
 
 #include "type1.h"
+#include "../util/slab.h"
 
 /* First mapping whose end lies above `iova`. */
 static size_t dma_lower_bound(struct vfio_iommu *iommu, uint64_t iova)
@@ -37,7 +38,7 @@ int vfio_dma_insert(struct vfio_iommu *iommu, const struct vfio_dma *d)
 {
 	if (iommu->nr_dma == iommu->cap_dma) {
 		size_t n = iommu->cap_dma ? iommu->cap_dma * 2 : 16;
-		struct vfio_dma *p = realloc(iommu->dma, n * sizeof(*p));
+		struct vfio_dma *p = krealloc(iommu->dma, n * sizeof(*p));
 		if (!p)
 			return -ENOMEM;
 		iommu->dma = p;

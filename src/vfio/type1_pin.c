@@ -11,6 +11,7 @@
 #include <uiommu/iommu.h>
 
 #include "type1.h"
+#include "../util/slab.h"
 
 static struct vfio_iommu *iommu_of(struct vfio_device *vd)
 {
@@ -45,7 +46,7 @@ int vfio_type1_pin_pages(struct vfio_device *vd, uint64_t iova, int npage, int p
 			break;
 		}
 		if (!d->pins) {
-			d->pins = calloc(d->size >> PAGE_SHIFT, sizeof(*d->pins));
+			d->pins = kcalloc(d->size >> PAGE_SHIFT, sizeof(*d->pins));
 			if (!d->pins) {
 				rc = -ENOMEM;
 				break;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "../../util/fault_inject.h"
 
 void hw_mem_init(struct hw_mem *mem)
 {
@@ -11,8 +12,12 @@ void hw_mem_init(struct hw_mem *mem)
 	atomic_init(&mem->table_allocs, 0);
 }
 
+/* Table pages are what the kernel side asks the page allocator for
+ * (iommu_alloc_pages in Linux): fail_page_alloc points (SPEC R-2). */
 void *hw_page_alloc(struct hw_mem *mem)
 {
+	if (should_fail(&fail_page_alloc))
+		return NULL;
 	void *p = aligned_alloc(HW_PAGE_SIZE, HW_PAGE_SIZE);
 	if (!p)
 		return NULL;
@@ -32,7 +37,7 @@ void hw_page_free(struct hw_mem *mem, void *page)
 
 void *hw_pages_alloc(struct hw_mem *mem, unsigned n)
 {
-	if (!n || n > (1u << 20))
+	if (!n || n > (1u << 20) || should_fail(&fail_page_alloc))
 		return NULL;
 	void *p = aligned_alloc(HW_PAGE_SIZE, (size_t)n * HW_PAGE_SIZE);
 	if (!p)

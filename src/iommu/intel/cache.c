@@ -16,6 +16,7 @@
 
 #include "intel.h"
 #include "../../util/compiler.h"
+#include "../../util/slab.h"
 
 int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
 		     uint16_t did)
@@ -27,7 +28,7 @@ int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, i
 			return 0;
 		}
 	}
-	t = calloc(1, sizeof(*t));
+	t = kcalloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->iommu = info->iommu;
@@ -67,7 +68,7 @@ int cache_tag_assign_parent(struct dmar_domain *s2, struct device_domain_info *i
 			return 0;
 		}
 	}
-	t = calloc(1, sizeof(*t));
+	t = kcalloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->iommu = info->iommu;

@@ -10,6 +10,7 @@
 #include "io_pgtable.h"
 #include "../../hw/iface/mem.h"
 #include "../../util/compiler.h"
+#include "../../util/slab.h"
 
 #define ENTRIES 512
 #define COUNT_SHIFT 52
@@ -144,7 +145,7 @@ struct pt_pool {
 
 struct pt_pool *pt_pool_new(struct hw_mem *mem)
 {
-	struct pt_pool *p = calloc(1, sizeof(*p));
+	struct pt_pool *p = kcalloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->mem = mem;
@@ -180,7 +181,7 @@ void pt_page_put(struct pt_pool *p, void *page)
 	pthread_mutex_lock(&p->lock);
 	if (p->nr == p->cap && p->cap < POOL_MAX) {
 		unsigned ncap = p->cap ? p->cap * 2 : 64;
-		void **n = realloc(p->free, ncap * sizeof(*n));
+		void **n = krealloc(p->free, ncap * sizeof(*n));
 		if (n) {
 			p->free = n;
 			p->cap = ncap;
@@ -210,8 +211,8 @@ static bool gather_page(struct iommu_iotlb_gather *g, void *page)
 {
 	if (g->nr_pages == g->cap) {
 		unsigned ncap = g->cap * 4;
-		void **n = g->pages == g->inline_pages ? malloc(ncap * sizeof(*n)) :
-							  realloc(g->pages, ncap * sizeof(*n));
+		void **n = g->pages == g->inline_pages ? kmalloc(ncap * sizeof(*n)) :
+							  krealloc(g->pages, ncap * sizeof(*n));
 		if (!n)
 			return false;
 		if (g->pages == g->inline_pages)
