@@ -60,8 +60,9 @@ static bool vec_used(struct pci_host_bridge *br, unsigned v)
 	return br->irqs[v] != NULL;
 }
 
-/* n vectors, aligned to n if `aligned`, into out[]; false if none. */
-static bool vec_alloc(struct pci_host_bridge *br, struct pci_dev *pdev, unsigned n, bool aligned,
+/* n vectors, aligned to n if `aligned`, into out[]: 0, -ENOSPC if there
+ * are not enough, -ENOMEM. */
+static int vec_alloc(struct pci_host_bridge *br, struct pci_dev *pdev, unsigned n, bool aligned,
 		      uint8_t *out)
 {
 	unsigned got = 0;
@@ -75,7 +76,7 @@ static bool vec_alloc(struct pci_host_bridge *br, struct pci_dev *pdev, unsigned
 		out[got++] = (uint8_t)v;
 	}
 	if (got < n)
-		return false;
+		return -ENOSPC;
 	for (unsigned i = 0; i < n; i++) {
 		struct pci_irq_desc *d = kcalloc(1, sizeof(*d));
 		if (!d) {
@@ -83,12 +84,12 @@ static bool vec_alloc(struct pci_host_bridge *br, struct pci_dev *pdev, unsigned
 				free(br->irqs[out[j]]);
 				br->irqs[out[j]] = NULL;
 			}
-			return false;
+			return -ENOMEM;
 		}
 		d->pdev = pdev;
 		br->irqs[out[i]] = d;
 	}
-	return true;
+	return 0;
 }
 
 static void vec_free(struct pci_host_bridge *br, const uint8_t *v, unsigned n)
@@ -187,11 +188,11 @@ static int alloc_kind(struct pci_dev *pdev, unsigned min, unsigned max, bool msi
 	m->nvec = n;
 	m->hw_nvec = hw;
 	pthread_rwlock_wrlock(&br->irq_lock);
-	bool ok = vec_alloc(br, pdev, hw, !msix, m->vector);
+	int rc = vec_alloc(br, pdev, hw, !msix, m->vector);
 	pthread_rwlock_unlock(&br->irq_lock);
-	if (!ok) {
+	if (rc) {
 		free(m);
-		return -ENOSPC;
+		return rc;
 	}
 	if (msix)
 		msix_program(pdev, n, m->vector);

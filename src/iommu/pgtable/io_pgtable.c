@@ -196,6 +196,14 @@ void pt_page_put(struct pt_pool *p, void *page)
 		hw_page_free(p->mem, page);
 }
 
+unsigned pt_pool_stashed(struct pt_pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	unsigned n = p->nr;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
 void pt_pages_put(struct pt_pool *p, struct iommu_iotlb_gather *g)
 {
 	for (unsigned i = 0; i < g->nr_pages; i++)
@@ -381,10 +389,19 @@ static void map_level(struct io_pgtable *pt, uint64_t *table, unsigned level, st
 			s->err = -ENOMEM;
 			break;
 		}
+		/* Filled before it is published: the hardware sees the new
+		 * subtree whole, and one that failed empty (an allocation
+		 * below it, SPEC R-2) was never seen and goes straight back,
+		 * so a failed map leaves no table behind. */
+		uint64_t at = s->iova;
+		map_level(pt, child, level - 1, s);
+		if (s->iova == at) {
+			pt_page_put(pt->pool, child);
+			break;
+		}
 		pt->nr_tables++;
 		set_entry(table, idx, make_table(pt, child));
 		added++;
-		map_level(pt, child, level - 1, s);
 	}
 	if (added)
 		count_add(table, added);
