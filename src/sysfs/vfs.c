@@ -13,6 +13,7 @@
 
 #include "vfs.h"
 #include "devtmpfs.h"
+#include "procfs.h"
 #include "sysfs_int.h"
 #include "../util/slab.h"
 
@@ -61,7 +62,7 @@ bool vfs_path_maybe_ours(const char *path)
 	char norm[PATH_MAX];
 	if (!path || path[0] != '/' || normalize(path, norm, sizeof(norm)) < 0)
 		return false;
-	return under(norm, "/sys") || under(norm, "/dev");
+	return under(norm, "/sys") || under(norm, "/dev") || procfs_owns(norm);
 }
 
 void vfs_loc_put(struct vfs_loc *loc)
@@ -150,6 +151,13 @@ int vfs_resolve(struct uiommu_host *h, struct file *base, const char *path, unsi
 		return resolve_kernfs(h, NULL, path, flags, loc);
 	if (under(norm, "/dev"))
 		return resolve_dev(h, norm, slash, path, loc);
+	if (procfs_owns(norm)) {
+		if (slash)
+			return -ENOTDIR;
+		loc->kind = VFS_PROC;
+		strcpy(loc->path, norm);
+		return 0;
+	}
 	return real_path(loc, path);
 }
 
@@ -216,6 +224,9 @@ int vfs_stat(struct uiommu_host *h, const struct vfs_loc *loc, struct stat *st)
 	case VFS_DEVNODE:
 	case VFS_DEVDIR:
 		devtmpfs_stat(loc->path, loc->kind == VFS_DEVDIR, view_time(h), st);
+		return 0;
+	case VFS_PROC:
+		procfs_stat(st);
 		return 0;
 	default:
 		return -EINVAL;

@@ -14,6 +14,7 @@
 
 #include "vfs.h"
 #include "devtmpfs.h"
+#include "procfs.h"
 #include "sysfs_int.h"
 #include "../base/uaccess.h"
 #include "../files/file.h"
@@ -155,6 +156,8 @@ int vfs_open(struct uiommu_host *h, const struct vfs_loc *loc, int flags)
 		if (acc != O_RDONLY)
 			return -EISDIR;
 		return open_view_file(h, loc, true, flags);
+	case VFS_PROC:
+		return procfs_open(h, flags);
 	case VFS_KERNFS:
 		break;
 	default:
@@ -182,6 +185,10 @@ int vfs_fstat(struct file *f, struct stat *st)
 	struct view_file *vf = view_file_of(f);
 	if (vf)
 		return vfs_stat(f->host, &vf->loc, st);
+	if (procfs_is_file(f)) {
+		procfs_stat(st);
+		return 0;
+	}
 	/* A device node's file carries its path as its name. */
 	if (f->name[0] == '/' && f->host) {
 		struct sysfs_host *sh = sysfs_of(f->host);
