@@ -7,7 +7,14 @@ RELEASE := build-release
 MESON_SAN_OPTS := -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
 	-Doptimization=1 -Dc_args=-fno-sanitize-recover=undefined
 
-.PHONY: all deps test bench demo conformance clean
+FUZZ    := build-fuzz
+TSAN    := build-tsan
+MESON_FUZZ_OPTS := -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
+	-Doptimization=1 -Dfuzz=true -Dtests=false -Dbench=false \
+	"-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined"
+FUZZ_TIME ?= 60
+
+.PHONY: all deps test bench demo conformance fuzz fuzz-run clean
 
 all: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
@@ -36,5 +43,14 @@ demo: all
 conformance: all
 	@bash scripts/conformance.sh $(BUILD)
 
+# The libFuzzer harnesses (tests/fuzz): clang, ASan and UBSan, in their
+# own build directory. `make fuzz-run` runs each for FUZZ_TIME seconds.
+fuzz: deps
+	@[ -f $(FUZZ)/build.ninja ] || CC=clang meson setup $(FUZZ) $(MESON_FUZZ_OPTS)
+	ninja -C $(FUZZ)
+
+fuzz-run: fuzz
+	@sh scripts/fuzz.sh --time $(FUZZ_TIME) $(FUZZ)
+
 clean:
-	rm -rf $(BUILD) $(SAN) $(RELEASE)
+	rm -rf $(BUILD) $(SAN) $(RELEASE) $(FUZZ)
