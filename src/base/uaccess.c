@@ -7,11 +7,12 @@
  * copy must stay far cheaper than the syscall it stands in for.
  */
 #include <errno.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "uaccess.h"
-#include "../util/fixup.h"
+#include "../util/fixup_access.h"
 
 /* Addresses that can never be user memory: the first page, the kernel
  * half, non-canonical ones; answered without touching anything. */
@@ -38,27 +39,24 @@ int copy_to_user(uint64_t uptr, const void *src, size_t len)
 	return fixup_memcpy((void *)(uintptr_t)uptr, src, len);
 }
 
-__attribute__((no_sanitize("address", "undefined"))) static long str_copy(char *dst,
-									   const volatile char *src,
-									   size_t max)
-{
-	for (size_t n = 0; n < max; n++) {
-		dst[n] = src[n];
-		if (!dst[n])
-			return (long)n;
-	}
-	return -ENAMETOOLONG;
-}
-
+/* A string, in bites through the exception table: each bite stops at a
+ * missing page, and what it got is searched for the terminator. */
 static long str_copy_fixup(char *dst, uint64_t uptr, size_t max)
 {
-	struct fixup fx;
-	if (fixup_try(&fx)) {
-		long rc = str_copy(dst, (const volatile char *)(uintptr_t)uptr, max);
-		fixup_end(&fx);
-		return rc;
+	size_t n = 0;
+	while (n < max) {
+		/* Never across a page: a string may end right before a hole. */
+		size_t bite = 4096 - (size_t)((uptr + n) & 4095);
+		if (bite > max - n)
+			bite = max - n;
+		if (fixup_copy(dst + n, (const void *)(uintptr_t)(uptr + n), bite))
+			return -EFAULT;
+		char *nul = memchr(dst + n, 0, bite);
+		if (nul)
+			return (long)(nul - dst);
+		n += bite;
 	}
-	return -EFAULT;
+	return -ENAMETOOLONG;
 }
 
 long strncpy_from_user(char *dst, uint64_t uptr, size_t max)

@@ -174,14 +174,11 @@ bool uiommu_is_file(int fd)
 	return f != NULL;
 }
 
-int uiommu_dup(int oldfd, int minfd, int flags)
+/* `fd` is a new kernel duplicate of one of f's descriptors: make it name
+ * f too, taking over the caller's reference (dropped, and the number
+ * closed, if that cannot be done). */
+static int install_dup(struct file *f, int fd)
 {
-	if (flags & ~O_CLOEXEC)
-		return -EINVAL;
-	struct file *f = fget(oldfd);
-	if (!f)
-		return -EBADF;
-	int fd = fcntl(oldfd, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, minfd);
 	if (fd < 0) {
 		int err = -errno;
 		fput(f);
@@ -196,6 +193,16 @@ int uiommu_dup(int oldfd, int minfd, int flags)
 	return fd;
 }
 
+int uiommu_dup(int oldfd, int minfd, int flags)
+{
+	if (flags & ~O_CLOEXEC)
+		return -EINVAL;
+	struct file *f = fget(oldfd);
+	if (!f)
+		return -EBADF;
+	return install_dup(f, fcntl(oldfd, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, minfd));
+}
+
 int uiommu_dup3(int oldfd, int newfd, int flags)
 {
 	if (flags & ~O_CLOEXEC)
@@ -208,18 +215,7 @@ int uiommu_dup3(int oldfd, int newfd, int flags)
 		fput(f);
 		return flags ? -EINVAL : newfd;
 	}
-	if (dup3(oldfd, newfd, flags) < 0) {
-		int err = -errno;
-		fput(f);
-		return err;
-	}
-	int rc = fd_install(newfd, f);
-	if (rc) {
-		close(newfd);
-		fput(f);
-		return rc;
-	}
-	return newfd;
+	return install_dup(f, dup3(oldfd, newfd, flags) < 0 ? -1 : newfd);
 }
 
 long file_ioctl(struct file *f, unsigned int cmd, unsigned long arg)

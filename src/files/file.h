@@ -154,6 +154,8 @@ int file_wait_readable(struct file *f);
 
 /* Does [addr, +len) meet a mapping of a uiommu file with VM_PFNMAP? */
 bool vma_range_pfnmap(uint64_t addr, uint64_t len);
+/* Do such mappings cover all of [addr, +len), writable if asked? */
+bool vma_range_all_pfnmap(uint64_t addr, uint64_t len, bool write);
 
 /* ---- host lifecycle (host assembly) ---- */
 int files_host_init(struct uiommu_host *h);

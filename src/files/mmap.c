@@ -129,6 +129,32 @@ bool vma_range_pfnmap(uint64_t addr, uint64_t len)
 	return found;
 }
 
+bool vma_range_all_pfnmap(uint64_t addr, uint64_t len, bool write)
+{
+	if (!atomic_load_explicit(&nr_pfnmap, memory_order_relaxed))
+		return false;
+	uint64_t want = addr, end = addr + len;
+	pthread_mutex_lock(&vma_lock);
+	/* Few mappings: look for the one that goes on from `want` until
+	 * none does. */
+	for (bool more = true; want < end && more;) {
+		more = false;
+		struct vm_area *vma;
+		list_for_each_entry(vma, &vmas, node) {
+			uint64_t lo = (uintptr_t)vma->addr, hi = lo + vma->length;
+			if ((vma->vm_flags & VM_PFNMAP) && lo <= want && want < hi) {
+				if (write && !(vma->prot & PROT_WRITE))
+					break;
+				want = hi;
+				more = true;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&vma_lock);
+	return want >= end;
+}
+
 void vma_close_host(struct uiommu_host *h)
 {
 	struct list_node gone = LIST_HEAD_INIT(gone);

@@ -47,6 +47,11 @@ struct hw_machine {
 };
 
 int hw_machine_new(struct hw_machine **out);
+
+static inline void hw_dma_error(struct hw_machine *m)
+{
+	hw_mem_dma_error(&m->mem);
+}
 void hw_machine_free(struct hw_machine *m);
 
 /* Topology construction. */

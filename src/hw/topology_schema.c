@@ -181,7 +181,7 @@ int topo_parse_unit(struct topo_loader *l, json_object *o, struct topo_unit *u)
 					    "iotlb_entries", "context_cache_entries",
 					    "pasid_cache_entries", "caching_mode", "nested", "prs",
 					    "ats", "pass_through", "large_pages", "dirty_tracking",
-					    "checker", NULL };
+					    "checker", "qi_thread", NULL };
 	if (!json_object_is_type(o, json_type_object))
 		return topo_fail(l, "expected an object, got %s", topo_type_name(o));
 	int rc = topo_check_keys(l, o, keys);
@@ -208,7 +208,8 @@ int topo_parse_unit(struct topo_loader *l, json_object *o, struct topo_unit *u)
 	    (rc = get_bool(l, o, "ats", &c->dt)) || (rc = get_bool(l, o, "pass_through", &c->pt)) ||
 	    (rc = get_bool(l, o, "large_pages", &large)) ||
 	    (rc = get_bool(l, o, "dirty_tracking", &c->slads)) ||
-	    (rc = get_bool(l, o, "checker", &c->checker)))
+	    (rc = get_bool(l, o, "checker", &c->checker)) ||
+	    (rc = get_bool(l, o, "qi_thread", &c->qi_thread)))
 		return rc;
 	c->ss_2m = c->ss_1g = c->fs_1g = large;
 	if ((rc = parse_levels(l, o, c)))

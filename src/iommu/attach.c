@@ -40,8 +40,8 @@ int iommu_group_set_domain_locked(struct iommu_group *g, struct iommu_domain *do
 		return rc;
 	}
 	if (old)
-		old->attach_users--;
-	domain->attach_users++;
+		atomic_fetch_sub(&old->attach_users, 1);
+	atomic_fetch_add(&domain->attach_users, 1);
 	g->domain = domain;
 	return 0;
 }
@@ -69,7 +69,7 @@ static int setup_default_domain(struct iommu_group *g, struct device *dev)
 	}
 	if (!def || !blocking) {
 		if (def && def->type == IOMMU_DOMAIN_DMA)
-			def->ops->free(def);
+			iommu_domain_put(def);
 		return -ENOMEM;
 	}
 	g->blocking_domain = blocking;
@@ -77,7 +77,7 @@ static int setup_default_domain(struct iommu_group *g, struct device *dev)
 	int rc = iommu_group_set_domain_locked(g, def);
 	if (rc) {
 		if (def->type == IOMMU_DOMAIN_DMA)
-			def->ops->free(def);
+			iommu_domain_put(def);
 		g->default_domain = g->blocking_domain = NULL;
 	}
 	return rc;
@@ -99,24 +99,43 @@ void iommu_group_teardown_locked(struct iommu_group *g)
 {
 	if (g->blocking_domain && g->domain != g->blocking_domain)
 		iommu_group_set_domain_locked(g, g->blocking_domain);
+	if (g->domain && g->domain != g->default_domain)
+		atomic_fetch_sub(&g->domain->attach_users, 1);
 	if (g->default_domain && g->default_domain->type == IOMMU_DOMAIN_DMA) {
-		g->default_domain->attach_users = 0;
-		g->default_domain->ops->free(g->default_domain);
+		atomic_store(&g->default_domain->attach_users, 0);
+		/* A fault delivery holding it keeps it until its handler returns. */
+		iommu_domain_put(g->default_domain);
 	}
-	if (g->domain)
-		g->domain->attach_users--;
 	g->default_domain = g->blocking_domain = g->domain = NULL;
 	g->owner = NULL;
 	g->owner_cnt = 0;
 }
 
-static bool group_has_aux(struct iommu_group *g)
+/*
+ * A-8: no RID attach while a member has aux domains. The members' device
+ * locks are taken (in list order, under the group's lock, after which an
+ * aux attach, which takes one device lock, cannot slip in) and stay held
+ * until unlock_members(), so the check and the switch are one step.
+ */
+static bool lock_members_check_aux(struct iommu_group *g)
+{
+	struct device *dev;
+	bool aux = false;
+	list_for_each_entry(dev, &g->devices, group_node) {
+		if (!dev->iommu)
+			continue;
+		pthread_mutex_lock(&dev->iommu->lock);
+		aux |= dev->iommu->nr_aux != 0;
+	}
+	return aux;
+}
+
+static void unlock_members(struct iommu_group *g)
 {
 	struct device *dev;
 	list_for_each_entry(dev, &g->devices, group_node)
-		if (dev->iommu && dev->iommu->nr_aux)
-			return true;
-	return false;
+		if (dev->iommu)
+			pthread_mutex_unlock(&dev->iommu->lock);
 }
 
 /* ---- attaching groups and devices ---- */
@@ -143,12 +162,13 @@ int iommu_attach_group(struct iommu_domain *domain, struct iommu_group *group)
 		return -ENODEV;
 	pthread_mutex_lock(&group->lock);
 	int rc;
-	if (group_has_aux(group))
+	if (lock_members_check_aux(group))
 		rc = -EPERM; /* the whole device is not handed out under PASID users */
 	else if (group->domain != group->default_domain && group->domain != group->blocking_domain)
 		rc = -EBUSY;
 	else
 		rc = iommu_group_set_domain_locked(group, domain);
+	unlock_members(group);
 	pthread_mutex_unlock(&group->lock);
 	return rc;
 }
@@ -198,7 +218,13 @@ int iommu_group_replace_domain(struct iommu_group *group, struct iommu_domain *d
 	if (!domain_fits(domain, group))
 		return -EINVAL;
 	pthread_mutex_lock(&group->lock);
-	int rc = group->owner_cnt ? iommu_group_set_domain_locked(group, domain) : -EPERM;
+	int rc;
+	bool aux = lock_members_check_aux(group);
+	if (!group->owner_cnt || aux)
+		rc = -EPERM; /* not owned, or A-8 */
+	else
+		rc = iommu_group_set_domain_locked(group, domain);
+	unlock_members(group);
 	pthread_mutex_unlock(&group->lock);
 	return rc;
 }
@@ -216,15 +242,17 @@ int iommu_group_claim_dma_owner(struct iommu_group *group, void *owner)
 			group->owner_cnt++;
 		else
 			rc = -EBUSY;
-	} else if (group->domain != group->default_domain || group_has_aux(group)) {
+	} else if (lock_members_check_aux(group) || group->domain != group->default_domain) {
 		/* The kernel is using the group some other way. */
 		rc = -EBUSY;
+		unlock_members(group);
 	} else {
 		rc = iommu_group_set_domain_locked(group, group->blocking_domain);
 		if (!rc) {
 			group->owner = owner;
 			group->owner_cnt = 1;
 		}
+		unlock_members(group);
 	}
 	pthread_mutex_unlock(&group->lock);
 	return rc;
@@ -254,10 +282,15 @@ int iommu_attach_group_owned(struct iommu_domain *domain, struct iommu_group *gr
 	if (!domain_fits(domain, group))
 		return -EINVAL;
 	pthread_mutex_lock(&group->lock);
-	int rc = !group->owner_cnt ? -EPERM :
-		 group->domain != group->blocking_domain ?
-					     -EBUSY :
-					     iommu_group_set_domain_locked(group, domain);
+	int rc;
+	bool aux = lock_members_check_aux(group);
+	if (!group->owner_cnt || aux)
+		rc = -EPERM; /* not owned, or A-8: aux domains are attached */
+	else if (group->domain != group->blocking_domain)
+		rc = -EBUSY;
+	else
+		rc = iommu_group_set_domain_locked(group, domain);
+	unlock_members(group);
 	pthread_mutex_unlock(&group->lock);
 	return rc;
 }

@@ -35,6 +35,7 @@ int iommu_core_init(struct uiommu_host *h, bool default_identity)
 	pthread_mutex_init(&core->groups_lock, NULL);
 	pthread_mutex_init(&core->lock, NULL);
 	pthread_mutex_init(&core->fault_lock, NULL);
+	pthread_mutex_init(&core->aux_lock, NULL);
 	list_init(&core->iommus);
 	list_init(&core->groups);
 	list_init(&core->domains);
@@ -64,6 +65,7 @@ void iommu_core_fini(struct uiommu_host *h)
 	pthread_mutex_destroy(&core->groups_lock);
 	pthread_mutex_destroy(&core->lock);
 	pthread_mutex_destroy(&core->fault_lock);
+	pthread_mutex_destroy(&core->aux_lock);
 	free(core);
 	h->iommu = NULL;
 }

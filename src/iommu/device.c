@@ -22,7 +22,9 @@ static int probe_with(struct device *dev, const struct iommu_ops *ops)
 	if (!di)
 		return -ENOMEM;
 	di->ops = ops;
-	list_init(&di->aux_domains);
+	pthread_mutex_init(&di->lock, NULL);
+	xa_init(&di->pasids);
+	xa_init(&di->aux);
 	xa_init(&di->rid_pasids);
 	dev->iommu = di;
 	struct iommu_device *served = ops->probe_device(dev);
@@ -47,6 +49,7 @@ release:
 		ops->release_device(dev);
 free_di:
 	dev->iommu = NULL;
+	pthread_mutex_destroy(&di->lock);
 	free(di);
 	return rc;
 }
@@ -92,16 +95,22 @@ static void release_locked(struct device *dev)
 		return;
 	if (g) {
 		pthread_mutex_lock(&g->lock);
-		struct group_pasid *gp, *t;
-		list_for_each_entry_safe(gp, t, &g->pasids, node) {
-			if (gp->dev != dev)
-				continue;
+		pthread_mutex_lock(&di->lock);
+		uint64_t pasid;
+		struct iommu_domain *d;
+		xa_for_each(&di->pasids, pasid, d) {
 			if (di->ops->remove_dev_pasid)
-				di->ops->remove_dev_pasid(dev, gp->pasid, gp->domain);
-			gp->domain->attach_users--;
-			list_del(&gp->node);
-			free(gp);
+				di->ops->remove_dev_pasid(dev, (ioasid_t)pasid, d);
+			atomic_fetch_sub(&d->attach_users, 1);
+			xa_erase(&di->pasids, pasid);
 		}
+		struct aux_attach *a;
+		xa_for_each(&di->aux, pasid, a) {
+			xa_erase(&di->aux, pasid);
+			free(a);
+		}
+		di->nr_aux = 0;
+		pthread_mutex_unlock(&di->lock);
 		bool last = true;
 		struct device *o;
 		list_for_each_entry(o, &g->devices, group_node)
@@ -110,15 +119,13 @@ static void release_locked(struct device *dev)
 			iommu_group_teardown_locked(g);
 		pthread_mutex_unlock(&g->lock);
 	}
-	struct aux_attach *a, *at;
-	list_for_each_entry_safe(a, at, &di->aux_domains, node) {
-		list_del(&a->node);
-		free(a);
-	}
 	if (di->ops->release_device)
 		di->ops->release_device(dev);
 	iommu_dev_pasids_release(iommu_core_of(dev->host), di);
 	dev->iommu = NULL;
+	xa_destroy(&di->pasids);
+	xa_destroy(&di->aux);
+	pthread_mutex_destroy(&di->lock);
 	free(di);
 	if (g) {
 		iommu_group_remove_device(dev);

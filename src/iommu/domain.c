@@ -21,6 +21,25 @@ void iommu_domain_init(struct iommu_domain *d, enum iommu_domain_type type,
 	d->owner = owner;
 	d->host = h;
 	d->aux_pasid = IOMMU_PASID_INVALID;
+	atomic_init(&d->refs, 1);
+	atomic_init(&d->attach_users, 0);
+}
+
+void iommu_domain_put(struct iommu_domain *d)
+{
+	if (atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1)
+		d->ops->free(d);
+}
+
+static bool domain_in_use(struct iommu_domain *d)
+{
+	if (atomic_load(&d->attach_users))
+		return true;
+	struct iommu_core *core = iommu_core_of(d->host);
+	pthread_mutex_lock(&core->aux_lock);
+	bool aux = d->aux_users != 0;
+	pthread_mutex_unlock(&core->aux_lock);
+	return aux;
 }
 
 enum iommu_domain_type iommu_domain_type(const struct iommu_domain *domain)
@@ -100,7 +119,7 @@ int iommu_domain_free(struct iommu_domain *domain)
 {
 	if (!domain)
 		return 0;
-	if (domain->attach_users || domain->aux_users)
+	if (domain_in_use(domain))
 		return -EBUSY;
 	/* Default domains belong to their group, the identity and blocking
 	 * domains to the driver: only what a user allocated is theirs. */
@@ -113,7 +132,8 @@ int iommu_domain_free(struct iommu_domain *domain)
 	list_del(&domain->host_node);
 	domain->listed = false;
 	pthread_mutex_unlock(&core->lock);
-	domain->ops->free(domain);
+	/* A fault being delivered to it keeps it until the handler returns. */
+	iommu_domain_put(domain);
 	return 0;
 }
 
@@ -126,9 +146,9 @@ void iommu_domains_free_owned(struct iommu_core *core, const struct iommu_ops *o
 			continue;
 		list_del(&d->host_node);
 		d->listed = false;
-		d->attach_users = 0;
+		atomic_store(&d->attach_users, 0);
 		d->aux_users = 0;
-		d->ops->free(d);
+		iommu_domain_put(d);
 	}
 	pthread_mutex_unlock(&core->lock);
 }
@@ -153,15 +173,27 @@ int iommu_map(struct iommu_domain *domain, uint64_t iova, uint64_t paddr, uint64
 	return rc;
 }
 
-uint64_t iommu_unmap(struct iommu_domain *domain, uint64_t iova, uint64_t size)
+uint64_t iommu_unmap_fast(struct iommu_domain *domain, uint64_t iova, uint64_t size,
+			  struct iommu_iotlb_gather *gather)
 {
 	if (!is_paging(domain) || !domain->ops->unmap_pages || !size || iova + size < iova)
 		return 0;
+	return domain->ops->unmap_pages(domain, iova, size, gather);
+}
+
+void iommu_iotlb_sync(struct iommu_domain *domain, struct iommu_iotlb_gather *gather)
+{
+	if (domain->ops->iotlb_sync)
+		domain->ops->iotlb_sync(domain, gather);
+}
+
+uint64_t iommu_unmap(struct iommu_domain *domain, uint64_t iova, uint64_t size)
+{
 	struct iommu_iotlb_gather g;
 	iommu_iotlb_gather_init(&g);
-	uint64_t n = domain->ops->unmap_pages(domain, iova, size, &g);
-	if (domain->ops->iotlb_sync)
-		domain->ops->iotlb_sync(domain, &g);
+	uint64_t n = iommu_unmap_fast(domain, iova, size, &g);
+	if (is_paging(domain))
+		iommu_iotlb_sync(domain, &g);
 	return n;
 }
 

@@ -4,6 +4,11 @@
  * interrupt reports goes to the log and to the handler of the domain
  * installed at the (RID, PASID) that faulted; a page request to the
  * domain's I/O page fault handler, or is answered Invalid.
+ *
+ * Delivery looks the domain up under the lock that guards the attachment
+ * (the group's for the RID, the device's for a PASID) and holds a
+ * reference while the handler runs: a detach and a free meanwhile leave
+ * it alive until the handler returns.
  */
 #include <errno.h>
 
@@ -15,8 +20,8 @@ void iommu_set_fault_handler(struct iommu_domain *domain, iommu_fault_handler_t 
 {
 	if (!domain)
 		return;
-	domain->handler = handler;
-	domain->handler_token = token;
+	atomic_store_explicit(&domain->handler_token, token, memory_order_relaxed);
+	atomic_store_explicit(&domain->handler, handler, memory_order_release);
 }
 
 void iommu_set_fault_event_handler(struct iommu_domain *domain,
@@ -26,8 +31,8 @@ void iommu_set_fault_event_handler(struct iommu_domain *domain,
 {
 	if (!domain)
 		return;
-	domain->fault_event = fn;
-	domain->fault_event_token = token;
+	atomic_store_explicit(&domain->fault_event_token, token, memory_order_relaxed);
+	atomic_store_explicit(&domain->fault_event, fn, memory_order_release);
 }
 
 void iommu_set_iopf_handler(struct iommu_domain *domain, iommu_iopf_handler_t handler,
@@ -35,32 +40,42 @@ void iommu_set_iopf_handler(struct iommu_domain *domain, iommu_iopf_handler_t ha
 {
 	if (!domain)
 		return;
-	domain->iopf_handler = handler;
-	domain->iopf_token = token;
+	atomic_store_explicit(&domain->iopf_token, token, memory_order_relaxed);
+	atomic_store_explicit(&domain->iopf_handler, handler, memory_order_release);
 }
 
-/* The domain installed for (dev, pasid) right now. */
+/* The domain installed for (dev, pasid) right now, with a reference the
+ * caller puts. */
 static struct iommu_domain *domain_at(struct device *dev, bool pasid_valid, ioasid_t pasid)
 {
 	struct iommu_group *g = dev->group;
-	if (!iommu_group_translated(g))
+	struct dev_iommu *di = dev->iommu;
+	if (!iommu_group_translated(g) || !di)
 		return NULL;
-	pthread_mutex_lock(&g->lock);
-	struct iommu_domain *d = NULL;
+	struct iommu_domain *d;
 	if (!pasid_valid || pasid == IOMMU_NO_PASID) {
+		pthread_mutex_lock(&g->lock);
 		d = g->domain;
+		if (d)
+			iommu_domain_get(d);
+		pthread_mutex_unlock(&g->lock);
 	} else {
-		struct group_pasid *gp;
-		list_for_each_entry(gp, &g->pasids, node)
-			if (gp->dev == dev && gp->pasid == pasid)
-				d = gp->domain;
+		pthread_mutex_lock(&di->lock);
+		d = xa_load(&di->pasids, pasid);
+		if (d)
+			iommu_domain_get(d);
+		pthread_mutex_unlock(&di->lock);
 		/* A guest-owned PASID table: its PASIDs are the nested
 		 * domain's on the RID. */
-		if (!d && dev->iommu && dev->iommu->ops->user_pasid_table && g->domain &&
-		    g->domain->type == IOMMU_DOMAIN_NESTED)
-			d = g->domain;
+		if (!d && di->ops->user_pasid_table) {
+			pthread_mutex_lock(&g->lock);
+			if (g->domain && g->domain->type == IOMMU_DOMAIN_NESTED) {
+				d = g->domain;
+				iommu_domain_get(d);
+			}
+			pthread_mutex_unlock(&g->lock);
+		}
 	}
-	pthread_mutex_unlock(&g->lock);
 	return d;
 }
 
@@ -76,11 +91,17 @@ void iommu_report_fault(struct device *dev, ioasid_t pasid, bool pasid_valid, ui
 	pthread_mutex_unlock(&core->fault_lock);
 
 	struct iommu_domain *d = domain_at(dev, pasid_valid, pasid);
-	if (d && d->handler)
-		d->handler(d, dev, addr, write ? IOMMU_FAULT_WRITE : IOMMU_FAULT_READ,
-			   d->handler_token);
-	if (d && d->fault_event)
-		d->fault_event(d, &rec, d->fault_event_token);
+	if (!d)
+		return;
+	iommu_fault_handler_t fn = atomic_load_explicit(&d->handler, memory_order_acquire);
+	if (fn)
+		fn(d, dev, addr, write ? IOMMU_FAULT_WRITE : IOMMU_FAULT_READ,
+		   atomic_load_explicit(&d->handler_token, memory_order_relaxed));
+	void (*ev)(struct iommu_domain *, const struct iommu_fault_record *, void *) =
+		atomic_load_explicit(&d->fault_event, memory_order_acquire);
+	if (ev)
+		ev(d, &rec, atomic_load_explicit(&d->fault_event_token, memory_order_relaxed));
+	iommu_domain_put(d);
 }
 
 unsigned long iommu_fault_count(struct uiommu_host *h)
@@ -110,10 +131,15 @@ bool iommu_fault_last(struct uiommu_host *h, struct iommu_fault_record *out)
 void iommu_report_page_request(struct iommu_page_request *req)
 {
 	struct iommu_domain *d = domain_at(req->dev, req->pasid_valid, req->pasid);
-	if (d && d->iopf_handler) {
-		d->iopf_handler(d, req, d->iopf_token);
+	iommu_iopf_handler_t fn = d ? atomic_load_explicit(&d->iopf_handler, memory_order_acquire) :
+				      NULL;
+	if (fn) {
+		fn(d, req, atomic_load_explicit(&d->iopf_token, memory_order_relaxed));
+		iommu_domain_put(d);
 		return;
 	}
+	if (d)
+		iommu_domain_put(d);
 	/* Nobody handles recoverable faults there: answer Invalid so the
 	 * device stops waiting. */
 	iommu_page_response(req->dev, req, IOMMU_PAGE_RESP_INVALID);

@@ -27,7 +27,6 @@ struct iommu_group *iommu_group_alloc(struct uiommu_host *h)
 		return NULL;
 	g->host = h;
 	list_init(&g->devices);
-	list_init(&g->pasids);
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_mutex_lock(&core->groups_lock);
 	g->id = core->next_group_id++;

@@ -34,7 +34,6 @@ struct iommu_group {
 	struct iommu_domain *domain;       /* what the RIDs use now */
 	void *owner;                       /* DMA owner (VFIO, iommufd) */
 	unsigned owner_cnt;
-	struct list_node pasids;           /* struct group_pasid */
 };
 
 /* A new, empty group of the host (NULL: out of memory). */

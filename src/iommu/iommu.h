@@ -191,23 +191,30 @@ struct iommu_domain {
 	struct iommu_domain *parent;  /* nested */
 	bool dirty_ops;
 
-	iommu_fault_handler_t handler;
-	void *handler_token;
-	iommu_iopf_handler_t iopf_handler;
-	void *iopf_token;
+	/* Read by fault delivery without the setter's lock: atomic. */
+	iommu_fault_handler_t _Atomic handler;
+	void *_Atomic handler_token;
+	iommu_iopf_handler_t _Atomic iopf_handler;
+	void *_Atomic iopf_token;
 	/* The whole fault record, for a user that reports faults on (a
 	 * vIOMMU's event queue); see iommu_set_fault_event_handler. */
-	void (*fault_event)(struct iommu_domain *domain, const struct iommu_fault_record *f,
-			    void *token);
-	void *fault_event_token;
+	void (*_Atomic fault_event)(struct iommu_domain *domain,
+				    const struct iommu_fault_record *f, void *token);
+	void *_Atomic fault_event_token;
 
+	/* References: the allocator's (dropped by iommu_domain_free or the
+	 * group that owns a default domain) and every fault or page request
+	 * being delivered to it. The last put frees it (ops->free). */
+	atomic_uint refs;
 	/* Attachments, counted by the core: RIDs and PASIDs. Each group
-	 * counts under its own lock, and one domain (a driver's blocking
-	 * domain, a shared paging domain) serves many groups: atomic. */
+	 * counts under its own lock, each device's PASIDs under the
+	 * device's, and one domain (a driver's blocking domain, a shared
+	 * paging domain) serves many: atomic. */
 	atomic_uint attach_users;
 
 	/* 2018 auxiliary domains: the default PASID, allocated on the first
-	 * aux attach and freed when the last aux user goes (A-5, A-10). */
+	 * aux attach and freed when the last aux user goes (A-5, A-10).
+	 * Under the core's aux_lock. */
 	ioasid_t aux_pasid;
 	unsigned aux_users;
 
@@ -215,15 +222,23 @@ struct iommu_domain {
 	bool listed;
 };
 
-/* Per-device IOMMU state, owned by the core. */
+/*
+ * Per-device IOMMU state, owned by the core. `lock` covers the device's
+ * PASID and aux attachment state (Linux: dev_iommu's lock and, for a
+ * device alone in its group, the group mutex): the PASID table, aux mode
+ * and the aux domains. Lock order: the group's lock, then a member's
+ * dev_iommu lock, then the core's aux_lock.
+ */
 struct dev_iommu {
 	const struct iommu_ops *ops;
 	struct iommu_device *iommu_dev;  /* the instance that serves the device */
 	void *priv;                   /* the driver's per-device data */
 	unsigned max_pasids;
+	pthread_mutex_t lock;
 	bool aux_enabled;
 	bool iopf_enabled;
-	struct list_node aux_domains; /* struct aux_attach */
+	struct xarray pasids;         /* PASID -> struct iommu_domain * */
+	struct xarray aux;            /* default PASID -> struct aux_attach */
 	unsigned nr_aux;
 	struct xarray rid_pasids;     /* the per-RID PASIDs it holds (core->pasid_lock) */
 };
@@ -231,17 +246,17 @@ struct dev_iommu {
 /* An auxiliary attachment of a domain to a device: users counts the
  * subdevices (mdevs) of the device sharing it (the 2021 fix). */
 struct aux_attach {
-	struct list_node node;
 	struct iommu_domain *domain;
 	unsigned users;
 };
 
-struct group_pasid {
-	struct list_node node;
-	struct device *dev;
-	ioasid_t pasid;
-	struct iommu_domain *domain;
-};
+/* Unmaps whose flush is gathered (Linux iommu_unmap_fast): the range and
+ * the unlinked table pages go to `gather`, and one iommu_iotlb_sync()
+ * flushes them all and frees the tables. The gather must be synced before
+ * the caller frees what was mapped. */
+uint64_t iommu_unmap_fast(struct iommu_domain *domain, uint64_t iova, uint64_t size,
+			  struct iommu_iotlb_gather *gather);
+void iommu_iotlb_sync(struct iommu_domain *domain, struct iommu_iotlb_gather *gather);
 
 /* A paging domain from driver-specific data (iommufd's HWPT_ALLOC);
  * NULL user_data is iommu_paging_domain_alloc_flags(). */
@@ -250,10 +265,17 @@ struct iommu_domain *iommu_paging_domain_alloc_user(struct device *dev, unsigned
 						    int *err);
 
 /* Core helpers for drivers. */
+/* Drivers embed the domain and initialize it with one reference. */
 void iommu_domain_init(struct iommu_domain *d, enum iommu_domain_type type,
 		       const struct iommu_domain_ops *ops, const struct iommu_ops *owner,
 		       struct uiommu_host *h);
 struct dev_iommu *dev_iommu(struct device *dev);
+static inline void iommu_domain_get(struct iommu_domain *d)
+{
+	atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed);
+}
+/* The last reference frees the domain through its driver. */
+void iommu_domain_put(struct iommu_domain *d);
 /* From the fault interrupt: a DMA remapping fault by (dev, pasid). */
 void iommu_report_fault(struct device *dev, ioasid_t pasid, bool pasid_valid, uint64_t addr,
 			bool write, uint8_t reason);
@@ -318,6 +340,7 @@ struct iommu_core {
 	pthread_mutex_t pasid_lock;       /* the global PASID space, per-RID spaces */
 	uint64_t *pasid_map;              /* global PASIDs given out */
 	struct xarray rid_pasid_users;    /* PASID -> devices holding it per-RID */
+	pthread_mutex_t aux_lock;         /* domains' aux_pasid and aux_users */
 	pthread_mutex_t fault_lock;       /* the fault log */
 	struct iommu_fault_record fault_log[IOMMU_FAULT_LOG];
 	unsigned long fault_head, nr_faults;
@@ -335,6 +358,12 @@ void iommu_core_fini(struct uiommu_host *h);
  * release (both from the bus notifier and at registration). */
 int iommu_probe_device(struct device *dev);
 void iommu_release_device(struct device *dev);
+
+/* pasid.c: PASID attach with the device's lock held (aux.c). */
+int iommu_attach_device_pasid_locked(struct iommu_domain *domain, struct device *dev,
+				     ioasid_t pasid);
+void iommu_detach_device_pasid_locked(struct iommu_domain *domain, struct device *dev,
+				      ioasid_t pasid);
 
 /* pasid.c: the global PASID space, [1, 2^20), and the per-RID ones. */
 int iommu_pasid_space_init(struct iommu_core *core);

@@ -175,15 +175,6 @@ unsigned iommu_dev_max_pasids(struct device *dev)
 	return di->ops->max_pasids ? di->ops->max_pasids(dev) : di->max_pasids;
 }
 
-static struct group_pasid *find(struct iommu_group *gr, struct device *dev, ioasid_t pasid)
-{
-	struct group_pasid *gp;
-	list_for_each_entry(gp, &gr->pasids, node)
-		if (gp->dev == dev && gp->pasid == pasid)
-			return gp;
-	return NULL;
-}
-
 static int check(struct iommu_domain *domain, struct device *dev, ioasid_t pasid)
 {
 	if (!domain || !dev)
@@ -204,31 +195,37 @@ static int check(struct iommu_domain *domain, struct device *dev, ioasid_t pasid
 	return 0;
 }
 
+/* The device's PASID table is an xarray indexed by PASID (Linux keeps
+ * the group's pasid_array): attach, detach, fault and page request each
+ * find their entry in a few steps however many PASIDs are in use. */
+int iommu_attach_device_pasid_locked(struct iommu_domain *domain, struct device *dev,
+				     ioasid_t pasid)
+{
+	struct dev_iommu *di = dev->iommu;
+	/* Reserve the index first: the driver's work is undone only if
+	 * there was no room to record it. */
+	int rc = xa_insert(&di->pasids, pasid, XA_ZERO_ENTRY);
+	if (rc)
+		return rc; /* -EBUSY: taken */
+	rc = domain->ops->set_dev_pasid(domain, dev, pasid, NULL);
+	if (rc) {
+		xa_erase(&di->pasids, pasid);
+		return rc;
+	}
+	xa_store(&di->pasids, pasid, domain, NULL); /* the slot exists: cannot fail */
+	atomic_fetch_add(&domain->attach_users, 1);
+	return 0;
+}
+
 int iommu_attach_device_pasid(struct iommu_domain *domain, struct device *dev, ioasid_t pasid)
 {
 	int rc = check(domain, dev, pasid);
 	if (rc)
 		return rc;
-	struct iommu_group *gr = dev->group;
-	struct group_pasid *gp = kcalloc(1, sizeof(*gp));
-	if (!gp)
-		return -ENOMEM;
-	pthread_mutex_lock(&gr->lock);
-	if (find(gr, dev, pasid)) {
-		rc = -EBUSY;
-	} else {
-		rc = domain->ops->set_dev_pasid(domain, dev, pasid, NULL);
-		if (!rc) {
-			gp->dev = dev;
-			gp->pasid = pasid;
-			gp->domain = domain;
-			list_add_tail(&gp->node, &gr->pasids);
-			domain->attach_users++;
-			gp = NULL;
-		}
-	}
-	pthread_mutex_unlock(&gr->lock);
-	free(gp);
+	struct dev_iommu *di = dev->iommu;
+	pthread_mutex_lock(&di->lock);
+	rc = iommu_attach_device_pasid_locked(domain, dev, pasid);
+	pthread_mutex_unlock(&di->lock);
 	return rc;
 }
 
@@ -237,47 +234,51 @@ int iommu_replace_device_pasid(struct iommu_domain *domain, struct device *dev, 
 	int rc = check(domain, dev, pasid);
 	if (rc)
 		return rc;
-	struct iommu_group *gr = dev->group;
-	pthread_mutex_lock(&gr->lock);
-	struct group_pasid *gp = find(gr, dev, pasid);
-	if (!gp) {
+	struct dev_iommu *di = dev->iommu;
+	pthread_mutex_lock(&di->lock);
+	struct iommu_domain *old = xa_load(&di->pasids, pasid);
+	if (!old) {
 		rc = -EINVAL;
-	} else if (gp->domain != domain) {
-		rc = domain->ops->set_dev_pasid(domain, dev, pasid, gp->domain);
+	} else if (old != domain) {
+		rc = domain->ops->set_dev_pasid(domain, dev, pasid, old);
 		if (!rc) {
-			gp->domain->attach_users--;
-			domain->attach_users++;
-			gp->domain = domain;
+			xa_store(&di->pasids, pasid, domain, NULL);
+			atomic_fetch_sub(&old->attach_users, 1);
+			atomic_fetch_add(&domain->attach_users, 1);
 		}
 	}
-	pthread_mutex_unlock(&gr->lock);
+	pthread_mutex_unlock(&di->lock);
 	return rc;
+}
+
+void iommu_detach_device_pasid_locked(struct iommu_domain *domain, struct device *dev,
+				      ioasid_t pasid)
+{
+	struct dev_iommu *di = dev->iommu;
+	if (xa_load(&di->pasids, pasid) != domain)
+		return;
+	di->ops->remove_dev_pasid(dev, pasid, domain);
+	xa_erase(&di->pasids, pasid);
+	atomic_fetch_sub(&domain->attach_users, 1);
 }
 
 void iommu_detach_device_pasid(struct iommu_domain *domain, struct device *dev, ioasid_t pasid)
 {
 	if (check(domain, dev, pasid))
 		return;
-	struct iommu_group *gr = dev->group;
-	pthread_mutex_lock(&gr->lock);
-	struct group_pasid *gp = find(gr, dev, pasid);
-	if (gp && gp->domain == domain) {
-		dev->iommu->ops->remove_dev_pasid(dev, pasid, domain);
-		domain->attach_users--;
-		list_del(&gp->node);
-		free(gp);
-	}
-	pthread_mutex_unlock(&gr->lock);
+	struct dev_iommu *di = dev->iommu;
+	pthread_mutex_lock(&di->lock);
+	iommu_detach_device_pasid_locked(domain, dev, pasid);
+	pthread_mutex_unlock(&di->lock);
 }
 
 struct iommu_domain *iommu_get_domain_for_dev_pasid(struct device *dev, ioasid_t pasid)
 {
-	if (!dev || !iommu_group_translated(dev->group))
+	if (!dev || !iommu_group_translated(dev->group) || !dev->iommu)
 		return NULL;
-	struct iommu_group *gr = dev->group;
-	pthread_mutex_lock(&gr->lock);
-	struct group_pasid *gp = find(gr, dev, pasid);
-	struct iommu_domain *d = gp ? gp->domain : NULL;
-	pthread_mutex_unlock(&gr->lock);
+	struct dev_iommu *di = dev->iommu;
+	pthread_mutex_lock(&di->lock);
+	struct iommu_domain *d = xa_load(&di->pasids, pasid);
+	pthread_mutex_unlock(&di->lock);
 	return d;
 }

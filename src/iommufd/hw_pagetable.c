@@ -16,7 +16,7 @@ static void hwpt_destroy_common(struct iommufd_hw_pagetable *hwpt)
 	/* Paging domains are the core's to free; nested ones came straight
 	 * from the driver, as in Linux, and go back to it. */
 	if (hwpt->domain && hwpt->domain->type == IOMMU_DOMAIN_NESTED)
-		hwpt->domain->ops->free(hwpt->domain);
+		iommu_domain_put(hwpt->domain);
 	else if (hwpt->domain)
 		iommu_domain_free(hwpt->domain);
 	if (hwpt->fault)
@@ -192,7 +192,7 @@ static struct iommufd_hwpt_nested *hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	if (!hwpt->domain || hwpt->domain->type != IOMMU_DOMAIN_NESTED) {
 		if (hwpt->domain) {
 			rc = -EOPNOTSUPP;
-			hwpt->domain->ops->free(hwpt->domain);
+			iommu_domain_put(hwpt->domain);
 			hwpt->domain = NULL;
 		}
 		iommufd_object_abort_and_destroy(ictx, &hwpt->obj);
@@ -234,7 +234,7 @@ static struct iommufd_hwpt_nested *viommu_alloc_hwpt_nested(struct iommufd_viomm
 	if (!hwpt->domain || hwpt->domain->type != IOMMU_DOMAIN_NESTED) {
 		if (hwpt->domain) {
 			rc = -EOPNOTSUPP;
-			hwpt->domain->ops->free(hwpt->domain);
+			iommu_domain_put(hwpt->domain);
 			hwpt->domain = NULL;
 		}
 		iommufd_object_abort_and_destroy(viommu->ictx, &hwpt->obj);

@@ -14,7 +14,7 @@
 #include "mm.h"
 #include "../files/file.h"
 #include "range_refs.h"
-#include "../util/fixup.h"
+#include "../util/fixup_access.h"
 
 static pthread_mutex_t pin_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct range_refs pins = { 0 }; /* under pin_lock; keys are physical addresses */
@@ -25,32 +25,21 @@ static struct range_refs pins = { 0 }; /* under pin_lock; keys are physical addr
  * writable pin (a write access that changes nothing, racing nothing: it
  * breaks copy-on-write and fills holes like a store would), a load
  * otherwise. Unmapped memory, PROT_NONE, a read-only mapping asked for
- * writing, a file page past EOF: each faults, and the fixup turns the
- * signal into -EFAULT, what Linux's iommufd reports. (MADV_POPULATE_*
- * checks the same, at a system call per call - several times the cost of
- * a whole single-page map here.)
+ * writing, a file page past EOF: each faults, and the access's
+ * exception-table entry (util/fixup_access.h) turns the signal into
+ * -EFAULT, what Linux's iommufd reports. (MADV_POPULATE_* checks the same,
+ * at a system call per call - several times the cost of a whole
+ * single-page map here.)
  */
-__attribute__((noinline, no_sanitize("address", "undefined"))) static void touch(uint64_t addr,
-									uint64_t len, bool write)
-{
-	for (uint64_t off = 0; off < len; off += MM_PAGE_SIZE) {
-		volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)(addr + off);
-		if (write)
-			__atomic_fetch_add(p, 0, __ATOMIC_RELAXED);
-		else
-			(void)*p;
-	}
-}
-
 static int touch_range(uint64_t uptr, uint64_t len, bool write)
 {
-	struct fixup fx;
-	if (fixup_try(&fx)) {
-		touch(uptr, len, write);
-		fixup_end(&fx);
-		return 0;
+	for (uint64_t off = 0; off < len; off += MM_PAGE_SIZE) {
+		void *p = (void *)(uintptr_t)(uptr + off);
+		uint64_t v;
+		if (write ? !fixup_touch_write(p) : !fixup_load64(p, &v))
+			return -EFAULT;
 	}
-	return -EFAULT;
+	return 0;
 }
 
 static int populate(uint64_t uptr, uint64_t len, bool write)
@@ -129,6 +118,20 @@ void mm_unpin(uint64_t phys, uint64_t len)
 	/* Unpinning what was never pinned is a caller bug. */
 	assert(rc == 0);
 	(void)rc;
+}
+
+void mm_unpin_runs(const struct mm_run *runs, size_t nr_runs, size_t holders)
+{
+	pthread_mutex_lock(&pin_lock);
+	for (size_t i = 0; i < nr_runs; i++) {
+		int rc = range_refs_dec(&pins, runs[i].start, runs[i].end, NULL, NULL);
+		/* Unpinning what was never pinned is a caller bug. */
+		assert(rc == 0);
+		(void)rc;
+	}
+	for (size_t i = 0; i < holders; i++)
+		range_refs_unreserve(&pins);
+	pthread_mutex_unlock(&pin_lock);
 }
 
 uint64_t mm_pin_count(uint64_t phys)

@@ -23,6 +23,7 @@
 #define UIOMMU_MM_MM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -44,6 +45,13 @@ void mm_pin(uint64_t phys, uint64_t len);
 void mm_unpin(uint64_t phys, uint64_t len);
 /* Pins on the page at phys. */
 uint64_t mm_pin_count(uint64_t phys);
+/* Many unpins under one lock round: -1 on every page of each run
+ * (physical addresses, [start, end)), then `holders` unreservations. Runs
+ * may repeat pages; each counts. */
+struct mm_run {
+	uint64_t start, end;
+};
+void mm_unpin_runs(const struct mm_run *runs, size_t nr_runs, size_t holders);
 /* Pins held on all pages, summed: 0 when nothing is pinned anywhere. */
 uint64_t mm_pinned_total(void);
 
@@ -68,6 +76,41 @@ void mm_account_refresh(void);
 uint64_t mm_account_charged(enum mm_account_mode mode);
 /* Does the calling thread hold the capability (linux/capability.h)? */
 bool mm_capable(int cap);
+
+/* ---- user memory for DMA (user.c) ---- */
+
+/* A pinned run of user memory. */
+struct mm_pinned {
+	uint64_t phys;             /* physical address of its first byte */
+	uint64_t len;
+	void *own;                 /* the library's own mapping of shared memory, or NULL */
+	enum mm_account_mode mode; /* how it was charged */
+	bool device;               /* device memory (VM_PFNMAP): not pinned, not charged */
+};
+
+/* Fault in, find the physical address of, charge (in `mode`) and pin
+ * [uptr, +len), page aligned: 0, -EINVAL (bad range), -EFAULT (not
+ * mapped, or not writable when asked), -ENOMEM (over RLIMIT_MEMLOCK).
+ * All or nothing. A run of device memory (a BAR a driver mapped,
+ * VM_PFNMAP) has its address found and nothing else, as Linux's reserved
+ * pfns; one that is part device memory, part not, is -EFAULT. */
+int mm_pin_user(uint64_t uptr, uint64_t len, bool write, enum mm_account_mode mode,
+		struct mm_pinned *p);
+/* Undo it; once no device can reach phys any more (after the IOTLB
+ * flush), as the library's own mapping goes too. */
+void mm_unpin_user(struct mm_pinned *p);
+/* The same for many at once (the mappings one UNMAP_DMA removed), in one
+ * round of each lock: a batch collects them with mm_unpin_batch_add and
+ * mm_unpin_batch_end drops the pins and the charges (the library's own
+ * mappings are the caller's to munmap, as each `own` says). */
+struct mm_unpin_batch {
+	struct mm_run *runs;
+	size_t nr_runs, cap, holders;
+	uint64_t pages[MM_ACCOUNT_MODE_NUM];
+};
+void mm_unpin_batch_init(struct mm_unpin_batch *b);
+void mm_unpin_batch_add(struct mm_unpin_batch *b, const struct mm_pinned *p);
+void mm_unpin_batch_end(struct mm_unpin_batch *b);
 
 /* ---- memory files (memfd.c) ---- */
 

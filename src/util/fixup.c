@@ -5,7 +5,26 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <ucontext.h>
+
 #include "fixup.h"
+#include "fixup_access.h"
+
+/* The exception table: every fixup_access.h access of this object (the
+ * linker makes the bounds of a section named like a C identifier). */
+extern const struct fixup_entry __start_uiommu_fixup_table[]
+	__attribute__((weak, visibility("hidden")));
+extern const struct fixup_entry __stop_uiommu_fixup_table[]
+	__attribute__((weak, visibility("hidden")));
+
+uintptr_t fixup_search_table(uintptr_t insn)
+{
+	for (const struct fixup_entry *e = __start_uiommu_fixup_table;
+	     e && e < __stop_uiommu_fixup_table; e++)
+		if ((uintptr_t)&e->insn + (uintptr_t)(intptr_t)e->insn == insn)
+			return (uintptr_t)&e->resume + (uintptr_t)(intptr_t)e->resume;
+	return 0;
+}
 
 __thread struct fixup *fixup_top __attribute__((tls_model("initial-exec")));
 bool fixup_installed;
@@ -34,6 +53,16 @@ static void pass_on(int sig, siginfo_t *si, void *uc)
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
+#if defined(__x86_64__)
+	/* An access with an exception-table entry goes on at its resume
+	 * address, with nothing to unwind. */
+	ucontext_t *ctx = uc;
+	uintptr_t resume = fixup_search_table((uintptr_t)ctx->uc_mcontext.gregs[REG_RIP]);
+	if (resume) {
+		ctx->uc_mcontext.gregs[REG_RIP] = (greg_t)resume;
+		return;
+	}
+#endif
 	struct fixup *fx = fixup_top;
 	if (!fx) {
 		pass_on(sig, si, uc);
@@ -67,20 +96,23 @@ void fixup_set_fallback(void (*handler)(int))
 	atomic_store(&fallback, handler);
 }
 
+#if defined(__x86_64__)
+int fixup_memcpy(void *dst, const void *src, size_t n)
+{
+	/* Through the exception table: no setjmp, no unwinding. */
+	return fixup_copy(dst, src, n) ? -EFAULT : 0;
+}
+#else
 /* Not instrumented: a sanitizer's check of a wild address would report
  * it before the access could fault into the fixup. */
 __attribute__((no_sanitize("address", "undefined"))) static void raw_copy(void *dst,
 									      const void *src,
 									      size_t n)
 {
-#if defined(__x86_64__)
-	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
-#else
 	volatile unsigned char *d = dst;
 	const volatile unsigned char *s = src;
 	while (n--)
 		*d++ = *s++;
-#endif
 }
 
 int fixup_memcpy(void *dst, const void *src, size_t n)
@@ -95,3 +127,4 @@ int fixup_memcpy(void *dst, const void *src, size_t n)
 	}
 	return -EFAULT;
 }
+#endif

@@ -2,21 +2,24 @@
 /*
  * The tree is libbsd's red-black tree (sys/tree.h). RB_AUGMENT recomputes
  * one node's subtree_last; the generated code calls it on every node a
- * rotation moves, after that node's children are final. What it does not
+ * rotation moves, after that node's children are final (a rotation keeps
+ * the maximum of the subtree it turns, so nothing above needs it), and on
+ * the path from a removed node's successor upwards. What it does not
  * reach - the ancestors of an inserted node, of a removed node's place -
- * is recomputed by a walk to the root after each insert and remove.
+ * is recomputed by one walk to the root after each insert and remove, so
+ * both stay O(log n).
  */
 #include <stddef.h>
 
 #include "interval_tree.h"
 
-static void augment_up(struct interval_tree_node *n);
+static void augment_one(struct interval_tree_node *n);
 
 /* sys/tree.h's generated functions are marked with BSD's __unused. */
 #ifndef __unused
 #define __unused __attribute__((unused))
 #endif
-#define RB_AUGMENT(x) augment_up(x)
+#define RB_AUGMENT(x) augment_one(x)
 #include <bsd/sys/tree.h>
 
 RB_HEAD(it_head, interval_tree_node);

@@ -5,7 +5,7 @@
  * mirrored into every IOMMU domain the container's groups need.
  *
  *   vfio_iommu_type1.c  the backend object: open, release, ioctl dispatch
- *   type1_dma.c         the mapping table (struct vfio_dma, by IOVA)
+ *   type1_dma.c         the mapping table (struct vfio_dma in an interval tree)
  *   type1_iova.c        page sizes and usable IOVA ranges
  *   type1_attach.c      which domain a group joins: patch 8's decision
  *   type1_map.c         MAP_DMA, UNMAP_DMA, GET_INFO
@@ -23,6 +23,8 @@
 #include <stdint.h>
 
 #include "vfio.h"
+#include "../mm/mm.h"
+#include "../util/interval_tree.h"
 #include "../util/list.h"
 
 struct iommu_domain;
@@ -32,11 +34,22 @@ struct device;
 #define MAX_IOVA_RANGES 16
 #define PAGE_SHIFT 12
 
+struct range_refs;
+
+/* One MAP_DMA mapping. Its user memory is pinned through the pin layer
+ * (mm/) once the container has an IOMMU domain, and stays pinned for as
+ * long as the mapping exists; `mem.phys` is what the domains map. */
 struct vfio_dma {
+	struct interval_tree_node node; /* [iova, iova + size - 1] */
 	uint64_t iova, size, vaddr;
 	int prot;                      /* IOMMU_READ | IOMMU_WRITE */
-	uint32_t *pins;                /* per-page pin counts (emulated users) */
-	uint64_t nr_pinned;            /* pages with a count */
+	struct mm_pinned mem;
+	/* vfio_pin_pages() counts per page (emulated users), by page index:
+	 * extents, allocated on the first pin. */
+	struct range_refs *pins;
+	uint64_t nr_pinned;            /* pins held, all pages */
+	enum mm_account_mode pin_mode; /* how those pages were charged */
+	struct vfio_dma *next_gone;    /* on an unmap's list until flushed */
 };
 
 struct type1_group {
@@ -62,8 +75,9 @@ struct vfio_iommu {
 	bool v2;
 	struct list_node domains;      /* type1_domain.node */
 	struct list_node emulated;     /* type1_group.node: the external domain */
-	struct vfio_dma *dma;          /* sorted by iova, never overlapping */
-	size_t nr_dma, cap_dma;
+	struct interval_tree_root dma; /* struct vfio_dma, never overlapping */
+	size_t nr_dma;
+	uint64_t nr_pinned;            /* vfio_pin_pages() pins held, all mappings */
 	unsigned dma_avail;
 	uint64_t pgsize_bitmap;
 	struct iova_range iova[MAX_IOVA_RANGES];
@@ -71,11 +85,24 @@ struct vfio_iommu {
 };
 
 /* type1_dma.c */
-size_t vfio_dma_find(struct vfio_iommu *iommu, uint64_t iova, uint64_t last);
-int vfio_dma_insert(struct vfio_iommu *iommu, const struct vfio_dma *d);
-/* Unmaps the mapping from every domain and drops it. */
-void vfio_dma_remove(struct vfio_iommu *iommu, size_t i);
+/* The first mapping (by IOVA) meeting [iova, last], and the next. */
+struct vfio_dma *vfio_dma_first(struct vfio_iommu *iommu, uint64_t iova, uint64_t last);
+struct vfio_dma *vfio_dma_next(struct vfio_dma *d, uint64_t iova, uint64_t last);
+void vfio_dma_insert(struct vfio_iommu *iommu, struct vfio_dma *d);
+/* Pin the whole mapping (mem), if it is not yet: 0 or -errno. */
+int type1_dma_pin(struct vfio_dma *d);
+static inline bool type1_dma_pinned(const struct vfio_dma *d)
+{
+	return d->mem.len != 0;
+}
+/* Unmap every mapping meeting [iova, last] from every domain, with one
+ * gathered invalidation per domain, then unpin and free them. Returns the
+ * bytes they covered. */
+uint64_t vfio_dma_remove_range(struct vfio_iommu *iommu, uint64_t iova, uint64_t last);
 void vfio_dma_remove_all(struct vfio_iommu *iommu);
+
+/* type1_pin.c: a page's last emulated pin gone (its pin-layer pin). */
+void type1_page_unpin(struct vfio_dma *d, uint64_t pg);
 
 /* type1_iova.c */
 void type1_update_pgsize(struct vfio_iommu *iommu);

@@ -83,30 +83,70 @@ static void domain_detach(struct iommu_domain *d, struct type1_group *tg)
 		iommu_detach_device(d, tg->iommu_device);
 }
 
-static int mdev_set_domain(struct device *dev, void *domain)
+struct set_domain {
+	struct iommu_domain *domain;
+	struct device *failed;  /* the first mdev that refused */
+};
+
+static int mdev_set_domain(struct device *dev, void *data)
 {
+	struct set_domain *sd = data;
+	if (!dev_is_mdev(dev))
+		return 0;
+	int rc = mdev_set_iommu_domain(dev, sd->domain);
+	if (rc)
+		sd->failed = dev;
+	return rc;
+}
+
+static int mdev_clear_domain(struct device *dev, void *data)
+{
+	struct set_domain *sd = data;
+	if (dev == sd->failed)
+		return 1;
 	if (dev_is_mdev(dev))
-		mdev_set_iommu_domain(dev, domain);
+		mdev_set_iommu_domain(dev, NULL);
 	return 0;
 }
 
-static void mdevs_set_domain(struct type1_group *tg, struct iommu_domain *d)
+/* Tell every mdev of the group its domain (patch 6/8). One that already
+ * holds a domain refuses (-EINVAL): the parent would program one PASID
+ * while the tenant's mappings are in another. Then nobody keeps it. */
+static int mdevs_set_domain(struct type1_group *tg, struct iommu_domain *d)
 {
-	iommu_group_for_each_dev(tg->group->iommu_group, d, mdev_set_domain);
+	struct set_domain sd = { .domain = d };
+	int rc = iommu_group_for_each_dev(tg->group->iommu_group, &sd, mdev_set_domain);
+	if (rc && d)
+		iommu_group_for_each_dev(tg->group->iommu_group, &sd, mdev_clear_domain);
+	return rc;
 }
 
+/* Every mapping into a new domain. The container's first IOMMU domain
+ * pins them first (type1_map.c: nothing is pinned before one exists);
+ * on failure what this call pinned is unpinned again. */
 static int replay(struct vfio_iommu *iommu, struct iommu_domain *d)
 {
-	for (size_t i = 0; i < iommu->nr_dma; i++) {
-		struct vfio_dma *dma = &iommu->dma[i];
-		int rc = iommu_map(d, dma->iova, dma->vaddr, dma->size, dma->prot);
-		if (rc) {
-			for (size_t j = 0; j < i; j++)
-				iommu_unmap(d, iommu->dma[j].iova, iommu->dma[j].size);
-			return rc;
-		}
+	bool first = list_empty(&iommu->domains);
+	struct vfio_dma *dma;
+	int rc = 0;
+	for (dma = vfio_dma_first(iommu, 0, UINT64_MAX); dma && !rc;
+	     dma = rc ? dma : vfio_dma_next(dma, 0, UINT64_MAX)) {
+		rc = type1_dma_pin(dma);
+		if (!rc)
+			rc = iommu_map(d, dma->iova, dma->mem.phys, dma->size, dma->prot);
 	}
-	return 0;
+	if (!rc)
+		return 0;
+	for (struct vfio_dma *u = vfio_dma_first(iommu, 0, UINT64_MAX); u;
+	     u = vfio_dma_next(u, 0, UINT64_MAX)) {
+		if (u != dma)
+			iommu_unmap(d, u->iova, u->size);
+		if (first)
+			mm_unpin_user(&u->mem);
+		if (u == dma)
+			break;
+	}
+	return rc;
 }
 
 /* Puts the group in a domain of the container, an existing one if iommu
@@ -170,6 +210,24 @@ fail_free:
 	return NULL;
 }
 
+/* Take the group out of its domain; the domain goes with its last group
+ * (group ownership is what grants it). */
+static void detach_from_domain(struct vfio_iommu *iommu, struct type1_group *tg,
+			       struct iommu_domain *d)
+{
+	struct type1_domain *td;
+	list_for_each_entry(td, &iommu->domains, node)
+		if (td->domain == d)
+			break;
+	list_del(&tg->node);
+	domain_detach(d, tg);
+	if (list_empty(&td->groups)) {
+		list_del(&td->node);
+		iommu_domain_free(d);
+		free(td);
+	}
+}
+
 int vfio_iommu_type1_attach_group(struct vfio_iommu *iommu, struct vfio_group *g)
 {
 	pthread_mutex_lock(&iommu->lock);
@@ -197,8 +255,13 @@ int vfio_iommu_type1_attach_group(struct vfio_iommu *iommu, struct vfio_group *g
 		free(tg);
 		goto out;
 	}
-	if (g->mdev_group)
-		mdevs_set_domain(tg, d);
+	if (g->mdev_group && (rc = mdevs_set_domain(tg, d))) {
+		/* An mdev that holds a domain already: undo the attach, and
+		 * nothing changed (mdev_set_iommu_domain's -EINVAL). */
+		detach_from_domain(iommu, tg, d);
+		free(tg);
+		goto out;
+	}
 	rc = 0;
 	type1_update_pgsize(iommu);
 	type1_refresh_ranges(iommu);
@@ -214,18 +277,12 @@ void vfio_iommu_type1_detach_group(struct vfio_iommu *iommu, struct vfio_group *
 	struct type1_group *tg = find_group(iommu, g, &td);
 	if (!tg)
 		goto out;
-	list_del(&tg->node);
 	if (td) {
 		if (g->mdev_group)
 			mdevs_set_domain(tg, NULL);
-		domain_detach(td->domain, tg);
-		/* Group ownership is what grants the domain; with its last
-		 * group gone the domain goes too. */
-		if (list_empty(&td->groups)) {
-			list_del(&td->node);
-			iommu_domain_free(td->domain);
-			free(td);
-		}
+		detach_from_domain(iommu, tg, td->domain);
+	} else {
+		list_del(&tg->node);
 	}
 	free(tg);
 	/* No group left: the address space is gone with them. */

@@ -159,9 +159,9 @@ bool type1_range_valid(const struct iova_range *r, unsigned n, uint64_t start, u
 /* Does every existing mapping fit in the candidate ranges? */
 bool type1_mappings_fit(struct vfio_iommu *iommu, const struct iova_range *r, unsigned n)
 {
-	for (size_t i = 0; i < iommu->nr_dma; i++)
-		if (!type1_range_valid(r, n, iommu->dma[i].iova,
-				       iommu->dma[i].iova + iommu->dma[i].size - 1))
+	for (struct vfio_dma *d = vfio_dma_first(iommu, 0, UINT64_MAX); d;
+	     d = vfio_dma_next(d, 0, UINT64_MAX))
+		if (!type1_range_valid(r, n, d->iova, d->iova + d->size - 1))
 			return false;
 	return true;
 }

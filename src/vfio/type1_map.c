@@ -5,12 +5,14 @@
  * with iommu->lock held (the unmap notifier excepted, see notify_unmap).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <uiommu/iommu.h>
 
 #include "type1.h"
 #include "../base/uaccess.h"
+#include "../util/slab.h"
 
 #define UNPIN_RETRIES 3
 
@@ -28,27 +30,33 @@ static long do_map(struct vfio_iommu *iommu, struct vfio_iommu_type1_dma_map *ma
 	/* A range past the end of the address space (Linux 7.2: EOVERFLOW). */
 	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr)
 		return -EOVERFLOW;
-	if (vfio_dma_find(iommu, iova, iova + size - 1) != iommu->nr_dma)
+	if (vfio_dma_first(iommu, iova, iova + size - 1))
 		return -EEXIST;
 	if (!iommu->dma_avail)
 		return -ENOSPC;
 	if (!type1_range_valid(iommu->iova, iommu->nr_iova, iova, iova + size - 1))
 		return -EINVAL;
-	/* The kernel pins the pages here (FOLL_WRITE for a writable map):
-	 * memory that is not there is -EFAULT. */
-	if (user_range_ok(vaddr, size, prot & IOMMU_WRITE))
-		return -EFAULT;
-
+	struct vfio_dma *d = kcalloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->iova = iova;
+	d->size = size;
+	d->vaddr = vaddr;
+	d->prot = prot;
+	/* With an IOMMU domain the kernel pins the pages here (FOLL_WRITE for
+	 * a writable map) and charges them to locked_vm: memory that is not
+	 * there is -EFAULT, past RLIMIT_MEMLOCK -ENOMEM. Without one nothing
+	 * is pinned until a domain arrives or a parent pins pages. */
+	int rc = list_empty(&iommu->domains) ? 0 : type1_dma_pin(d);
+	if (rc) {
+		free(d);
+		return rc;
+	}
 	struct type1_domain *td;
-	int rc = 0;
 	list_for_each_entry(td, &iommu->domains, node) {
-		rc = iommu_map(td->domain, iova, vaddr, size, prot);
+		rc = iommu_map(td->domain, iova, d->mem.phys, size, prot);
 		if (rc)
 			break;
-	}
-	if (!rc) {
-		struct vfio_dma d = { .iova = iova, .size = size, .vaddr = vaddr, .prot = prot };
-		rc = vfio_dma_insert(iommu, &d);
 	}
 	if (rc) {
 		struct type1_domain *undo;
@@ -57,8 +65,12 @@ static long do_map(struct vfio_iommu *iommu, struct vfio_iommu_type1_dma_map *ma
 				break;
 			iommu_unmap(undo->domain, iova, size);
 		}
+		mm_unpin_user(&d->mem);
+		free(d);
+		return rc;
 	}
-	return rc;
+	vfio_dma_insert(iommu, d);
+	return 0;
 }
 
 /* Tells every device of the emulated groups to drop its pins in a range
@@ -82,6 +94,36 @@ static void notify_unmap(struct vfio_iommu *iommu, uint64_t iova, uint64_t size)
 		devs[i]->ops->dma_unmap(devs[i], iova, size);
 }
 
+/* v2 never splits a mapping: the range must begin and end on mapping
+ * boundaries where it meets them. */
+static bool splits(struct vfio_iommu *iommu, uint64_t iova, uint64_t last)
+{
+	struct vfio_dma *d = vfio_dma_first(iommu, iova, iova);
+	if (d && d->iova != iova)
+		return true;
+	d = vfio_dma_first(iommu, last, last);
+	return d && d->iova + d->size - 1 != last;
+}
+
+/* The span of the mappings in [iova, last] that hold emulated pins. */
+static bool pinned_span(struct vfio_iommu *iommu, uint64_t iova, uint64_t last, uint64_t *ps,
+			uint64_t *pl)
+{
+	bool pinned = false;
+	if (!iommu->nr_pinned)
+		return false; /* nobody pins: nothing to look at */
+	for (struct vfio_dma *d = vfio_dma_first(iommu, iova, last); d;
+	     d = vfio_dma_next(d, iova, last)) {
+		if (!d->nr_pinned)
+			continue;
+		if (!pinned)
+			*ps = d->iova;
+		*pl = d->iova + d->size - 1;
+		pinned = true;
+	}
+	return pinned;
+}
+
 static long do_unmap(struct vfio_iommu *iommu, struct vfio_iommu_type1_dma_unmap *um)
 {
 	uint64_t iova = um->iova, size = um->size, last;
@@ -96,48 +138,21 @@ static long do_unmap(struct vfio_iommu *iommu, struct vfio_iommu_type1_dma_unmap
 		last = iova + size - 1;
 		if (last < iova)
 			return -EOVERFLOW;
-		if (iommu->v2) {
-			/* v2 never splits a mapping: the range must begin and
-			 * end on mapping boundaries where iommu meets them. */
-			size_t i = vfio_dma_find(iommu, iova, iova);
-			if (i != iommu->nr_dma && iommu->dma[i].iova != iova)
-				return -EINVAL;
-			i = vfio_dma_find(iommu, last, last);
-			if (i != iommu->nr_dma &&
-			    iommu->dma[i].iova + iommu->dma[i].size - 1 != last)
-				return -EINVAL;
-		}
+		if (iommu->v2 && splits(iommu, iova, last))
+			return -EINVAL;
 	}
 
 	/* Pinned pages first: the owners are asked to let go, and if they
 	 * do not, nothing is unmapped. */
-	for (int tries = 0;; tries++) {
-		size_t i = vfio_dma_find(iommu, iova, last);
-		bool pinned = false;
-		uint64_t ps = 0, pl = 0;
-		for (; i < iommu->nr_dma && iommu->dma[i].iova <= last; i++)
-			if (iommu->dma[i].nr_pinned) {
-				if (!pinned)
-					ps = iommu->dma[i].iova;
-				pl = iommu->dma[i].iova + iommu->dma[i].size - 1;
-				pinned = true;
-			}
-		if (!pinned)
-			break;
+	uint64_t ps = 0, pl = 0;
+	for (int tries = 0; pinned_span(iommu, iova, last, &ps, &pl); tries++) {
 		if (tries == UNPIN_RETRIES)
 			return -EBUSY;
 		pthread_mutex_unlock(&iommu->lock);
 		notify_unmap(iommu, ps, pl - ps + 1);
 		pthread_mutex_lock(&iommu->lock);
 	}
-
-	uint64_t unmapped = 0;
-	size_t i;
-	while ((i = vfio_dma_find(iommu, iova, last)) != iommu->nr_dma) {
-		unmapped += iommu->dma[i].size;
-		vfio_dma_remove(iommu, i);
-	}
-	um->size = unmapped;
+	um->size = vfio_dma_remove_range(iommu, iova, last);
 	return 0;
 }
 
@@ -203,40 +218,40 @@ static void *cap_add(struct capbuf *c, uint16_t id, uint16_t version, size_t siz
 long type1_get_info(struct vfio_iommu *iommu, unsigned long arg)
 {
 	struct vfio_iommu_type1_info info;
+	memset(&info, 0, sizeof(info));
 	size_t minsz = vfio_offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
+	/* Written back as far as the caller's struct goes. */
+	minsz = info.argsz < sizeof(info) ? info.argsz : sizeof(info);
 	info.flags = VFIO_IOMMU_INFO_PGSIZES;
 	info.iova_pgsizes = iommu->pgsize_bitmap;
-	size_t capsz = vfio_offsetofend(struct vfio_iommu_type1_info, cap_offset);
-	if (info.argsz >= capsz) {
-		minsz = capsz;
-		info.cap_offset = 0;
-		struct capbuf caps = { .len = 0 };
-		if (iommu->nr_iova) {
-			struct vfio_iommu_type1_info_cap_iova_range *cr = cap_add(
-				&caps, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1,
-				sizeof(*cr) + iommu->nr_iova * sizeof(struct vfio_iova_range));
-			cr->nr_iovas = iommu->nr_iova;
-			for (unsigned i = 0; i < iommu->nr_iova; i++) {
-				cr->iova_ranges[i].start = iommu->iova[i].start;
-				cr->iova_ranges[i].end = iommu->iova[i].last;
-			}
+	struct capbuf caps = { .len = 0 };
+	if (iommu->nr_iova) {
+		struct vfio_iommu_type1_info_cap_iova_range *cr = cap_add(
+			&caps, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1,
+			sizeof(*cr) + iommu->nr_iova * sizeof(struct vfio_iova_range));
+		cr->nr_iovas = iommu->nr_iova;
+		for (unsigned i = 0; i < iommu->nr_iova; i++) {
+			cr->iova_ranges[i].start = iommu->iova[i].start;
+			cr->iova_ranges[i].end = iommu->iova[i].last;
 		}
-		struct vfio_iommu_type1_info_dma_avail *da =
-			cap_add(&caps, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1, sizeof(*da));
-		da->avail = iommu->dma_avail;
+	}
+	struct vfio_iommu_type1_info_dma_avail *da =
+		cap_add(&caps, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1, sizeof(*da));
+	da->avail = iommu->dma_avail;
 
-		info.flags |= VFIO_IOMMU_INFO_CAPS;
-		if (info.argsz < sizeof(info) + caps.len) {
-			info.argsz = (uint32_t)(sizeof(info) + caps.len);
-		} else {
-			if (copy_to_user(arg + sizeof(info), caps.buf, caps.len))
-				return -EFAULT;
-			info.cap_offset = sizeof(info);
-		}
+	/* As Linux: the chain is announced and the size it needs reported
+	 * whatever room the caller gave, even none for cap_offset. */
+	info.flags |= VFIO_IOMMU_INFO_CAPS;
+	if (info.argsz < sizeof(info) + caps.len) {
+		info.argsz = (uint32_t)(sizeof(info) + caps.len);
+	} else {
+		if (copy_to_user(arg + sizeof(info), caps.buf, caps.len))
+			return -EFAULT;
+		info.cap_offset = sizeof(info);
 	}
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }

@@ -52,7 +52,6 @@ void vfio_iommu_type1_release(struct vfio_iommu *iommu)
 		iommu_domain_free(td->domain);
 		free(td);
 	}
-	free(iommu->dma);
 	pthread_mutex_destroy(&iommu->lock);
 	free(iommu);
 }

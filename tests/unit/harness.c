@@ -63,11 +63,13 @@ uint64_t th_rd(struct th *t, unsigned off)
 void th_wr(struct th *t, unsigned off, uint64_t v)
 {
 	assert_int_equal(vtd_mmio_write(t->u, off, 8, v), 0);
+	vtd_irq_drain(t->u); /* its interrupts before the next access */
 }
 
 void th_wr32(struct th *t, unsigned off, uint32_t v)
 {
 	assert_int_equal(vtd_mmio_write(t->u, off, 4, v), 0);
+	vtd_irq_drain(t->u);
 }
 
 static void gcmd(struct th *t, uint32_t persistent, uint32_t oneshot)

@@ -33,6 +33,8 @@
 #include "iommu/intel/intel.h"
 #include <uiommu/hw/vtd_regs.h>
 #include <uiommu/iommu.h>
+#include <uiommu/vfio.h>
+#include <linux/vfio.h>
 
 #define RW (IOMMU_READ | IOMMU_WRITE)
 #define SID_DSA0 0x0100 /* 01:00.0 */
@@ -49,6 +51,15 @@ static const char *const two_pasid_topo =
 static const char *const width_topo =
 	"{\"units\":[{\"name\":\"a\",\"scope\":[\"x\"]},"
 	"{\"name\":\"b\",\"scope\":[\"y\"],\"levels\":[3],\"mgaw\":39}],"
+	"\"devices\":["
+	"{\"bdf\":\"00:01.0\",\"type\":\"rc_endpoint\",\"name\":\"x\",\"pasid_bits\":20},"
+	"{\"bdf\":\"00:02.0\",\"type\":\"rc_endpoint\",\"name\":\"y\",\"pasid_bits\":20}]}";
+
+/* A 39-bit unit listed first; the 57-bit unit with 5-level tables only
+ * serves y. */
+static const char *const deep_topo =
+	"{\"units\":[{\"name\":\"a\",\"scope\":[\"x\"],\"levels\":[3],\"mgaw\":39},"
+	"{\"name\":\"b\",\"scope\":\"all\",\"levels\":[5],\"mgaw\":57}],"
 	"\"devices\":["
 	"{\"bdf\":\"00:01.0\",\"type\":\"rc_endpoint\",\"name\":\"x\",\"pasid_bits\":20},"
 	"{\"bdf\":\"00:02.0\",\"type\":\"rc_endpoint\",\"name\":\"y\",\"pasid_bits\":20}]}";
@@ -502,7 +513,84 @@ static void test_normal_attach_refused_with_aux(void **s)
 	free(buf);
 }
 
+/* A-8 on the owned paths: a user that owns the DSA's group and then sees
+ * aux domains attached cannot put a domain on its RID, neither through
+ * VFIO_SET_IOMMU (group-owned attach) nor by replacing the group's. */
+static void test_owned_attach_refused_with_aux(void **s)
+{
+	(void)s;
+	struct uiommu_host *h = th_host(NULL, false);
+	struct device *dsa = th_device(h, "dsa0");
+	struct iommu_group *g = iommu_group_get(dsa);
+	struct iommu_domain *aux = paging(dsa, 0), *whole = paging(dsa, 0);
+	uint8_t *buf = th_alloc_page();
+	assert_int_equal(iommu_map(whole, 0x1000, pa(buf), 4096, RW), 0);
+	int cfd = vfio_open_container(h), gfd = vfio_open_group(h, iommu_group_id(g));
+	assert_true(cfd >= 0 && gfd >= 0);
+	assert_int_equal(vfio_ioctl(h, gfd, VFIO_GROUP_SET_CONTAINER, (unsigned long)&cfd), 0);
+	assert_true(iommu_group_dma_owner_claimed(g));
+	struct iommu_domain *blocking = iommu_get_domain_for_dev(dsa);
+	assert_int_equal(iommu_domain_type(blocking), IOMMU_DOMAIN_BLOCKED);
+	assert_int_equal(set_attr(dsa, IOMMU_DEV_ATTR_AUXD_ENABLE), 0);
+	assert_int_equal(iommu_attach_device_aux(aux, dsa), 0);
+	int p = aux_id(aux);
+
+	assert_int_equal(vfio_ioctl(h, cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), -EPERM);
+	assert_int_equal(iommu_attach_group_owned(whole, g), -EPERM);
+	assert_int_equal(iommu_group_replace_domain(g, whole), -EPERM);
+	/* Nothing changed: the RID still blocked, the slice still there, no
+	 * backend on the container. */
+	assert_ptr_equal(iommu_get_domain_for_dev(dsa), blocking);
+	assert_ptr_equal(iommu_get_domain_for_dev_pasid(dsa, (ioasid_t)p), aux);
+	th_dma_faults(dsa, PCI_NO_PASID, 0x1000);
+	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
+	assert_int_equal(vfio_ioctl(h, cfd, VFIO_IOMMU_GET_INFO, (unsigned long)&info), -EINVAL);
+
+	iommu_detach_device_aux(aux, dsa);
+	assert_int_equal(iommu_group_replace_domain(g, whole), 0);
+	th_dma_lands(dsa, PCI_NO_PASID, 0x1000, buf, "whole");
+	assert_int_equal(iommu_group_replace_domain(g, blocking), 0);
+	vfio_close(h, gfd);
+	vfio_close(h, cfd);
+	assert_int_equal(iommu_domain_free(aux), 0);
+	iommu_unmap(whole, 0x1000, 4096);
+	assert_int_equal(iommu_domain_free(whole), 0);
+	uiommu_host_free(h);
+	free(buf);
+}
+
 /* ---- A-9 ---- */
+
+/* A domain's depth comes from the unit serving the device it is made
+ * for, not from whichever unit the firmware listed first. */
+static void test_domain_depth_from_serving_unit(void **s)
+{
+	(void)s;
+	struct uiommu_host *h = th_host(deep_topo, false);
+	struct device *x = th_device(h, "x"), *y = th_device(h, "y");
+	assert_ptr_not_equal(unit_of(x), unit_of(y));
+	uint8_t *buf = th_alloc_page();
+	struct iommu_domain *d = paging(y, 0);
+	/* 57 bits of IOVA: five levels, what unit b walks. */
+	assert_true(d->geometry.aperture_end == (1ull << 57) - 1);
+	assert_int_equal(iommu_map(d, 1ull << 50, pa(buf), 4096, RW), 0);
+	assert_int_equal(iommu_attach_device(d, y), 0);
+	th_dma_lands(y, PCI_NO_PASID, 1ull << 50, buf, "above 2^48");
+	iommu_detach_device(d, y);
+	assert_int_equal(iommu_unmap(d, 1ull << 50, 4096), 4096);
+	assert_int_equal(iommu_domain_free(d), 0);
+	/* And x's domain has the three levels unit a walks. */
+	d = paging(x, 0);
+	assert_true(d->geometry.aperture_end == (1ull << 39) - 1);
+	assert_int_equal(iommu_map(d, 0x1000, pa(buf), 4096, RW), 0);
+	assert_int_equal(iommu_attach_device(d, x), 0);
+	th_dma_lands(x, PCI_NO_PASID, 0x1000, buf, "x");
+	iommu_detach_device(d, x);
+	iommu_unmap(d, 0x1000, 4096);
+	assert_int_equal(iommu_domain_free(d), 0);
+	uiommu_host_free(h);
+	free(buf);
+}
 
 static void test_address_width_check(void **s)
 {
@@ -857,7 +945,9 @@ int main(void)
 		cmocka_unit_test(test_one_domain_aux_and_normal),
 		cmocka_unit_test(test_one_domain_two_aux_devices),
 		cmocka_unit_test(test_normal_attach_refused_with_aux),
+		cmocka_unit_test(test_owned_attach_refused_with_aux),
 		cmocka_unit_test(test_address_width_check),
+		cmocka_unit_test(test_domain_depth_from_serving_unit),
 		cmocka_unit_test(test_trimmed_domain_refuses_high_maps),
 		cmocka_unit_test(test_detach_tears_down_and_frees_pasid),
 		cmocka_unit_test(test_unmap_invalidates_pasid_caches),

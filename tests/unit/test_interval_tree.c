@@ -33,6 +33,21 @@ static void check_query(struct interval_tree_root *root, uint64_t s, uint64_t l)
 	assert_int_equal(found, want);
 }
 
+/* Every node's subtree_last is the largest `last` below it (the
+ * augmentation the queries rely on), recomputed from scratch. */
+static uint64_t check_augment(const struct interval_tree_node *n)
+{
+	if (!n)
+		return 0;
+	uint64_t m = n->last, l = check_augment(n->rb.rbe_left), r = check_augment(n->rb.rbe_right);
+	if (n->rb.rbe_left && l > m)
+		m = l;
+	if (n->rb.rbe_right && r > m)
+		m = r;
+	assert_true(n->subtree_last == m);
+	return m;
+}
+
 static void random_queries(void **state)
 {
 	(void)state;
@@ -52,6 +67,8 @@ static void random_queries(void **state)
 		}
 		uint64_t s = (uint64_t)(rand() % 10500);
 		check_query(&root, s, s + (uint64_t)(rand() % 500));
+		if (step % 16 == 0)
+			check_augment(root.rb_root);
 	}
 	check_query(&root, 0, UINT64_MAX);
 }

@@ -23,6 +23,7 @@
 #include <linux/vfio.h>
 
 #include "harness.h"
+#include "hw/machine.h"
 #include "base/device.h"
 #include "host.h"
 #include "iommu/group.h"
@@ -268,6 +269,75 @@ static void test_cover_letter_flow(void **s)
 
 /* Two tenants on two ADIs of one DSA: each PASID reaches only its own
  * container's mappings. */
+/* A tenant resetting its WQ resets its own view; the physical WQ keeps
+ * the parent's configuration, so the next tenant on it can use it. */
+static void test_reset_wq_keeps_parent_config(void **s)
+{
+	(void)s;
+	struct uiommu_host *h = th_host(NULL, true);
+	struct tenant a, b;
+	tenant_open(&a, h, "aaaaaaaa-0000-4000-8000-000000000001");
+	tenant_enable(&a);
+	int pa = -1;
+	assert_int_equal(iommu_domain_get_attr(mdev_get_iommu_domain(a.mdev),
+					       DOMAIN_ATTR_AUXD_ID, &pa), 0);
+	int pwq = pwq_with_pasid(h, (uint32_t)pa);
+	assert_true(pwq >= 0);
+	uint32_t cfg[4];
+	for (unsigned d = 0; d < 4; d++)
+		cfg[d] = pwqcfg(h, (unsigned)pwq, d);
+	assert_int_equal(vcmd(&a, DSA_CMD_RESET_WQ, DSA_WQ_OPERAND(0)), DSA_CMDSTS_SUCCESS);
+	/* Disabled, PASID gone, but sized and dedicated as the parent set it. */
+	assert_int_equal(DSA_WQCFG_STATE(pwqcfg(h, (unsigned)pwq, 6)), DSA_WQ_STATE_DISABLED);
+	assert_int_equal(pwqcfg(h, (unsigned)pwq, 0), cfg[0]);
+	assert_true(pwqcfg(h, (unsigned)pwq, 2) & DSA_WQCFG_MODE_DEDICATED);
+	assert_int_equal(pwqcfg(h, (unsigned)pwq, 3), cfg[3]);
+	/* The tenant can enable it again, and the WQ works. */
+	assert_int_equal(vcmd(&a, DSA_CMD_ENABLE_WQ, 0), DSA_CMDSTS_SUCCESS);
+	tenant_map(&a);
+	a.src[7] = 0x42;
+	assert_int_equal(memmove_desc(&a, IOVA_SRC, IOVA_DST, 64), DSA_COMP_SUCCESS);
+	assert_int_equal(a.dst[7], 0x42);
+	assert_int_equal(vcmd(&a, DSA_CMD_RESET_WQ, DSA_WQ_OPERAND(0)), DSA_CMDSTS_SUCCESS);
+	tenant_close(&a);
+	/* The next mdev gets that WQ and can enable it. */
+	tenant_open(&b, h, "bbbbbbbb-0000-4000-8000-000000000002");
+	tenant_enable(&b);
+	int pb = -1;
+	assert_int_equal(iommu_domain_get_attr(mdev_get_iommu_domain(b.mdev),
+					       DOMAIN_ATTR_AUXD_ID, &pb), 0);
+	assert_int_equal(pwq_with_pasid(h, (uint32_t)pb), pwq);
+	tenant_close(&b);
+	uiommu_host_free(h);
+}
+
+/* A tenant unmaps (here: replaces with nothing) its source buffer while
+ * it is still mapped for DMA: the descriptor completes with a hardware
+ * error at that address, counted; nothing crashes. */
+static void test_memory_gone_under_descriptor(void **s)
+{
+	(void)s;
+	struct uiommu_host *h = th_host(NULL, true);
+	struct tenant t;
+	tenant_open(&t, h, "cccccccc-0000-4000-8000-000000000003");
+	tenant_enable(&t);
+	tenant_map(&t);
+	assert_true(mmap(t.src, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+		    t.src);
+	uint64_t errors = atomic_load(&h->m->mem.dma_errors);
+	uint8_t st = memmove_desc(&t, IOVA_SRC, IOVA_DST, 64);
+	assert_int_equal(DSA_COMP_STATUS(st), DSA_COMP_HW_ERR1);
+	assert_int_equal(t.cr->fault_addr, IOVA_SRC);
+	assert_int_equal(t.cr->bytes_completed, 0);
+	assert_true(atomic_load(&h->m->mem.dma_errors) > errors);
+	/* The device goes on: the other buffers still work. */
+	t.dst[0] = 0x19;
+	assert_int_equal(memmove_desc(&t, IOVA_DST, IOVA_DST + 2048, 64), DSA_COMP_SUCCESS);
+	assert_int_equal(t.dst[2048], 0x19);
+	tenant_close(&t);
+	uiommu_host_free(h);
+}
+
 static void test_tenants_isolated(void **s)
 {
 	(void)s;
@@ -486,6 +556,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cover_letter_flow),
 		cmocka_unit_test(test_tenants_isolated),
+		cmocka_unit_test(test_reset_wq_keeps_parent_config),
+		cmocka_unit_test(test_memory_gone_under_descriptor),
 		cmocka_unit_test(test_two_adis_one_container),
 		cmocka_unit_test(test_group_with_different_iommu_devices),
 		cmocka_unit_test(test_virtual_device_registers),

@@ -15,8 +15,56 @@
 #include "harness.h"
 #include "base/uaccess.h"
 #include "util/fixup.h"
+#include "util/fixup_access.h"
 
 #define U(p) ((uint64_t)(uintptr_t)(p))
+
+/* The exception-table accesses (util/fixup_access.h): each reports a
+ * missing page instead of faulting, and does its job where there is one. */
+static void table_accesses(void **state)
+{
+	(void)state;
+	fixup_install();
+	uint8_t *page = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			     -1, 0);
+	assert_true(page != MAP_FAILED);
+	assert_int_equal(munmap(page + 4096, 4096), 0); /* a hole in the middle */
+	uint8_t *hole = page + 4096;
+	uint64_t v = 7;
+	assert_false(fixup_load64(hole, &v));
+	assert_int_equal(v, 0);
+	assert_false(fixup_store64(hole, 1));
+	assert_false(fixup_store32(hole + 8, 1));
+	assert_int_equal(fixup_cmpxchg64(hole, 0, 1), -1);
+	/* Where there is memory, they work. */
+	assert_true(fixup_store64(page, 0x1122334455667788ull));
+	assert_true(fixup_load64(page, &v));
+	assert_true(v == 0x1122334455667788ull);
+	assert_int_equal(fixup_cmpxchg64(page, 1, 2), 0);
+	assert_int_equal(fixup_cmpxchg64(page, v, 2), 1);
+	assert_true(fixup_store32(page + 8, 0xabcd));
+	assert_int_equal(*(uint32_t *)(page + 8), 0xabcd);
+	/* A copy into the hole stops at it: what came before is there. */
+	uint8_t src[256];
+	memset(src, 0x5c, sizeof(src));
+	assert_int_equal(fixup_copy(hole - 100, src, 256), 156);
+	assert_int_equal(page[4095], 0x5c);
+	assert_int_equal(fixup_copy(src, hole - 16, 64), 48);
+	assert_int_equal(fixup_copy(page, src, 256), 0);
+	/* Overlapping moves both ways; backwards stopping at the hole. */
+	for (int i = 0; i < 64; i++)
+		page[i] = (uint8_t)i;
+	assert_int_equal(fixup_move(page + 8, page, 32), 0);
+	assert_int_equal(page[8], 0);
+	assert_int_equal(page[39], 31);
+	assert_int_equal(fixup_move(page, page + 8, 32), 0);
+	assert_int_equal(page[0], 0);
+	assert_int_equal(page[31], 31);
+	uint8_t *after = page + 2 * 4096;
+	assert_int_equal(fixup_copy_down(after + 8, after - 8, 32), 8);
+	munmap(page, 4096);
+	munmap(after, 4096);
+}
 
 static void bad_pointers_are_efault(void **state)
 {
@@ -103,6 +151,7 @@ static void unarmed_fault_is_passed_on(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(table_accesses),
 		cmocka_unit_test(bad_pointers_are_efault),
 		cmocka_unit_test(nested_fixups),
 		cmocka_unit_test(unarmed_fault_is_passed_on),

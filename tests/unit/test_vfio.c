@@ -454,22 +454,27 @@ static void test_get_info(void **s)
 	int cfd, gfd;
 	setup(h, group_of(h, "dmatest0"), &cfd, &gfd);
 
-	/* The old size: page sizes only, no caps field written. */
-	struct vfio_iommu_type1_info old = { .argsz = 16 };
+	/* The old size: page sizes, no caps field written - but, as Linux
+	 * does, the chain announced and the size it needs reported. */
+	struct vfio_iommu_type1_info old = { .argsz = 16, .cap_offset = 0xdead };
 	assert_int_equal(vfio_ioctl(h, cfd, VFIO_IOMMU_GET_INFO, A(&old)), 0);
-	assert_int_equal(old.flags, VFIO_IOMMU_INFO_PGSIZES);
+	assert_int_equal(old.flags, VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS);
+	assert_true(old.argsz > sizeof(old));
+	assert_int_equal(old.cap_offset, 0xdead);
 	assert_true(old.iova_pgsizes & 4096);
 	assert_true(old.iova_pgsizes & (2u << 20));
 	assert_false(old.iova_pgsizes & 2048);
+	uint32_t need = old.argsz;
 	old.argsz = 8;
 	assert_int_equal(vfio_ioctl(h, cfd, VFIO_IOMMU_GET_INFO, A(&old)), -EINVAL);
+	assert_int_equal(old.argsz, 8);
 
 	/* Too small for the caps: told how much is needed. */
 	struct vfio_iommu_type1_info small = { .argsz = sizeof(small) };
 	assert_int_equal(vfio_ioctl(h, cfd, VFIO_IOMMU_GET_INFO, A(&small)), 0);
 	assert_true(small.flags & VFIO_IOMMU_INFO_CAPS);
 	assert_int_equal(small.cap_offset, 0);
-	assert_true(small.argsz > sizeof(small));
+	assert_int_equal(small.argsz, need);
 
 	uint8_t *raw = calloc(1, small.argsz);
 	struct vfio_iommu_type1_info *info = (void *)raw;

@@ -71,6 +71,19 @@ unsigned idxd_wq_disable(struct idxd_device *idxd, unsigned wq)
 	return idxd_cmd(idxd, DSA_CMD_DISABLE_WQ, DSA_WQ_OPERAND(wq));
 }
 
+void idxd_wq_configure(struct idxd_device *idxd, unsigned w)
+{
+	struct idxd_wq *wq = &idxd->wqs[w];
+	idxd_write(idxd, DSA_WQCFG(w, 0), 4, wq->size);
+	idxd_write(idxd, DSA_WQCFG(w, 1), 4, wq->shared ? wq->size : 0); /* threshold */
+	idxd_write(idxd, DSA_WQCFG(w, 2), 4,
+		   (wq->shared ? 0 : DSA_WQCFG_MODE_DEDICATED) | DSA_WQCFG_PRIORITY(1) |
+			   DSA_WQCFG_PASID_EN);
+	idxd_write(idxd, DSA_WQCFG(w, 3), 4,
+		   DSA_WQCFG_MAX_XFER_SHIFT(idxd->max_xfer_shift) |
+			   DSA_WQCFG_MAX_BATCH_SHIFT(idxd->max_batch_shift));
+}
+
 static int configure(struct idxd_device *idxd)
 {
 	uint64_t gencap = idxd_read(idxd, DSA_REG_GENCAP, 8);
@@ -111,14 +124,7 @@ static int configure(struct idxd_device *idxd)
 		wq->size = size;
 		wq->shared = shared;
 		wq_bits[wq->group][w / 64] |= 1ull << (w % 64);
-		idxd_write(idxd, DSA_WQCFG(w, 0), 4, size);
-		idxd_write(idxd, DSA_WQCFG(w, 1), 4, shared ? size : 0); /* threshold */
-		idxd_write(idxd, DSA_WQCFG(w, 2), 4,
-			   (shared ? 0 : DSA_WQCFG_MODE_DEDICATED) | DSA_WQCFG_PRIORITY(1) |
-				   DSA_WQCFG_PASID_EN);
-		idxd_write(idxd, DSA_WQCFG(w, 3), 4,
-			   DSA_WQCFG_MAX_XFER_SHIFT(idxd->max_xfer_shift) |
-				   DSA_WQCFG_MAX_BATCH_SHIFT(idxd->max_batch_shift));
+		idxd_wq_configure(idxd, w);
 	}
 	for (unsigned e = 0; e < idxd->nr_engines && e < 64; e++)
 		eng_bits[e % groups] |= 1ull << e;

@@ -63,6 +63,9 @@ unsigned idxd_cmd(struct idxd_device *idxd, enum dsa_cmd cmd, uint32_t operand);
  * CMDSTS.err of the enable. */
 unsigned idxd_wq_enable_pasid(struct idxd_device *idxd, unsigned wq, uint32_t pasid);
 unsigned idxd_wq_disable(struct idxd_device *idxd, unsigned wq);
+/* Write the parent's configuration of a disabled WQ (size, dedicated
+ * mode, priority, transfer and batch limits) into its WQCFG. */
+void idxd_wq_configure(struct idxd_device *idxd, unsigned wq);
 bool idxd_wq_enabled(struct idxd_device *idxd, unsigned wq);
 
 /* mdev.c: the mdev parent and its types, each a PASID policy. */

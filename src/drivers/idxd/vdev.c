@@ -251,16 +251,28 @@ static unsigned vcmd(struct idxd_vdev *v, unsigned cmd, uint32_t operand)
 		return pasid_cmd(v, cmd, operand);
 	case DSA_CMD_ENABLE_WQ:
 		return enable_wq(v, operand, dev_on);
+	case DSA_CMD_RESET_WQ: {
+		if (operand != DSA_WQ_OPERAND(0))
+			return DSA_CMDSTS_INVAL_WQIDX;
+		/* A shared WQ is the parent's; the tenant's slice of it stops. */
+		if (v->type->shared)
+			return stop_wq(v);
+		/* The tenant's WQ 0 goes back to what the tenant sees after a
+		 * reset; the physical WQ's configuration is the parent's, not
+		 * power-on (which would leave it unusable for the next mdev on
+		 * it: a cross-tenant denial of service). */
+		unsigned err = idxd_cmd(idxd, DSA_CMD_RESET_WQ, DSA_WQ_OPERAND(pwq));
+		idxd_wq_configure(idxd, pwq);
+		return err;
+	}
 	case DSA_CMD_DISABLE_WQ:
 	case DSA_CMD_DRAIN_WQ:
 	case DSA_CMD_ABORT_WQ:
-	case DSA_CMD_RESET_WQ:
 		if (operand != DSA_WQ_OPERAND(0))
 			return DSA_CMDSTS_INVAL_WQIDX;
 		if (v->type->shared)
-			return cmd == DSA_CMD_DISABLE_WQ || cmd == DSA_CMD_RESET_WQ ?
-				       stop_wq(v) :
-				       idxd_cmd(idxd, cmd, DSA_WQ_OPERAND(pwq));
+			return cmd == DSA_CMD_DISABLE_WQ ? stop_wq(v) :
+							   idxd_cmd(idxd, cmd, DSA_WQ_OPERAND(pwq));
 		/* The physical WQ answers, errors included. */
 		return idxd_cmd(idxd, cmd, DSA_WQ_OPERAND(pwq));
 	default:

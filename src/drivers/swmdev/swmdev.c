@@ -23,6 +23,7 @@
 
 #include "swmdev.h"
 #include "../../mdev/mdev.h"
+#include "../../util/fixup_access.h"
 #include "../../vfio/vfio.h"
 #include "../../util/slab.h"
 
@@ -129,7 +130,16 @@ static void go(struct sw_engine *e)
 				e->fault = d;
 				break;
 			}
-			memmove((void *)(uintptr_t)hd, (const void *)(uintptr_t)hs, n);
+			/* Memory the client unmapped while it was mapped:
+			 * the copy stops there, as a device's on a master abort. */
+			size_t unmoved = fixup_move((void *)(uintptr_t)hd,
+						    (const void *)(uintptr_t)hs, n);
+			if (unmoved) {
+				e->done += n - unmoved;
+				e->error = DMATEST_ERR_ABORT;
+				e->fault = s + (n - unmoved);
+				break;
+			}
 			e->done += n;
 			left -= n;
 		}

@@ -71,7 +71,7 @@ void dma_rcu_unregister_reader(struct dma_rcu_reader *r)
 
 void dma_rcu_thread_online(struct dma_rcu_reader *r)
 {
-	r->owner = pthread_self();
+	atomic_store_explicit(&r->owner, pthread_self(), memory_order_relaxed);
 	/* Release: a synchronize_dma() that sees us online also sees who we
 	 * are. */
 	atomic_store_explicit(&r->online, true, memory_order_release);
@@ -107,7 +107,7 @@ void synchronize_dma(struct dma_rcu *rcu)
 	list_for_each_entry(r, &rcu->readers, node) {
 		if (!atomic_load_explicit(&r->online, memory_order_acquire))
 			continue;
-		if (pthread_equal(r->owner, self))
+		if (pthread_equal(atomic_load_explicit(&r->owner, memory_order_relaxed), self))
 			continue;
 		uint64_t v = atomic_load_explicit(&r->seq, memory_order_acquire);
 		if (!(v & 1))

@@ -32,7 +32,7 @@
 struct dma_rcu_reader {
 	atomic_ullong seq;   /* odd while inside a read-side critical section */
 	atomic_bool online;
-	pthread_t owner;     /* synchronize_dma() never waits for its own thread */
+	_Atomic(pthread_t) owner; /* synchronize_dma() never waits for its own thread */
 	struct list_node node;
 	struct dma_rcu *rcu;
 };

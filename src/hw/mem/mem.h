@@ -19,26 +19,39 @@
 #include <stdint.h>
 
 #include "../iface/mem.h"
+#include "../../util/fixup_access.h"
 
 struct hw_mem {
 	atomic_ullong table_pages;   /* table pages currently allocated */
 	atomic_ullong table_allocs;  /* allocations ever made */
+	atomic_ullong dma_errors;    /* device accesses that found no memory */
 };
 
 void hw_mem_init(struct hw_mem *mem);
+
+/* A device access found no memory (a master abort): counted. */
+static inline void hw_mem_dma_error(struct hw_mem *mem)
+{
+	atomic_fetch_add_explicit(&mem->dma_errors, 1, memory_order_relaxed);
+}
 
 /*
  * Hardware reads of in-memory structures. Entries wider than 64 bits are
  * read one qword at a time, as real walkers do; software keeps them
  * consistent by publishing the present bit last.
+ *
+ * Every access here goes through an exception-table access
+ * (util/fixup_access.h): an address inside the window of memory that has
+ * nothing mapped behind it - a table a driver freed, a queue it pointed
+ * anywhere - is an access error the unit or device reports, as a master
+ * abort is on a bus, never a fault of the process.
  */
 static inline bool hw_read64(uint64_t pa, uint64_t *out)
 {
-	_Atomic uint64_t *p = hw_mem_ptr(pa, 8);
+	void *p = hw_mem_ptr(pa, 8);
 	if (!p || (pa & 7))
 		return false;
-	*out = atomic_load_explicit(p, memory_order_relaxed);
-	return true;
+	return fixup_load64(p, out);
 }
 
 /*
@@ -49,19 +62,26 @@ static inline bool hw_read64(uint64_t pa, uint64_t *out)
  */
 static inline int hw_or64(uint64_t pa, uint64_t bits, uint64_t expect)
 {
-	_Atomic uint64_t *p = hw_mem_ptr(pa, 8);
+	void *p = hw_mem_ptr(pa, 8);
 	if (!p || (pa & 7))
 		return -1;
-	return atomic_compare_exchange_strong(p, &expect, expect | bits) ? 1 : 0;
+	return fixup_cmpxchg64(p, expect, expect | bits);
 }
 
 static inline bool hw_write32(uint64_t pa, uint32_t v)
 {
-	_Atomic uint32_t *p = hw_mem_ptr(pa, 4);
+	void *p = hw_mem_ptr(pa, 4);
 	if (!p || (pa & 3))
 		return false;
-	atomic_store_explicit(p, v, memory_order_release);
-	return true;
+	return fixup_store32(p, v);
+}
+
+static inline bool hw_write64(uint64_t pa, uint64_t v)
+{
+	void *p = hw_mem_ptr(pa, 8);
+	if (!p || (pa & 7))
+		return false;
+	return fixup_store64(p, v);
 }
 
 #endif

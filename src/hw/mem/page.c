@@ -25,6 +25,10 @@ void hw_mem_init(struct hw_mem *mem)
 {
 	atomic_init(&mem->table_pages, 0);
 	atomic_init(&mem->table_allocs, 0);
+	atomic_init(&mem->dma_errors, 0);
+	/* The exception table's handler (util/fixup_access.h) must be in
+	 * place before any device or unit touches memory. */
+	fixup_install();
 }
 
 /* Table pages are what the kernel side asks the page allocator for

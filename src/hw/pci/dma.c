@@ -172,6 +172,19 @@ static int fail_errno(const struct pci_dma_result *res)
 
 enum xfer_kind { XFER_READ, XFER_WRITE, XFER_COPY };
 
+/* A move that hit memory that is not there after `moved` bytes: which
+ * side it was is not known for a copy, so the source is named (a read
+ * fails first). */
+static void pci_dma_abort(struct hw_machine *m, struct pci_dma_result *res, uint64_t at,
+			  enum xfer_kind k, size_t moved)
+{
+	res->status = PCI_DMA_ABORT;
+	res->done += moved;
+	res->fault_addr = at + moved;
+	res->fault_write = k == XFER_WRITE;
+	hw_dma_error(m);
+}
+
 static int xfer(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct pci_dma_attr *a,
 		enum xfer_kind k, uint64_t dst, uint64_t src, void *buf, size_t len,
 		struct pci_dma_result *res)
@@ -201,7 +214,14 @@ static int xfer(struct pci_dma_ctx *c, struct hw_pci_function *d, const struct p
 			res->fault_write = ps != NULL;
 			goto fail;
 		}
-		memmove(pd, ps, n);
+		/* Translated addresses with nothing behind them (memory the
+		 * client unmapped): a master abort at the first such byte. */
+		size_t left = fixup_move(pd, ps, n);
+		if (unlikely(left)) {
+			pci_dma_abort(c->m, res, k == XFER_WRITE ? dst + res->done : src + res->done,
+				      k, n - left);
+			goto fail;
+		}
 		pci_dma_end(c);
 		res->done += n;
 	}

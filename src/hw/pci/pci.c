@@ -49,7 +49,7 @@ uint32_t hw_pci_cfg_read(const struct hw_pci_function *d, unsigned off, unsigned
 		return ~0u;
 	uint32_t v = 0;
 	for (unsigned i = 0; i < size; i++)
-		v |= (uint32_t)d->cfg[off + i] << (8 * i);
+		v |= (uint32_t)hw_pci_cfg_ld(d, off + i) << (8 * i);
 	return v;
 }
 
@@ -67,7 +67,7 @@ int hw_pci_cfg_write(struct hw_pci_function *d, unsigned off, unsigned size, uin
 	for (unsigned i = 0; i < size; i++) {
 		uint8_t m = d->wmask[off + i];
 		uint8_t b = (uint8_t)(val >> (8 * i));
-		d->cfg[off + i] = (uint8_t)((d->cfg[off + i] & ~m) | (b & m));
+		hw_pci_cfg_st(d, off + i, (uint8_t)((hw_pci_cfg_ld(d, off + i) & ~m) | (b & m)));
 	}
 	/* Initiate FLR (PCIe DEVCTL, or the conventional AF capability): the
 	 * bit is a command and reads back as 0. */
@@ -99,19 +99,19 @@ int hw_pci_cfg_write(struct hw_pci_function *d, unsigned off, unsigned size, uin
 
 void hw_pci_cfg_set8(struct hw_pci_function *d, unsigned off, uint8_t v)
 {
-	d->cfg[off] = v;
+	hw_pci_cfg_st(d, off, v);
 }
 
 void hw_pci_cfg_set16(struct hw_pci_function *d, unsigned off, uint16_t v)
 {
-	d->cfg[off] = (uint8_t)v;
-	d->cfg[off + 1] = (uint8_t)(v >> 8);
+	hw_pci_cfg_st(d, off, (uint8_t)v);
+	hw_pci_cfg_st(d, off + 1, (uint8_t)(v >> 8));
 }
 
 void hw_pci_cfg_set32(struct hw_pci_function *d, unsigned off, uint32_t v)
 {
 	for (unsigned i = 0; i < 4; i++)
-		d->cfg[off + i] = (uint8_t)(v >> (8 * i));
+		hw_pci_cfg_st(d, off + i, (uint8_t)(v >> (8 * i)));
 }
 
 static void wmask16(struct hw_pci_function *d, unsigned off, uint16_t m)
@@ -388,7 +388,7 @@ void hw_pci_function_reset(struct hw_pci_function *d)
 	for (unsigned off = 0; off < PCI_CFG_SPACE_EXP_SIZE; off++) {
 		if (off >= PCI_PRIMARY_BUS && off <= PCI_SUBORDINATE_BUS)
 			continue;
-		d->cfg[off] &= (uint8_t)~d->wmask[off];
+		hw_pci_cfg_st(d, off, hw_pci_cfg_ld(d, off) & (uint8_t)~d->wmask[off]);
 	}
 	if (d->ecap_pri)
 		hw_pci_cfg_set16(d, d->ecap_pri + PCI_PRI_STATUS,

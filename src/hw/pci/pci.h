@@ -117,6 +117,18 @@ struct hw_pci_function {
 	struct list_node node;         /* hw_machine.devices, in BDF order */
 };
 
+/* Configuration space bytes are registers that device engines read while
+ * software writes them: each byte is accessed atomically (relaxed). */
+static inline uint8_t hw_pci_cfg_ld(const struct hw_pci_function *d, unsigned off)
+{
+	return __atomic_load_n(&d->cfg[off], __ATOMIC_RELAXED);
+}
+
+static inline void hw_pci_cfg_st(struct hw_pci_function *d, unsigned off, uint8_t v)
+{
+	__atomic_store_n(&d->cfg[off], v, __ATOMIC_RELAXED);
+}
+
 /* Configuration space access as software performs it (honours wmask). */
 uint32_t hw_pci_cfg_read(const struct hw_pci_function *d, unsigned off, unsigned size);
 int hw_pci_cfg_write(struct hw_pci_function *d, unsigned off, unsigned size, uint32_t val);
@@ -127,7 +139,7 @@ void hw_pci_cfg_set16(struct hw_pci_function *d, unsigned off, uint16_t v);
 void hw_pci_cfg_set32(struct hw_pci_function *d, unsigned off, uint32_t v);
 static inline uint16_t hw_pci_cfg_get16(const struct hw_pci_function *d, unsigned off)
 {
-	return (uint16_t)(d->cfg[off] | (d->cfg[off + 1] << 8));
+	return (uint16_t)(hw_pci_cfg_ld(d, off) | (hw_pci_cfg_ld(d, off + 1) << 8));
 }
 
 /* Capability construction (device models and topology loader). */
@@ -157,7 +169,7 @@ uint16_t hw_pci_find_ext_cap(const struct hw_pci_function *d, uint16_t id);
 /* Capability state as the device sees it. */
 static inline bool hw_pci_bus_master(const struct hw_pci_function *d)
 {
-	return d->cfg[PCI_COMMAND] & PCI_COMMAND_MASTER;
+	return hw_pci_cfg_ld(d, PCI_COMMAND) & PCI_COMMAND_MASTER;
 }
 unsigned hw_pci_pasid_width(const struct hw_pci_function *d);   /* 0 = no PASID capability */
 bool hw_pci_pasid_enabled(const struct hw_pci_function *d);

@@ -97,6 +97,7 @@ int vtd_context_lookup(struct vtd_unit *u, uint16_t sid, struct vtd_ctx *ctx, st
 	int rc = vtd_context_fetch(u, sid, ctx, f);
 	if (rc || !fill)
 		return rc;
+	vtd_fill_hook(u, VTD_FILL_CONTEXT);
 	/* Only entries read entirely after the last invalidation may be
 	 * cached; otherwise the fill could resurrect what it removed. */
 	spin_lock(&u->cache_lock);

@@ -6,7 +6,8 @@
  * queue that fetches them is qi.c.
  *
  * Every handler returns 0, or the IQEI code of the queue error it raises.
- * All run in the thread that moved the tail, with reg_lock held.
+ * All run with the queue's lock held and reg_lock not held (qi.c): a wait
+ * descriptor blocks for DMA in flight.
  */
 #include "vtd.h"
 #include "../machine.h"
@@ -39,7 +40,7 @@ static unsigned context_cache_inv(struct vtd_unit *u, const uint64_t q[4])
 		return VTD_IQEI_RSVD;
 	spin_lock(&u->cache_lock);
 	vtd_cc_invalidate(u, g != VTD_INV_CC_DEVICE, VTD_INV_CC_SID(q[0]), VTD_INV_CC_FM(q[0]));
-	vtd_bump_gen_locked(u);
+	vtd_bump_gen(u);
 	spin_unlock(&u->cache_lock);
 	return 0;
 }
@@ -71,7 +72,7 @@ static unsigned iotlb_inv(struct vtd_unit *u, const uint64_t q[4])
 	/* The engines' micro-TLBs hold only what the IOTLB held: if
 	 * nothing of the domain was there, they have nothing of it. */
 	if (changed)
-		vtd_bump_gen_locked(u);
+		vtd_bump_gen(u);
 	spin_unlock(&u->cache_lock);
 	return 0;
 }
@@ -102,7 +103,7 @@ static void devtlb_forward(struct vtd_unit *u, uint16_t sid, bool no_pasid, uint
 	uint64_t base, size;
 	devtlb_range(q1, s, &base, &size);
 	spin_lock(&u->cache_lock);
-	vtd_bump_gen_locked(u); /* before the ATC: a racing fill must not survive */
+	vtd_bump_gen(u); /* before the ATC: a racing fill must not survive */
 	spin_unlock(&u->cache_lock);
 	struct hw_pci_function *d = hw_pci_function_by_rid(u->m, sid);
 	if (d && d->atc)
@@ -145,9 +146,13 @@ static unsigned inv_wait(struct vtd_unit *u, const uint64_t q[4])
 		if (!hw_write32(VTD_INV_WAIT_ADDR(q[1]), VTD_INV_WAIT_DATA(q[0])))
 			return VTD_IQEI_FETCH;
 	}
-	if ((q[0] & VTD_INV_WAIT_IF) && !(u->ics & VTD_ICS_IWC)) {
-		u->ics |= VTD_ICS_IWC;
-		vtd_raise_irq_locked(u, VTD_IRQ_INV_COMPLETE);
+	if (q[0] & VTD_INV_WAIT_IF) {
+		spin_lock(&u->reg_lock);
+		if (!(u->ics & VTD_ICS_IWC)) {
+			u->ics |= VTD_ICS_IWC;
+			vtd_raise_irq_locked(u, VTD_IRQ_INV_COMPLETE);
+		}
+		spin_unlock(&u->reg_lock);
 	}
 	return 0;
 }
@@ -172,7 +177,7 @@ static unsigned pasid_iotlb_inv(struct vtd_unit *u, const uint64_t q[4])
 		changed = vtd_iotlb_flush_range(&u->iotlb, VTD_TLB_FS, did, pasid,
 						VTD_INV_ADDR(q[1]), VTD_INV_ADDR_AM(q[1]));
 	if (changed)
-		vtd_bump_gen_locked(u);
+		vtd_bump_gen(u);
 	spin_unlock(&u->cache_lock);
 	return 0;
 }
@@ -186,7 +191,7 @@ static unsigned pasid_cache_inv(struct vtd_unit *u, const uint64_t q[4])
 		return VTD_IQEI_RSVD;
 	spin_lock(&u->cache_lock);
 	vtd_pc_invalidate(u, g, VTD_INV_DID(q[0]), VTD_INV_PASID(q[0]));
-	vtd_bump_gen_locked(u);
+	vtd_bump_gen(u);
 	spin_unlock(&u->cache_lock);
 	return 0;
 }

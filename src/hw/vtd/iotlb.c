@@ -11,6 +11,14 @@
  * invalidation, and the first-stage part of a page-selective one
  * (6.5.2.3) - bump that generation instead of walking the array.
  *
+ * The generation is also the class's fill guard. A walker samples it
+ * before it reads the tables and inserts only if it is unchanged (under
+ * cache_lock). Every invalidation that finds nothing of the class to
+ * drop still bumps it, so a walk that read an entry before the
+ * invalidation cannot insert it after (the stale-fill race of issue #7);
+ * one that does drop entries bumps the unit's inv_gen instead, which the
+ * walker checks as well.
+ *
  * Readers take no lock: a set's sequence counter makes a torn read a
  * miss. Writers hold the unit's cache_lock.
  *
@@ -95,15 +103,18 @@ static void clear_way(struct vtd_iotlb_set *set, unsigned w)
 	seq_write_end(&set->seq);
 }
 
-void vtd_iotlb_insert(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
-		      uint64_t addr, const struct vtd_tlb_hit *hit)
+bool vtd_iotlb_insert(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
+		      uint64_t addr, const struct vtd_tlb_hit *hit, uint32_t gen)
 {
 	unsigned level = (hit->size_shift - 12) / 9 + 1;
 	if (level < 1 || level > 3)
-		return;
+		return false;
+	/* An invalidation of the class ran since the walk began. */
+	if (cur_gen(t, c, did) != (gen & GEN_MASK))
+		return false;
 	uint64_t pfn = addr >> level_shift(level);
 	struct vtd_iotlb_set *set = set_of(t, did, c == VTD_TLB_FS ? pasid : 0, pfn, level);
-	uint64_t tag = make_tag(c, level, did, pasid, cur_gen(t, c, did));
+	uint64_t tag = make_tag(c, level, did, pasid, gen);
 
 	unsigned w;
 	if (ld64(&set->way[0].tag) == tag && ld64(&set->way[0].pfn) == pfn)
@@ -125,6 +136,7 @@ void vtd_iotlb_insert(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, u
 	st64(&set->way[w].out, (hit->out_base & ~OUT_FLAGS) | hit->flags);
 	st64(&set->way[w].tag, tag);
 	seq_write_end(&set->seq);
+	return true;
 }
 
 void vtd_iotlb_flush_all(struct vtd_iotlb *t)
@@ -138,18 +150,14 @@ void vtd_iotlb_flush_all(struct vtd_iotlb *t)
 	memset(t->filled, 0, 65536 * 2 / 8);
 }
 
-bool vtd_iotlb_flush_class(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did)
+/* A new generation for the class: its entries and the fills in flight
+ * that sampled the old one are dead. */
+static void fence_class(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did)
 {
-	/* Nothing of the class went in since the last class-wide flush:
-	 * there is nothing for a new generation to retire. */
-	unsigned bit = did * 2u + c;
-	if (!(t->filled[bit / 64] & (1ull << (bit % 64))))
-		return false;
-	t->filled[bit / 64] &= ~(1ull << (bit % 64));
 	uint32_t g = atomic_load_explicit(&t->gen[did * 2u + c], memory_order_relaxed) + 1;
 	atomic_store_explicit(&t->gen[did * 2u + c], g, memory_order_release);
 	if ((g & GEN_MASK) != 0)
-		return true;
+		return;
 	/* The 24-bit generation wrapped: entries from 2^24 invalidations ago
 	 * would look current again, so drop them for real. */
 	for (unsigned i = 0; i < t->nsets; i++)
@@ -158,7 +166,25 @@ bool vtd_iotlb_flush_class(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t d
 			if ((tag & TAG_VALID) && tag_class(tag) == c && tag_did(tag) == did)
 				clear_way(&t->sets[i], w);
 		}
-	return true;
+}
+
+static bool test_and_clear_filled(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did,
+				  bool clear)
+{
+	unsigned bit = did * 2u + c;
+	bool was = t->filled[bit / 64] & (1ull << (bit % 64));
+	if (clear)
+		t->filled[bit / 64] &= ~(1ull << (bit % 64));
+	return was;
+}
+
+bool vtd_iotlb_flush_class(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did)
+{
+	bool was = test_and_clear_filled(t, c, did, true);
+	fence_class(t, c, did);
+	/* Nothing of the class went in since its last class-wide flush:
+	 * no micro-TLB holds any of it either. */
+	return was;
 }
 
 static bool matches(uint64_t tag, enum vtd_tlb_class c, uint16_t did, uint32_t pasid)
@@ -171,10 +197,12 @@ bool vtd_iotlb_flush_range(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t d
 			   uint64_t addr, unsigned am)
 {
 	/* Nothing of this class of the domain went in since its last
-	 * class-wide flush: nothing to look for. */
-	unsigned bit = did * 2u + c;
-	if (!(t->filled[bit / 64] & (1ull << (bit % 64))))
+	 * class-wide flush: nothing to look for, only fills in flight to
+	 * stop (a new generation drops nothing live). */
+	if (!test_and_clear_filled(t, c, did, false)) {
+		fence_class(t, c, did);
 		return false;
+	}
 	uint64_t first = addr & VTD_PAGE_MASK;
 	uint64_t last = first + (VTD_PAGE_SIZE << am) - 1;
 	uint64_t probes = 0;
@@ -218,9 +246,10 @@ bool vtd_iotlb_flush_range(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t d
 
 bool vtd_iotlb_flush_pasid(struct vtd_iotlb *t, uint16_t did, uint32_t pasid)
 {
-	unsigned bit = did * 2u + VTD_TLB_FS;
-	if (!(t->filled[bit / 64] & (1ull << (bit % 64))))
+	if (!test_and_clear_filled(t, VTD_TLB_FS, did, false)) {
+		fence_class(t, VTD_TLB_FS, did);
 		return false;
+	}
 	for (unsigned i = 0; i < t->nsets; i++)
 		for (unsigned w = 0; w < VTD_IOTLB_WAYS; w++)
 			if (matches(ld64(&t->sets[i].way[w].tag), VTD_TLB_FS, did, pasid))

@@ -142,8 +142,13 @@ int vtd_pasid_lookup(struct vtd_unit *u, uint16_t sid, const struct vtd_ctx *ctx
 	int rc = vtd_pasid_fetch(u, ctx, pasid, pe, f);
 	if (rc || !fill)
 		return rc;
+	vtd_fill_hook(u, VTD_FILL_PASID);
 	spin_lock(&u->cache_lock);
 	if (atomic_load_explicit(&u->inv_gen, memory_order_relaxed) == gen0) {
+		uint64_t old = ld64(&e->key);
+		if (old & PC_VALID)
+			u->pc_did_count[VTD_PE1_DID(ld64(&e->q[1]))]--;
+		u->pc_did_count[VTD_PE1_DID(pe->q[1])]++;
 		seq_write_begin(&e->seq);
 		st64(&e->key, want | (pe->dir_fpd ? PC_DIR_FPD : 0));
 		st64(&e->q[0], pe->q[0]);
@@ -156,9 +161,13 @@ int vtd_pasid_lookup(struct vtd_unit *u, uint16_t sid, const struct vtd_ctx *ctx
 }
 
 /* 6.5.2.5: domain-selective (g=0), PASID-selective within a domain
- * (g=1), or global (g=3). Caller holds cache_lock. */
+ * (g=1), or global (g=3). Caller holds cache_lock. A domain with nothing
+ * cached is not searched for: tearing down one of 65,536 PASID entries
+ * must not cost a walk of the whole cache. */
 void vtd_pc_invalidate(struct vtd_unit *u, unsigned g, uint16_t did, uint32_t pasid)
 {
+	if (g != VTD_INV_PC_GLOBAL && !u->pc_did_count[did])
+		return;
 	for (unsigned i = 0; i <= u->pc_mask; i++) {
 		struct vtd_pc_entry *e = &u->pc[i];
 		uint64_t key = ld64(&e->key);
@@ -170,6 +179,7 @@ void vtd_pc_invalidate(struct vtd_unit *u, unsigned g, uint16_t did, uint32_t pa
 			if (g == VTD_INV_PC_PASID && ((key >> 32) & 0xfffff) != pasid)
 				continue;
 		}
+		u->pc_did_count[VTD_PE1_DID(ld64(&e->q[1]))]--;
 		seq_write_begin(&e->seq);
 		st64(&e->key, 0);
 		seq_write_end(&e->seq);

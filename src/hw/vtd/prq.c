@@ -10,6 +10,27 @@
 #include "../mem/mem.h"
 #include "../pci/pri.h"
 
+/* A request the queue cannot take (full, or no memory behind it): with
+ * PRO set the unit drops every request until software clears it, even
+ * once there is room again (7.5.2). A dropped last request of a group is
+ * answered by the unit itself with Success, so the device retries and does
+ * not wait for a response that can never come (7.5.1). Called with
+ * reg_lock held; drops it. */
+static int dropped(struct vtd_unit *u, const struct vtd_page_req *r, enum vtd_prq_result *res)
+{
+	u->prs |= VTD_PRS_PRO;
+	atomic_fetch_add_explicit(&u->st.prq_overflow, 1, memory_order_relaxed);
+	spin_unlock(&u->reg_lock);
+	if (r->last) {
+		struct hw_pci_function *d = hw_pci_function_by_rid(u->m, r->sid);
+		if (d)
+			pci_prg_response(d, r->pasid, r->pasid != VTD_PASID_NONE, r->prgi,
+					 VTD_PRG_RESP_SUCCESS);
+		*res = VTD_PRQ_AUTO_RESPONSE;
+	}
+	return 0;
+}
+
 int vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *r, enum vtd_prq_result *res)
 {
 	struct vtd_fault f = {
@@ -46,26 +67,10 @@ int vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *r, enum vtd_
 	uint64_t size = (VTD_PAGE_SIZE << VTD_PQA_PQS(u->pqa));
 	uint64_t base = u->pqa & VTD_PQA_ADDR_MASK;
 	uint64_t next = (u->pqt + VTD_PRQ_DESC_SIZE) % size;
-	/* With PRO set the unit drops every request until software clears
-	 * it, even once there is room again (7.5.2). */
 	bool full = (u->prs & VTD_PRS_PRO) || next == (u->pqh % size) || !hw_pa_valid(base, size) ||
 		    u->pqt >= size;
-	if (full) {
-		u->prs |= VTD_PRS_PRO;
-		atomic_fetch_add_explicit(&u->st.prq_overflow, 1, memory_order_relaxed);
-		spin_unlock(&u->reg_lock);
-		/* A dropped last request of a group is answered by the unit
-		 * itself with Success, so the device retries and does not wait
-		 * for a response that can never come (7.5.1). */
-		if (r->last) {
-			struct hw_pci_function *d = hw_pci_function_by_rid(u->m, r->sid);
-			if (d)
-				pci_prg_response(d, r->pasid, r->pasid != VTD_PASID_NONE, r->prgi,
-						 VTD_PRG_RESP_SUCCESS);
-			*res = VTD_PRQ_AUTO_RESPONSE;
-		}
-		return 0;
-	}
+	if (full)
+		return dropped(u, r, res);
 
 	uint64_t q0 = VTD_PRQ0_TYPE_PAGE_REQ | ((uint64_t)r->sid << 16);
 	if (r->pasid != VTD_PASID_NONE)
@@ -84,13 +89,12 @@ int vtd_page_request(struct vtd_unit *u, const struct vtd_page_req *r, enum vtd_
 	if (r->last)
 		q1 |= VTD_PRQ1_LPIG;
 
-	_Atomic uint64_t *slot = hw_mem_ptr(base + u->pqt, VTD_PRQ_DESC_SIZE);
-	atomic_store_explicit(&slot[0], q0, memory_order_relaxed);
-	atomic_store_explicit(&slot[1], q1, memory_order_relaxed);
-	atomic_store_explicit(&slot[2], r->priv_data_present ? r->priv_data[0] : 0,
-			      memory_order_relaxed);
-	atomic_store_explicit(&slot[3], r->priv_data_present ? r->priv_data[1] : 0,
-			      memory_order_release);
+	uint64_t slot = base + u->pqt;
+	/* No memory behind PQA: the queue is as unusable as a full one. */
+	if (!hw_write64(slot, q0) || !hw_write64(slot + 8, q1) ||
+	    !hw_write64(slot + 16, r->priv_data_present ? r->priv_data[0] : 0) ||
+	    !hw_write64(slot + 24, r->priv_data_present ? r->priv_data[1] : 0))
+		return dropped(u, r, res);
 	u->pqt = next;
 	if (!(u->prs & VTD_PRS_PPR)) {
 		u->prs |= VTD_PRS_PPR;

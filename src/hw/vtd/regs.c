@@ -55,6 +55,94 @@ void vtd_raise_irq_locked(struct vtd_unit *u, enum vtd_irq irq)
 
 /* Interrupt messages are sent after the register lock is dropped, so a
  * handler may read and write registers like a real ISR. */
+static void deliver(struct vtd_unit *u, unsigned p)
+{
+	spin_lock(&u->reg_lock);
+	vtd_irq_fn fn = u->irq_fn;
+	void *opaque = u->irq_opaque;
+	spin_unlock(&u->reg_lock);
+	for (unsigned i = 0; i < VTD_IRQ_NR; i++)
+		if ((p & (1u << i)) && fn)
+			fn(u, (enum vtd_irq)i, opaque);
+}
+
+static void *irq_thread(void *arg)
+{
+	struct vtd_unit *u = arg;
+	pthread_mutex_lock(&u->irqd.lock);
+	for (;;) {
+		while (!u->irqd.queued && !u->irqd.stop)
+			pthread_cond_wait(&u->irqd.cond, &u->irqd.lock);
+		if (!u->irqd.queued)
+			break;
+		unsigned p = u->irqd.queued;
+		u->irqd.queued = 0;
+		u->irqd.busy = true;
+		pthread_mutex_unlock(&u->irqd.lock);
+		deliver(u, p);
+		pthread_mutex_lock(&u->irqd.lock);
+		u->irqd.busy = false;
+		pthread_cond_broadcast(&u->irqd.cond);
+	}
+	pthread_mutex_unlock(&u->irqd.lock);
+	return NULL;
+}
+
+void vtd_irq_init(struct vtd_unit *u)
+{
+	pthread_mutex_init(&u->irqd.lock, NULL);
+	pthread_cond_init(&u->irqd.cond, NULL);
+}
+
+void vtd_irq_fini(struct vtd_unit *u)
+{
+	pthread_mutex_lock(&u->irqd.lock);
+	u->irqd.stop = true;
+	pthread_cond_broadcast(&u->irqd.cond);
+	bool started = u->irqd.started;
+	pthread_mutex_unlock(&u->irqd.lock);
+	if (started)
+		pthread_join(u->irqd.thread, NULL);
+	pthread_cond_destroy(&u->irqd.cond);
+	pthread_mutex_destroy(&u->irqd.lock);
+}
+
+void vtd_defer_pending_irqs(struct vtd_unit *u)
+{
+	/* Raised under reg_lock and read here racily first: a miss is
+	 * picked up by whoever raised it (vtd_send_pending_irqs). */
+	if (!atomic_load_explicit(&u->pending_irqs, memory_order_relaxed))
+		return;
+	spin_lock(&u->reg_lock);
+	unsigned p = u->pending_irqs;
+	u->pending_irqs = 0;
+	spin_unlock(&u->reg_lock);
+	if (!p)
+		return;
+	pthread_mutex_lock(&u->irqd.lock);
+	/* Started on first use: most units never raise one from a write. */
+	if (!u->irqd.started && !u->irqd.stop &&
+	    pthread_create(&u->irqd.thread, NULL, irq_thread, u) == 0)
+		u->irqd.started = true;
+	bool inline_delivery = !u->irqd.started;
+	if (!inline_delivery) {
+		u->irqd.queued |= p;
+		pthread_cond_signal(&u->irqd.cond);
+	}
+	pthread_mutex_unlock(&u->irqd.lock);
+	if (inline_delivery)
+		deliver(u, p); /* no thread to be had: better late than lost */
+}
+
+void vtd_irq_drain(struct vtd_unit *u)
+{
+	pthread_mutex_lock(&u->irqd.lock);
+	while ((u->irqd.queued || u->irqd.busy) && u->irqd.started &&
+	       !pthread_equal(pthread_self(), u->irqd.thread))
+		pthread_cond_wait(&u->irqd.cond, &u->irqd.lock);
+	pthread_mutex_unlock(&u->irqd.lock);
+}
+
 void vtd_send_pending_irqs(struct vtd_unit *u)
 {
 	for (;;) {
@@ -156,7 +244,7 @@ static void gcmd_write(struct vtd_unit *u, uint32_t val)
 		u->iqh = 0;
 		u->gsts |= VTD_GSTS_QIES;
 		if (u->iqt != u->iqh)
-			vtd_qi_process_locked(u);
+			u->qi_kick = true;
 	} else if (!(val & VTD_GCMD_QIE) && (u->gsts & VTD_GSTS_QIES)) {
 		/* Disabling is honoured only with an empty queue (10.4.4). */
 		if (u->iqh == u->iqt) {
@@ -175,7 +263,7 @@ static void fsts_write(struct vtd_unit *u, uint32_t val)
 	/* Hardware resumes fetching once software has dealt with the bad
 	 * descriptor and cleared IQE (6.5.2.10). */
 	if (iqe_cleared && (u->gsts & VTD_GSTS_QIES))
-		vtd_qi_process_locked(u);
+		u->qi_kick = true;
 }
 
 static void write32(struct vtd_unit *u, unsigned off, uint32_t val)
@@ -214,7 +302,7 @@ static void write32(struct vtd_unit *u, unsigned off, uint32_t val)
 	case VTD_REG_IQT:
 		u->iqt = val & VTD_IQ_PTR_MASK;
 		if (u->gsts & VTD_GSTS_QIES)
-			vtd_qi_process_locked(u);
+			u->qi_kick = true;
 		break;
 	case VTD_REG_IQA:
 		u->iqa = (u->iqa & ~0xffffffffull) | (val & (0xfffff000u | VTD_IQA_DW | 7));
@@ -287,8 +375,20 @@ int vtd_mmio_write(struct vtd_unit *u, unsigned off, unsigned size, uint64_t val
 			write32(u, off + 4, (uint32_t)(val >> 32));
 	}
 	bool irq = u->pending_irqs != 0;
+	bool kick = u->qi_kick;
+	u->qi_kick = false;
 	spin_unlock(&u->reg_lock);
-	if (irq)
+	/* The queue runs once the register write is done (qi.c). A write
+	 * that ran it came from a driver submitting invalidations, which may
+	 * hold locks its own interrupt handler needs: what is pending then
+	 * goes to the interrupt thread. Other writes (unmasking, clearing
+	 * status) deliver what they raised right away, as an interrupt that
+	 * fires while the write retires. */
+	if (kick) {
+		vtd_qi_kick(u);
+		vtd_defer_pending_irqs(u);
+	} else if (irq) {
 		vtd_send_pending_irqs(u);
+	}
 	return 0;
 }

@@ -64,6 +64,7 @@ struct resolved {
 	uint8_t size_shift;
 	uint8_t perm;     /* allowed for this request */
 	bool from_iotlb;
+	bool uncached;    /* raced an invalidation: use once, cache nowhere */
 };
 
 /* Context and PASID entry for the request, via the engine's stream cache. */
@@ -131,15 +132,23 @@ static int resolve_stream(struct vtd_unit *u, struct vtd_utlb *utlb, const struc
 	return 0;
 }
 
-static void iotlb_fill(struct vtd_unit *u, uint64_t gen, enum vtd_tlb_class c, uint16_t did,
-		       uint32_t pasid, uint64_t addr, const struct vtd_walk *w)
+/*
+ * Insert a walk's result, unless an invalidation that could have removed
+ * it ran since the walk began: one that dropped something moved inv_gen
+ * (`gen`), one that found nothing moved the class generation (`cgen`).
+ * Only a translation that went in may be handed to a micro-TLB.
+ */
+static bool iotlb_fill(struct vtd_unit *u, uint64_t gen, uint32_t cgen, enum vtd_tlb_class c,
+		       uint16_t did, uint32_t pasid, uint64_t addr, const struct vtd_walk *w)
 {
 	struct vtd_tlb_hit h = { .out_base = w->out_base, .flags = w->flags,
 				 .size_shift = w->size_shift };
+	vtd_fill_hook(u, VTD_FILL_IOTLB);
 	spin_lock(&u->cache_lock);
-	if (atomic_load_explicit(&u->inv_gen, memory_order_relaxed) == gen)
-		vtd_iotlb_insert(&u->iotlb, c, did, pasid, addr, &h);
+	bool ok = atomic_load_explicit(&u->inv_gen, memory_order_relaxed) == gen &&
+		  vtd_iotlb_insert(&u->iotlb, c, did, pasid, addr, &h, cgen);
 	spin_unlock(&u->cache_lock);
+	return ok;
 }
 
 static bool is_not_present_or_perm(uint8_t r)
@@ -205,6 +214,7 @@ static int resolve(struct vtd_unit *u, struct vtd_utlb *utlb, const struct vtd_r
 	bool fs = pgtt != VTD_PGTT_SS;
 	enum vtd_tlb_class c = fs ? VTD_TLB_FS : VTD_TLB_SS;
 	bool wpe = q2 & VTD_PE2_WPE, smep = q2 & VTD_PE2_SMEP;
+	uint32_t cgen = vtd_iotlb_gen(&u->iotlb, c, did);
 	struct vtd_tlb_hit hit;
 	if (vtd_iotlb_lookup(&u->iotlb, c, did, pasid, req->addr, &hit)) {
 		uint8_t p = allowed(hit.flags, fs, req->priv, wpe, smep);
@@ -247,7 +257,7 @@ static int resolve(struct vtd_unit *u, struct vtd_utlb *utlb, const struct vtd_r
 	}
 	if (rc)
 		return -1;
-	iotlb_fill(u, gen, c, did, pasid, req->addr, &w);
+	r->uncached = !iotlb_fill(u, gen, cgen, c, did, pasid, req->addr, &w);
 	r->out_base = w.out_base;
 	r->size_shift = w.size_shift;
 	r->perm = allowed(w.flags, fs, req->priv, wpe, smep);
@@ -322,9 +332,9 @@ static inline int walk_ss_fast(const struct vtd_unit *u, const struct vtd_utlb_s
 		uint64_t pa = table + ((addr >> sh) & 511) * 8;
 		if (pa - HW_PA_MIN >= HW_PA_LIMIT - HW_PA_MIN)
 			return 1;
-		uint64_t pte = __atomic_load_n((uint64_t *)(uintptr_t)pa, __ATOMIC_RELAXED);
-		if (!(pte & rw))
-			return 1;
+		uint64_t pte;
+		if (!fixup_load64((const void *)(uintptr_t)pa, &pte) || !(pte & rw))
+			return 1; /* no memory there: the full walk reports it */
 		bool leaf = level == 1 || (pte & VTD_SS_PS);
 		if (pte & u->ss_fast_rsvd[level][leaf])
 			return 1;
@@ -345,15 +355,19 @@ static inline int walk_ss_fast(const struct vtd_unit *u, const struct vtd_utlb_s
 	}
 }
 
-/* Fill the 4 KiB entry of the stream's set, the one the probe missed. */
-static inline void fill_4k(struct vtd_unit *u, const struct vtd_utlb_stream *st, uint64_t gen,
-			   uint64_t pfn, uint64_t out)
+/* Fill the 4 KiB entry of the stream's set, the one the probe missed;
+ * `cg` is the class generation sampled before the walk (see iotlb_fill). */
+static inline bool fill_4k(struct vtd_unit *u, const struct vtd_utlb_stream *st, uint64_t gen,
+			   uint32_t cg, uint64_t pfn, uint64_t out)
 {
 	struct vtd_iotlb *t = &u->iotlb;
 	struct vtd_iotlb_set *set = &t->sets[(unsigned)(pfn + st->salt4k) & (t->nsets - 1)];
+	vtd_fill_hook(u, VTD_FILL_IOTLB);
 	spin_lock(&u->cache_lock);
-	if (atomic_load_explicit(&u->inv_gen, memory_order_relaxed) == gen) {
-		uint32_t g = atomic_load_explicit(st->cls_gen, memory_order_relaxed) & 0xffffff;
+	uint32_t g = atomic_load_explicit(st->cls_gen, memory_order_relaxed) & 0xffffff;
+	bool ok = atomic_load_explicit(&u->inv_gen, memory_order_relaxed) == gen &&
+		  g == (cg & 0xffffff);
+	if (ok) {
 		uint64_t t0 = ld64(&set->way[0].tag), t1 = ld64(&set->way[1].tag);
 		unsigned w;
 		if (!(t0 >> 63) || (t0 & 0xffffff) != (atomic_load_explicit(
@@ -371,6 +385,7 @@ static inline void fill_4k(struct vtd_unit *u, const struct vtd_utlb_stream *st,
 		seq_write_end(&set->seq);
 	}
 	spin_unlock(&u->cache_lock);
+	return ok;
 }
 
 /*
@@ -389,13 +404,15 @@ static inline __attribute__((always_inline)) int translate_cached_stream(
 		return 1;
 	bool fs = st->cls == VTD_TLB_FS;
 	uint8_t p;
+	/* Sampled before anything is read: the fill guard (iotlb_fill). */
+	uint32_t cg = atomic_load_explicit(st->cls_gen, memory_order_acquire);
 	/* The IOTLB probe for a 4 KiB entry of this stream, spelled out; a
 	 * unit holding large pages takes the general lookup. */
 	struct vtd_iotlb *t = &u->iotlb;
 	uint64_t pfn = req->addr >> VTD_PAGE_SHIFT;
 	if (!atomic_load_explicit(&t->has_size[2], memory_order_relaxed) &&
 	    !atomic_load_explicit(&t->has_size[3], memory_order_relaxed)) {
-		uint64_t want = st->tag4k | (atomic_load_explicit(st->cls_gen, memory_order_acquire) & 0xffffff);
+		uint64_t want = st->tag4k | (cg & 0xffffff);
 		struct vtd_iotlb_set *set = &t->sets[(unsigned)(pfn + st->salt4k) & (t->nsets - 1)];
 		uint64_t s0 = seq_read_begin(&set->seq);
 		unsigned w = (ld64(&set->way[0].tag) == want && ld64(&set->way[0].pfn) == pfn) ? 0 :
@@ -439,13 +456,15 @@ static inline __attribute__((always_inline)) int translate_cached_stream(
 	if (!st->ad && walk_ss_fast(u, st, req->addr, &w) == 0) {
 		p = st->perm[w.flags & 31];
 		if ((p & req->perm) == req->perm) {
+			bool in;
 			if (w.size_shift == VTD_PAGE_SHIFT &&
 			    !atomic_load_explicit(&t->has_size[2], memory_order_relaxed) &&
 			    !atomic_load_explicit(&t->has_size[3], memory_order_relaxed))
-				fill_4k(u, st, gen, pfn, w.out_base | w.flags);
+				in = fill_4k(u, st, gen, cg, pfn, w.out_base | w.flags);
 			else
-				iotlb_fill(u, gen, VTD_TLB_SS, st->did, st->pasid, req->addr, &w);
-			if (fill_utlb)
+				in = iotlb_fill(u, gen, cg, VTD_TLB_SS, st->did, st->pasid,
+						req->addr, &w);
+			if (fill_utlb && in)
 				utlb_fill(utlb, u, req, key, gen, w.out_base, p, w.size_shift);
 			set_x(x, req->addr, w.out_base, p, w.size_shift);
 			return 0;
@@ -459,11 +478,11 @@ static inline __attribute__((always_inline)) int translate_cached_stream(
 	f->fpd = st->fpd;
 	if (vtd_walk_ss(u, st->root, st->levels, st->ad, req->addr, req->perm, true, &w, f))
 		return -1;
-	iotlb_fill(u, gen, VTD_TLB_SS, st->did, st->pasid, req->addr, &w);
+	bool in = iotlb_fill(u, gen, cg, VTD_TLB_SS, st->did, st->pasid, req->addr, &w);
 	p = allowed(w.flags, false, false, false, false);
 	if ((p & req->perm) != req->perm)
 		return 1; /* e.g. a dirty bit lost a race: let the general path decide */
-	if (fill_utlb)
+	if (fill_utlb && in)
 		utlb_fill(utlb, u, req, key, gen, w.out_base, p, w.size_shift);
 	set_x(x, req->addr, w.out_base, p, w.size_shift);
 	return 0;
@@ -492,6 +511,7 @@ int vtd_translate_slow(struct vtd_unit *u, struct vtd_utlb *utlb, const struct v
 	}
 	struct resolved r;
 	r.from_iotlb = false;
+	r.uncached = false;
 	f->fpd = false;
 	f->reason = 0;
 	f->pasid_present = !no_pasid; /* the context fetch needs it (RTA.2) */
@@ -509,7 +529,7 @@ int vtd_translate_slow(struct vtd_unit *u, struct vtd_utlb *utlb, const struct v
 			      r.from_iotlb ? "IOTLB" : "context/PASID cache");
 
 	set_x(x, req->addr, r.out_base, r.perm, r.size_shift);
-	if (utlb)
+	if (utlb && !r.uncached)
 		utlb_fill(utlb, u, req, key, gen, r.out_base, r.perm, r.size_shift);
 	return 0;
 }

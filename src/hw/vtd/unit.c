@@ -131,8 +131,9 @@ int vtd_unit_new(struct hw_machine *m, const struct vtd_config *cfg, const char 
 	rc = -ENOMEM;
 	u->cc = calloc(cfg->ctx_cache_entries, sizeof(*u->cc));
 	u->pc = calloc(cfg->pasid_cache_entries, sizeof(*u->pc));
+	u->pc_did_count = calloc(65536, sizeof(*u->pc_did_count));
 	u->frcd = calloc(2 * cfg->nfr, sizeof(uint64_t));
-	if (!u->cc || !u->pc || !u->frcd)
+	if (!u->cc || !u->pc || !u->pc_did_count || !u->frcd)
 		goto fail;
 	u->cc_mask = cfg->ctx_cache_entries - 1;
 	u->pc_mask = cfg->pasid_cache_entries - 1;
@@ -140,6 +141,13 @@ int vtd_unit_new(struct hw_machine *m, const struct vtd_config *cfg, const char 
 	if (rc)
 		goto fail;
 	spin_init(&u->reg_lock);
+	vtd_irq_init(u);
+	rc = vtd_qi_init(u);
+	if (rc) {
+		vtd_irq_fini(u);
+		vtd_iotlb_destroy(&u->iotlb);
+		goto fail;
+	}
 
 	/* Interrupt masks come out of reset set (10.4.10, 10.4.29, 10.4.35). */
 	u->fectl = VTD_XECTL_IM;
@@ -151,6 +159,7 @@ int vtd_unit_new(struct hw_machine *m, const struct vtd_config *cfg, const char 
 fail:
 	free(u->cc);
 	free(u->pc);
+	free(u->pc_did_count);
 	free(u->frcd);
 	free(u);
 	return rc;
@@ -160,9 +169,12 @@ void vtd_unit_free(struct vtd_unit *u)
 {
 	if (!u)
 		return;
+	vtd_qi_fini(u);
+	vtd_irq_fini(u);
 	vtd_iotlb_destroy(&u->iotlb);
 	free(u->cc);
 	free(u->pc);
+	free(u->pc_did_count);
 	free(u->frcd);
 	free(u);
 }
@@ -173,6 +185,8 @@ void vtd_set_irq_handler(struct vtd_unit *u, vtd_irq_fn fn, void *opaque)
 	u->irq_fn = fn;
 	u->irq_opaque = opaque;
 	spin_unlock(&u->reg_lock);
+	/* Like synchronize_irq(): the old handler's deliveries are over. */
+	vtd_irq_drain(u);
 }
 
 void vtd_set_checker(struct vtd_unit *u, vtd_checker_fn fn, void *opaque)
@@ -186,6 +200,13 @@ void vtd_set_checker(struct vtd_unit *u, vtd_checker_fn fn, void *opaque)
 	else
 		u->checker = u->cfg.checker;
 	spin_unlock(&u->reg_lock);
+}
+
+void vtd_set_fill_hook(struct vtd_unit *u, void (*fn)(struct vtd_unit *u, int kind, void *opaque),
+		       void *opaque)
+{
+	u->fill_hook_opaque = opaque;
+	u->fill_hook = fn;
 }
 
 void vtd_utlb_init(struct vtd_utlb *utlb)

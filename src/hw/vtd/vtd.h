@@ -24,6 +24,7 @@
 #include <uiommu/hw/vtd.h>
 #include <uiommu/hw/vtd_regs.h>
 
+#include "../../util/mutex.h"
 #include "../../util/seqcount.h"
 #include "../../util/spinlock.h"
 
@@ -51,6 +52,7 @@ struct vtd_config {
 	bool fs_1g, fs_5lvl;      /* CAP.FL1GP, CAP.FL5LP */
 	bool slads;               /* ECAP.SLADS */
 	bool checker;             /* H-12: report stale cache use */
+	bool qi_thread;           /* the invalidation queue runs on a thread of its own */
 };
 
 void vtd_config_default(struct vtd_config *c);
@@ -237,16 +239,31 @@ struct vtd_unit {
 	_Atomic uint64_t rtaddr;    /* latched by GCMD.SRTP */
 	atomic_bool te;
 	bool checker;               /* cfg.checker, on the hot line */
+	/* Tests only (vtd_set_fill_hook): NULL, one untaken branch per miss. */
+	void (*fill_hook)(struct vtd_unit *u, int kind, void *opaque);
+	void *fill_hook_opaque;
 
 	_Alignas(64) spinlock_t cache_lock; /* cache writers: fills, invalidations */
 	struct vtd_cc_entry *cc;
 	unsigned cc_mask;
 	struct vtd_pc_entry *pc;
 	unsigned pc_mask;
+	uint32_t *pc_did_count;     /* PASID-cache entries per DID (cache_lock) */
 	struct vtd_iotlb iotlb;
+
+	/* Queued invalidation (qi.c): one processor at a time under `lock`,
+	 * which may be held across waits; never taken under reg_lock. */
+	struct {
+		mutex_t lock;
+		pthread_mutex_t kick_lock; /* qi_thread: kicked, stop */
+		pthread_cond_t cond;
+		pthread_t thread;
+		bool threaded, kicked, stop;
+	} qi;
 
 	/* Register file: everything below is under reg_lock. */
 	spinlock_t reg_lock;      /* short: never held while blocking */
+	bool qi_kick;             /* a write asked the queue to run */
 	uint32_t gsts;
 	uint64_t rtaddr_reg;
 	uint32_t fsts, fectl, fedata, feaddr, feuaddr;
@@ -257,10 +274,22 @@ struct vtd_unit {
 	uint32_t prs, pectl, pedata, peaddr, peuaddr;
 	uint64_t *frcd;             /* 2 qwords per record */
 	unsigned frcd_next;
-	unsigned pending_irqs;      /* raised under reg_lock, sent after it */
+	_Atomic unsigned pending_irqs; /* raised under reg_lock, sent after it */
 
 	vtd_irq_fn irq_fn;
 	void *irq_opaque;
+
+	/* Interrupts raised by a register write or by queue processing in
+	 * the writer's thread are delivered by this thread instead (regs.c):
+	 * the writer may be a driver holding its own locks, which the
+	 * handler may need. Under `lock`; never taken under reg_lock. */
+	struct {
+		pthread_mutex_t lock;
+		pthread_cond_t cond;
+		pthread_t thread;
+		bool started, stop, busy;
+		unsigned queued;          /* 1 << enum vtd_irq */
+	} irqd;
 	vtd_checker_fn checker_fn;
 	void *checker_opaque;
 
@@ -297,18 +326,40 @@ static inline void vtd_bump_gen(struct vtd_unit *u)
 	atomic_fetch_add_explicit(&u->inv_gen, 1, memory_order_release);
 }
 
-/* Every writer of inv_gen holds reg_lock (register writes and queue
- * processing both run under it), so no locked add is needed; readers
- * only compare for equality. */
-static inline void vtd_bump_gen_locked(struct vtd_unit *u)
+
+/*
+ * A test hook between a table read and the cache fill it leads to (a
+ * walk and its IOTLB fill, a context or PASID entry fetch and its cache
+ * fill), run outside every lock: a test stalls a walker there and runs an
+ * invalidation, deterministically (issue #7). Set it before any thread
+ * translates.
+ */
+enum vtd_fill_kind {
+	VTD_FILL_CONTEXT,
+	VTD_FILL_PASID,
+	VTD_FILL_IOTLB,
+};
+void vtd_set_fill_hook(struct vtd_unit *u, void (*fn)(struct vtd_unit *u, int kind, void *opaque),
+		       void *opaque);
+static inline void vtd_fill_hook(struct vtd_unit *u, enum vtd_fill_kind kind)
 {
-	uint64_t g = atomic_load_explicit(&u->inv_gen, memory_order_relaxed);
-	atomic_store_explicit(&u->inv_gen, g + 1, memory_order_release);
+	if (__builtin_expect(u->fill_hook != NULL, 0))
+		u->fill_hook(u, kind, u->fill_hook_opaque);
 }
 
 /* regs.c (the MMIO interface is in <uiommu/hw/vtd.h>) */
 void vtd_raise_irq_locked(struct vtd_unit *u, enum vtd_irq irq);
+/* Deliver pending interrupts in this thread: for the device (DMA) side,
+ * which holds no software locks when it calls this. */
 void vtd_send_pending_irqs(struct vtd_unit *u);
+/* Hand pending interrupts to the unit's interrupt thread: for the
+ * register-writer side. */
+void vtd_defer_pending_irqs(struct vtd_unit *u);
+/* Wait until the interrupt thread has delivered everything handed to it
+ * (tests: an MMIO write's interrupts before the next instruction). */
+void vtd_irq_drain(struct vtd_unit *u);
+void vtd_irq_init(struct vtd_unit *u);
+void vtd_irq_fini(struct vtd_unit *u);
 
 /* context.c: root and context entries, context cache. */
 struct vtd_ctx {
@@ -349,9 +400,17 @@ int vtd_iotlb_init(struct vtd_iotlb *t, unsigned entries);
 void vtd_iotlb_destroy(struct vtd_iotlb *t);
 bool vtd_iotlb_lookup(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
 		      uint64_t addr, struct vtd_tlb_hit *hit);
-void vtd_iotlb_insert(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
-		      uint64_t addr, const struct vtd_tlb_hit *hit);
-/* Each returns whether anything could have been dropped. */
+/* The class generation a walker samples before reading the tables. */
+static inline uint32_t vtd_iotlb_gen(const struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did)
+{
+	return atomic_load_explicit(&t->gen[did * 2u + c], memory_order_acquire);
+}
+/* Caller holds cache_lock. False, and nothing inserted, if the class was
+ * invalidated since `gen` was sampled (iotlb.c: fill guards). */
+bool vtd_iotlb_insert(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
+		      uint64_t addr, const struct vtd_tlb_hit *hit, uint32_t gen);
+/* Each returns whether anything could have been dropped (inv_gen must
+ * then move); each also stops the class's fills in flight. */
 void vtd_iotlb_flush_all(struct vtd_iotlb *t);
 bool vtd_iotlb_flush_class(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did);
 bool vtd_iotlb_flush_range(struct vtd_iotlb *t, enum vtd_tlb_class c, uint16_t did, uint32_t pasid,
@@ -423,7 +482,10 @@ bool vtd_in_interrupt_window(uint64_t addr);
 void vtd_record_fault(struct vtd_unit *u, const struct vtd_fault *f);
 
 /* qi.c */
-void vtd_qi_process_locked(struct vtd_unit *u);
+int vtd_qi_init(struct vtd_unit *u);
+void vtd_qi_fini(struct vtd_unit *u);
+/* Run the queue (or wake its thread); no unit lock held. */
+void vtd_qi_kick(struct vtd_unit *u);
 /* inv_desc.c: run one descriptor (dw: 256-bit); 0 or its IQEI code. */
 unsigned vtd_inv_desc_execute(struct vtd_unit *u, const uint64_t q[4], bool dw);
 

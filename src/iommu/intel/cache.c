@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Cache tags: every place a domain is installed - (unit, domain ID,
- * PASID, device) - so a change to its mappings is flushed exactly where it
- * can be cached, in one queued batch per unit (SPEC A-1, A-12):
+ * Cache tags: everywhere a domain is installed, so a change to its
+ * mappings is flushed exactly where it can be cached, in one queued batch
+ * per unit (SPEC A-1, A-12):
  *   second stage: page-selective IOTLB by DID (all PASIDs of the DID);
  *   first stage:  page-selective PASID-based IOTLB per (DID, PASID);
  *   ATS devices:  device-TLB (PASID-based for PASIDs other than the RID's).
@@ -10,6 +10,13 @@
  * it is installed: its second stage is part of every nested translation
  * cached under the nested domain's DID (3.8), and a device TLB holds the
  * combined result under guest addresses no second-stage range names.
+ *
+ * One tag per (unit, DID, device, kind); the PASIDs of the device that use the
+ * domain are an xarray in it (PASID -> count of assignments), so a domain
+ * on 65,536 PASIDs of a device costs a few bytes a PASID and assign and
+ * unassign are one xarray step, not a search (issue #7). The tag list is
+ * kept grouped by unit, then by DID, so a flush is one pass over the tags
+ * and their PASIDs. Everything here runs under the domain's mutex.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,144 +25,195 @@
 #include "../../util/compiler.h"
 #include "../../util/slab.h"
 
-int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
-		     uint16_t did)
+/* A count as an xarray entry: odd, so never NULL nor a pointer. */
+static void *count_entry(uintptr_t n)
+{
+	return (void *)((n << 1) | 1);
+}
+
+static uintptr_t entry_count(void *e)
+{
+	return (uintptr_t)e >> 1;
+}
+
+static struct cache_tag *find_tag(struct dmar_domain *dom, struct device_domain_info *info,
+				  uint16_t did, bool nesting, struct list_node **after)
+{
+	struct cache_tag *t;
+	/* A new tag goes after the last of the same (unit, DID), else of the
+	 * same unit, else at the end: the list stays grouped. */
+	*after = dom->tags.prev;
+	bool same_did = false;
+	list_for_each_entry(t, &dom->tags, node) {
+		if (t->info == info && t->did == did && t->nesting == nesting)
+			return t;
+		if (t->iommu == info->iommu && (!same_did || t->did == did)) {
+			*after = &t->node;
+			same_did = t->did == did;
+		}
+	}
+	return NULL;
+}
+
+static int assign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
+		  uint16_t did, bool nesting)
+{
+	struct list_node *after;
+	struct cache_tag *t = find_tag(dom, info, did, nesting, &after), *fresh = NULL;
+	if (!t) {
+		fresh = t = kcalloc(1, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		t->iommu = info->iommu;
+		t->did = did;
+		t->info = info;
+		t->nested = !nesting && dom->s2 != NULL;
+		t->nesting = nesting;
+		xa_init(&t->pasids);
+	}
+	void *e = xa_load(&t->pasids, pasid);
+	int rc = xa_store(&t->pasids, pasid, count_entry(e ? entry_count(e) + 1 : 1), NULL);
+	if (rc) {
+		free(fresh);
+		return rc;
+	}
+	t->users++;
+	if (fresh)
+		list_add_head(&t->node, after);
+	return 0;
+}
+
+/* `did` < 0: whichever DID the device's tag of that kind has. */
+static void unassign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
+		     int did, bool nesting)
 {
 	struct cache_tag *t;
 	list_for_each_entry(t, &dom->tags, node) {
-		if (t->info == info && t->pasid == pasid && !t->nesting) {
-			t->users++;
-			return 0;
+		if (t->info != info || t->nesting != nesting || (did >= 0 && t->did != did))
+			continue;
+		void *e = xa_load(&t->pasids, pasid);
+		if (!e)
+			continue;
+		if (entry_count(e) > 1)
+			xa_store(&t->pasids, pasid, count_entry(entry_count(e) - 1), NULL);
+		else
+			xa_erase(&t->pasids, pasid);
+		if (--t->users == 0) {
+			list_del(&t->node);
+			xa_destroy(&t->pasids);
+			free(t);
 		}
+		return;
 	}
-	t = kcalloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	t->iommu = info->iommu;
-	t->did = did;
-	t->pasid = pasid;
-	t->info = info;
-	t->nested = dom->s2 != NULL;
-	t->users = 1;
-	list_add_tail(&t->node, &dom->tags);
-	return 0;
+}
+
+int cache_tag_assign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid,
+		     uint16_t did)
+{
+	return assign(dom, info, pasid, did, false);
 }
 
 void cache_tag_unassign(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid)
 {
-	struct cache_tag *t;
-	list_for_each_entry(t, &dom->tags, node) {
-		if (t->info == info && t->pasid == pasid && !t->nesting) {
-			if (--t->users == 0) {
-				list_del(&t->node);
-				free(t);
-			}
-			return;
-		}
-	}
+	unassign(dom, info, pasid, -1, false);
 }
 
-/* Called with s2->lock held. During a replacement the old and the new
+/* Called with s2->mutex held. During a replacement the old and the new
  * nested domain are both installed at (info, pasid): the DID tells them
  * apart. */
 int cache_tag_assign_parent(struct dmar_domain *s2, struct device_domain_info *info,
 			    ioasid_t pasid, uint16_t did)
 {
-	struct cache_tag *t;
-	list_for_each_entry(t, &s2->tags, node) {
-		if (t->nesting && t->info == info && t->pasid == pasid && t->did == did) {
-			t->users++;
-			return 0;
-		}
-	}
-	t = kcalloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	t->iommu = info->iommu;
-	t->did = did;
-	t->pasid = pasid;
-	t->info = info;
-	t->nesting = true;
-	t->users = 1;
-	list_add_tail(&t->node, &s2->tags);
-	return 0;
+	return assign(s2, info, pasid, did, true);
 }
 
 void cache_tag_unassign_parent(struct dmar_domain *s2, struct device_domain_info *info,
 			       ioasid_t pasid, uint16_t did)
 {
-	struct cache_tag *t;
-	list_for_each_entry(t, &s2->tags, node) {
-		if (t->nesting && t->info == info && t->pasid == pasid && t->did == did) {
-			if (--t->users == 0) {
-				list_del(&t->node);
-				free(t);
-			}
-			return;
-		}
+	unassign(s2, info, pasid, did, true);
+}
+
+void cache_tag_free_all(struct dmar_domain *dom)
+{
+	struct cache_tag *t, *tt;
+	list_for_each_entry_safe(t, tt, &dom->tags, node) {
+		list_del(&t->node);
+		xa_destroy(&t->pasids);
+		free(t);
 	}
 }
 
-/* Add this tag's invalidation for [addr, 2^am pages) to the batch. */
-static void add_tag_flush(struct qi_batch *b, const struct dmar_domain *dom,
-			  const struct cache_tag *t, uint64_t addr, unsigned am, bool all, bool ih,
-			  bool *did_done)
+struct flush_range {
+	uint64_t addr;
+	unsigned am;
+	bool all, ih;
+};
+
+/* Room for two more descriptors, flushing what is queued if need be. */
+static void room(struct intel_iommu *iommu, struct qi_batch *b)
+{
+	if (b->n + 2 >= INTEL_MAX_BATCH)
+		qi_batch_flush(iommu, b);
+}
+
+/* The invalidations of one (device, PASID) of a tag. */
+static void add_pasid_flush(struct qi_batch *b, const struct dmar_domain *dom,
+			    const struct cache_tag *t, ioasid_t pasid, const struct flush_range *r)
 {
 	unsigned mamv = VTD_CAP_MAMV(t->iommu->cap);
-	bool psi = !all && am <= mamv && (t->iommu->cap & VTD_CAP_PSI);
+	bool psi = !r->all && r->am <= mamv && (t->iommu->cap & VTD_CAP_PSI);
+	room(t->iommu, b);
 	if (dom->fs || t->nested) {
 		if (psi)
-			qi_add_piotlb(b, VTD_INV_PIOTLB_PSI, t->did, t->pasid, addr, am, ih);
+			qi_add_piotlb(b, VTD_INV_PIOTLB_PSI, t->did, pasid, r->addr, r->am, r->ih);
 		else
-			qi_add_piotlb(b, VTD_INV_PIOTLB_ALL_IN_PASID, t->did, t->pasid, 0, 0, false);
-	} else if (!*did_done) {
-		/* One IOTLB flush covers every PASID that uses this DID. */
-		if (psi)
-			qi_add_iotlb(b, VTD_INV_IOTLB_PSI, t->did, addr, am, ih);
-		else
-			qi_add_iotlb(b, VTD_INV_IOTLB_DSI, t->did, 0, 0, false);
-		*did_done = true;
+			qi_add_piotlb(b, VTD_INV_PIOTLB_ALL_IN_PASID, t->did, pasid, 0, 0, false);
 	}
 	/* A device TLB caches nested results by guest address: a change of
 	 * the second stage under them flushes the whole of it. */
 	if (t->info->ats_enabled)
-		qi_add_devtlb(b, t->info, t->pasid, addr, all || t->nesting ? 64 : am);
+		qi_add_devtlb(b, t->info, pasid, r->addr, r->all || t->nesting ? 64 : r->am);
+}
+
+/* The DID-wide second-stage IOTLB flush, once per (unit, DID). */
+static void add_did_flush(struct qi_batch *b, const struct cache_tag *t,
+			  const struct flush_range *r)
+{
+	unsigned mamv = VTD_CAP_MAMV(t->iommu->cap);
+	bool psi = !r->all && r->am <= mamv && (t->iommu->cap & VTD_CAP_PSI);
+	room(t->iommu, b);
+	if (psi)
+		qi_add_iotlb(b, VTD_INV_IOTLB_PSI, t->did, r->addr, r->am, r->ih);
+	else
+		qi_add_iotlb(b, VTD_INV_IOTLB_DSI, t->did, 0, 0, false);
 }
 
 static void flush(struct dmar_domain *dom, uint64_t start, uint64_t end, bool all, bool ih)
 {
-	uint64_t addr = 0;
-	unsigned am = 0;
+	struct flush_range r = { .all = all, .ih = ih };
 	if (!all)
-		qi_range(start, end, &addr, &am);
+		qi_range(start, end, &r.addr, &r.am);
 	struct qi_batch batch, *b = &batch;
-	struct intel_iommu *iommu;
-	list_for_each_entry(iommu, &dom->drv->iommus, node) {
-		struct cache_tag *t;
-		bool any = false;
-		list_for_each_entry(t, &dom->tags, node)
-			any |= t->iommu == iommu;
-		if (!any)
-			continue;
-		b->n = 0;
-		/* The DID-wide second-stage flush once per (unit, DID). */
-		struct cache_tag *u;
-		list_for_each_entry(t, &dom->tags, node) {
-			if (t->iommu != iommu)
-				continue;
-			bool done = false;
-			list_for_each_entry(u, &dom->tags, node) {
-				if (u == t)
-					break;
-				if (u->iommu == iommu && u->did == t->did)
-					done = true;
-			}
-			if (b->n + 2 >= INTEL_MAX_BATCH)
-				qi_batch_flush(iommu, b);
-			add_tag_flush(b, dom, t, addr, am, all, ih, &done);
+	b->n = 0;
+	const struct cache_tag *prev = NULL;
+	struct cache_tag *t;
+	bool per_pasid_iotlb = dom->fs || dom->s2;
+	list_for_each_entry(t, &dom->tags, node) {
+		if (prev && prev->iommu != t->iommu)
+			qi_batch_flush(prev->iommu, b);
+		if (!per_pasid_iotlb && !(prev && prev->iommu == t->iommu && prev->did == t->did))
+			add_did_flush(b, t, &r);
+		/* Second stage without ATS: the DID flush was all. */
+		if (per_pasid_iotlb || t->info->ats_enabled) {
+			uint64_t pasid;
+			void *e;
+			xa_for_each(&t->pasids, pasid, e)
+				add_pasid_flush(b, dom, t, (ioasid_t)pasid, &r);
 		}
-		qi_batch_flush(iommu, b);
+		prev = t;
 	}
+	if (prev && b->n)
+		qi_batch_flush(prev->iommu, b);
 }
 
 void cache_tag_flush_range(struct dmar_domain *dom, uint64_t start, uint64_t end, bool ih)

@@ -87,7 +87,8 @@ static int iommu_bring_up(struct intel_driver *drv, const struct dmar_drhd *drhd
 	iommu->hw = u;
 	iommu->drhd = *drhd;
 	pthread_mutex_init(&iommu->lock, NULL);
-	spin_init(&iommu->qi.lock);
+	mutex_init(&iommu->qi.lock);
+	iommu->qi.free_cnt = INTEL_QI_DESCS;
 	pthread_mutex_init(&iommu->prq_lock, NULL);
 	snprintf(iommu->name, sizeof(iommu->name), "%s", vtd_unit_name(u));
 	iommu->cap = dmar_readq(iommu, VTD_REG_CAP);
@@ -149,13 +150,13 @@ fail:
 static int fixed_domains(struct intel_driver *drv)
 {
 	int err = 0;
-	drv->identity = intel_domain_new(drv, false, 0, &err);
+	drv->identity = intel_domain_new(drv, NULL, false, 0, &err);
 	if (drv->identity) {
 		drv->identity->pt = true;
 		drv->identity->domain.type = IOMMU_DOMAIN_IDENTITY;
 		drv->identity->domain.ops = &intel_fixed_ops;
 	}
-	drv->blocked = intel_domain_new(drv, false, 0, &err);
+	drv->blocked = intel_domain_new(drv, NULL, false, 0, &err);
 	if (drv->blocked) {
 		drv->blocked->blocked = true;
 		drv->blocked->domain.type = IOMMU_DOMAIN_BLOCKED;

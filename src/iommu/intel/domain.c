@@ -18,13 +18,12 @@ static unsigned max_levels(unsigned sagaw)
 	return (sagaw & BIT(3)) ? 5 : (sagaw & BIT(2)) ? 4 : 3;
 }
 
-/* Domains default to 4 levels (48-bit IOVA) where units allow it. */
-static unsigned pick_levels(struct intel_driver *drv, bool fs)
+/* Domains default to 4 levels (48-bit IOVA) where the unit that serves
+ * the device they are made for allows it, else the deepest it walks
+ * (Linux sizes a paging domain from the device's unit, too). */
+static unsigned pick_levels(const struct intel_iommu *iommu, bool fs)
 {
-	struct intel_iommu *iommu = list_entry(drv->iommus.next, struct intel_iommu, node);
-	if (fs)
-		return 4;
-	if (drv->nr_iommus == 0 || (iommu->sagaw & BIT(2)))
+	if (fs || !iommu || (iommu->sagaw & BIT(2)))
 		return 4;
 	return max_levels(iommu->sagaw);
 }
@@ -48,7 +47,8 @@ static uint64_t pgsizes(struct intel_driver *drv, bool fs)
 	return sz;
 }
 
-struct dmar_domain *intel_domain_new(struct intel_driver *drv, bool fs, unsigned flags, int *err)
+struct dmar_domain *intel_domain_new(struct intel_driver *drv, const struct intel_iommu *iommu,
+				     bool fs, unsigned flags, int *err)
 {
 	struct dmar_domain *d = kcalloc(1, sizeof(*d));
 	if (!d) {
@@ -61,8 +61,9 @@ struct dmar_domain *intel_domain_new(struct intel_driver *drv, bool fs, unsigned
 	d->fs = fs;
 	d->nest_parent = flags & IOMMU_DOMAIN_FLAG_NEST_PARENT;
 	d->dirty_tracking = flags & IOMMU_DOMAIN_FLAG_DIRTY_TRACKING;
-	d->levels = pick_levels(drv, fs);
+	d->levels = pick_levels(iommu, fs);
 	spin_init(&d->lock);
+	mutex_init(&d->mutex);
 	list_init(&d->iommus);
 	list_init(&d->tags);
 	struct io_pgtable_cfg cfg = {
@@ -193,23 +194,25 @@ static int tag_parent(struct dmar_domain *dom, struct device_domain_info *info, 
 	int rc = 0;
 	if (!dom->s2)
 		return 0;
-	spin_lock(&dom->s2->lock);
+	mutex_lock(&dom->s2->mutex);
 	if (add)
 		rc = cache_tag_assign_parent(dom->s2, info, pasid, did);
 	else
 		cache_tag_unassign_parent(dom->s2, info, pasid, did);
-	spin_unlock(&dom->s2->lock);
+	mutex_unlock(&dom->s2->mutex);
 	return rc;
 }
 
 static void release(struct dmar_domain *dom, struct device_domain_info *info, ioasid_t pasid)
 {
+	mutex_lock(&dom->mutex);
 	uint16_t did = domain_id_on(dom, info->iommu);
+	mutex_unlock(&dom->mutex);
 	tag_parent(dom, info, pasid, did, false);
-	spin_lock(&dom->lock);
+	mutex_lock(&dom->mutex);
 	cache_tag_unassign(dom, info, pasid);
 	domain_detach_iommu(dom, info->iommu);
-	spin_unlock(&dom->lock);
+	mutex_unlock(&dom->mutex);
 }
 
 /*
@@ -223,8 +226,11 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 	uint16_t did = 0, old_did = 0;
 	int rc;
 
-	if (old)
+	if (old) {
+		mutex_lock(&old->mutex);
 		old_did = domain_id_on(old, iommu);
+		mutex_unlock(&old->mutex);
+	}
 	if (dom->blocked) {
 		if (old && !old->blocked) {
 			intel_pasid_tear_down(info, pasid, old, old_did, false);
@@ -236,8 +242,10 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 	unsigned width;
 	if (dom->s2 && (rc = intel_nested_check(dom, iommu)))
 		return rc;
+	mutex_lock(&dom->mutex);
 	spin_lock(&dom->lock);
 	rc = check_width(dom, iommu, &width);
+	spin_unlock(&dom->lock);
 	if (!rc)
 		rc = domain_attach_iommu(dom, iommu, &did);
 	if (!rc) {
@@ -245,12 +253,12 @@ int intel_dev_set_domain(struct device_domain_info *info, ioasid_t pasid,
 		if (rc)
 			domain_detach_iommu(dom, iommu);
 	}
-	spin_unlock(&dom->lock);
+	mutex_unlock(&dom->mutex);
 	if (!rc && (rc = tag_parent(dom, info, pasid, did, true))) {
-		spin_lock(&dom->lock);
+		mutex_lock(&dom->mutex);
 		cache_tag_unassign(dom, info, pasid);
 		domain_detach_iommu(dom, iommu);
-		spin_unlock(&dom->lock);
+		mutex_unlock(&dom->mutex);
 	}
 	if (rc)
 		return rc;
@@ -294,13 +302,17 @@ static uint64_t intel_unmap_pages(struct iommu_domain *d, uint64_t iova, uint64_
 }
 
 /* One batched invalidation per unmap call (A-1): the gathered range,
- * then the table pages it unlinked go back. */
+ * then the table pages it unlinked go back. The flush waits for the unit
+ * under the tags' mutex, never under the page-table spinlock. */
 static void intel_iotlb_sync(struct iommu_domain *d, struct iommu_iotlb_gather *g)
 {
 	struct dmar_domain *dom = to_dmar_domain(d);
-	spin_lock(&dom->lock);
-	if (!iommu_iotlb_gather_empty(g))
+	if (!iommu_iotlb_gather_empty(g)) {
+		mutex_lock(&dom->mutex);
 		cache_tag_flush_range(dom, g->start, g->end, g->leaf_only);
+		mutex_unlock(&dom->mutex);
+	}
+	spin_lock(&dom->lock);
 	io_pgtable_release(&dom->pgt, g);
 	spin_unlock(&dom->lock);
 	iommu_iotlb_gather_init(g);
@@ -309,9 +321,9 @@ static void intel_iotlb_sync(struct iommu_domain *d, struct iommu_iotlb_gather *
 static void intel_flush_iotlb_all(struct iommu_domain *d)
 {
 	struct dmar_domain *dom = to_dmar_domain(d);
-	spin_lock(&dom->lock);
+	mutex_lock(&dom->mutex);
 	cache_tag_flush_all(dom);
-	spin_unlock(&dom->lock);
+	mutex_unlock(&dom->mutex);
 }
 
 static int intel_iova_to_phys(struct iommu_domain *d, uint64_t iova, uint64_t *pa)
@@ -339,11 +351,7 @@ void intel_domain_free_common(struct dmar_domain *dom)
 {
 	/* Tags and unit IDs are gone with the last detach; leftovers would
 	 * be a core bug, so just release them. */
-	struct cache_tag *t, *tt;
-	list_for_each_entry_safe(t, tt, &dom->tags, node) {
-		list_del(&t->node);
-		free(t);
-	}
+	cache_tag_free_all(dom);
 	struct domain_iommu *di, *dt;
 	list_for_each_entry_safe(di, dt, &dom->iommus, node) {
 		list_del(&di->node);
@@ -379,35 +387,44 @@ static int intel_set_dirty_tracking(struct iommu_domain *d, bool enable)
 	struct dmar_domain *dom = to_dmar_domain(d);
 	if (!dom->dirty_tracking || dom->fs)
 		return -EOPNOTSUPP;
-	spin_lock(&dom->lock);
+	mutex_lock(&dom->mutex);
 	if (dom->dirty_enabled == enable) {
-		spin_unlock(&dom->lock);
+		mutex_unlock(&dom->mutex);
 		return 0;
 	}
+	/* Under the page-table lock too: intel_pasid_setup builds entries
+	 * from it under that lock, so an entry built now either has the new
+	 * SSADE or is rewritten below (its tag is in already). */
+	spin_lock(&dom->lock);
 	dom->dirty_enabled = enable;
 	/* From now on the walker may write A/D into our entries; it stays
 	 * so even after disabling, for entries cached before the flush. */
 	dom->pgt.hw_writes = true;
+	spin_unlock(&dom->lock);
 	/* Rewrite each installed PASID entry's SSADE and flush it. */
 	struct cache_tag *t;
 	int rc = 0;
 	list_for_each_entry(t, &dom->tags, node) {
-		uint64_t *pe = intel_pasid_entry(t->info, t->pasid, false);
-		if (!pe)
-			continue;
-		uint64_t q0 = __atomic_load_n(&pe[0], __ATOMIC_RELAXED);
-		q0 = enable ? q0 | VTD_PE0_SSADE : q0 & ~VTD_PE0_SSADE;
-		__atomic_store_n(&pe[0], q0, __ATOMIC_RELEASE);
-		struct qi_batch batch = { .n = 0 }, *b = &batch;
-		qi_add_pc(b, VTD_INV_PC_PASID, t->did, t->pasid);
-		qi_add_iotlb(b, VTD_INV_IOTLB_DSI, t->did, 0, 0, false);
-		if (t->info->ats_enabled)
-			qi_add_devtlb(b, t->info, t->pasid, 0, 64);
-		int r = qi_batch_flush(t->iommu, b);
+		uint64_t pasid;
+		void *e;
+		xa_for_each(&t->pasids, pasid, e) {
+			uint64_t *pe = intel_pasid_entry(t->info, (ioasid_t)pasid, false);
+			if (!pe)
+				continue;
+			uint64_t q0 = __atomic_load_n(&pe[0], __ATOMIC_RELAXED);
+			q0 = enable ? q0 | VTD_PE0_SSADE : q0 & ~VTD_PE0_SSADE;
+			__atomic_store_n(&pe[0], q0, __ATOMIC_RELEASE);
+			struct qi_batch batch = { .n = 0 }, *b = &batch;
+			qi_add_pc(b, VTD_INV_PC_PASID, t->did, (ioasid_t)pasid);
+			qi_add_iotlb(b, VTD_INV_IOTLB_DSI, t->did, 0, 0, false);
+			if (t->info->ats_enabled)
+				qi_add_devtlb(b, t->info, (ioasid_t)pasid, 0, 64);
+			int r = qi_batch_flush(t->iommu, b);
 			if (r)
-			rc = r;
+				rc = r;
+		}
 	}
-	spin_unlock(&dom->lock);
+	mutex_unlock(&dom->mutex);
 	return rc;
 }
 
@@ -434,9 +451,12 @@ static int intel_read_and_clear_dirty(struct iommu_domain *d, uint64_t iova, uin
 	spin_lock(&dom->lock);
 	int rc = io_pgtable_read_and_clear_dirty(&dom->pgt, iova, size, no_clear,
 						 fn ? fn : dirty_ignore, arg, &g);
-	/* Cleared D bits must be refetched before the next write counts. */
-	if (!rc && !iommu_iotlb_gather_empty(&g))
-		cache_tag_flush_range(dom, g.start, g.end, true);
 	spin_unlock(&dom->lock);
+	/* Cleared D bits must be refetched before the next write counts. */
+	if (!rc && !iommu_iotlb_gather_empty(&g)) {
+		mutex_lock(&dom->mutex);
+		cache_tag_flush_range(dom, g.start, g.end, true);
+		mutex_unlock(&dom->mutex);
+	}
 	return rc;
 }

@@ -40,7 +40,7 @@ static void fault_event(struct intel_iommu *iommu)
 				continue;
 			struct device_domain_info *info = dev_iommu_priv_get(dev);
 			if (info)
-				info->faults++;
+				atomic_fetch_add_explicit(&info->faults, 1, memory_order_relaxed);
 			bool pp = hi & VTD_FRCD_HI_PP;
 			iommu_report_fault(dev, pp ? VTD_FRCD_HI_PV(hi) : IOMMU_NO_PASID, pp,
 					   lo & VTD_PAGE_MASK, !(hi & VTD_FRCD_HI_T),

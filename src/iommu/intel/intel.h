@@ -20,6 +20,7 @@
 #include "../iommu.h"
 #include "../pgtable/io_pgtable.h"
 #include "../../util/list.h"
+#include "../../util/mutex.h"
 #include "../../util/spinlock.h"
 
 struct uiommu_host;
@@ -66,12 +67,17 @@ struct intel_iommu {
 	uint64_t *root;
 	uint64_t did_map[65536 / 64];
 
+	/* The invalidation queue: everything under `lock`, a mutex that
+	 * submitters drop while they wait for their status (qi.c). */
 	struct {
-		spinlock_t lock;
+		mutex_t lock;
 		uint64_t *ring;               /* 256-bit descriptors */
-		unsigned tail;                /* in descriptors */
-		_Atomic uint32_t *status;
-		uint32_t seq;
+		unsigned tail;                /* next slot, in descriptors */
+		unsigned free_tail;           /* oldest slot not given back */
+		unsigned free_cnt;
+		_Atomic uint32_t *status;     /* a page: the status word of each slot */
+		uint8_t state[INTEL_QI_DESCS]; /* QI_SLOT_FREE / QI_SLOT_IN_USE */
+		bool failed[INTEL_QI_DESCS];  /* the unit stopped on this slot (IQE) */
 		unsigned long submits, descs, errors;
 	} qi;
 
@@ -111,7 +117,7 @@ struct device_domain_info {
 	unsigned pdts;
 	struct dmar_domain *domain;       /* on the RID */
 	unsigned nr_pasid_attach;         /* PASIDs other than the RID's */
-	unsigned long faults;
+	atomic_ulong faults;              /* reported, for statistics */
 };
 
 /* A domain's use of one unit: its domain ID there. */
@@ -122,26 +128,27 @@ struct domain_iommu {
 	unsigned refcnt;
 };
 
-/* What to flush for a domain: every (unit, DID, PASID, device) it is
- * installed at. */
+/* What to flush for a domain: each (unit, DID, device) it is installed
+ * at, with the device's PASIDs that use it (cache.c). */
 struct cache_tag {
 	struct list_node node;
 	struct intel_iommu *iommu;
 	uint16_t did;
-	ioasid_t pasid;                  /* IOMMU_NO_PASID for the RID */
 	struct device_domain_info *info; /* for device-TLB flushes */
-	bool nested;                     /* entry is PGTT nested */
+	bool nested;                     /* entries are PGTT nested */
 	/* On a nesting parent: a nested domain over it is installed there
 	 * with its own DID, so a change of the parent's mappings flushes
 	 * that DID too (cache_tag_assign_parent). */
 	bool nesting;
-	unsigned users;
+	unsigned long users;             /* assignments, all PASIDs */
+	struct xarray pasids;            /* PASID (IOMMU_NO_PASID: the RID) -> count */
 };
 
 struct dmar_domain {
 	struct iommu_domain domain;
 	struct intel_driver *drv;
-	spinlock_t lock;                  /* page table, tags, unit IDs */
+	spinlock_t lock;                  /* the page table (pgt): short, never across a wait */
+	mutex_t mutex;                    /* tags, unit IDs, dirty state; held across flushes */
 	bool fs;                          /* first-stage (x86) format */
 	bool pt;                          /* identity */
 	bool blocked;
@@ -184,7 +191,8 @@ void dmar_writeq(struct intel_iommu *iommu, unsigned off, uint64_t v);
 void dmar_writel(struct intel_iommu *iommu, unsigned off, uint32_t v);
 extern const struct iommu_ops intel_iommu_ops;
 
-/* qi.c */
+/* qi.c: a batch of at most INTEL_MAX_BATCH descriptors and its wait, run
+ * to completion; -EIO if the unit stopped on one of them. */
 struct qi_batch {
 	uint64_t desc[INTEL_MAX_BATCH][4];
 	unsigned n;
@@ -229,7 +237,10 @@ int intel_set_dev_pasid(struct iommu_domain *d, struct device *dev, ioasid_t pas
 			struct iommu_domain *old);
 void intel_domain_free(struct iommu_domain *d);
 void intel_domain_free_common(struct dmar_domain *dom);
-struct dmar_domain *intel_domain_new(struct intel_driver *drv, bool fs, unsigned flags, int *err);
+/* `iommu`: the unit serving the device the domain is made for (NULL for
+ * the shared identity and blocking domains). */
+struct dmar_domain *intel_domain_new(struct intel_driver *drv, const struct intel_iommu *iommu,
+				     bool fs, unsigned flags, int *err);
 int domain_attach_iommu(struct dmar_domain *dom, struct intel_iommu *iommu, uint16_t *did);
 void domain_detach_iommu(struct dmar_domain *dom, struct intel_iommu *iommu);
 uint16_t domain_id_on(struct dmar_domain *dom, struct intel_iommu *iommu);
@@ -252,6 +263,7 @@ int cache_tag_assign_parent(struct dmar_domain *s2, struct device_domain_info *i
 			    ioasid_t pasid, uint16_t did);
 void cache_tag_unassign_parent(struct dmar_domain *s2, struct device_domain_info *info,
 			       ioasid_t pasid, uint16_t did);
+void cache_tag_free_all(struct dmar_domain *dom);
 void cache_tag_flush_range(struct dmar_domain *dom, uint64_t start, uint64_t end, bool ih);
 void cache_tag_flush_all(struct dmar_domain *dom);
 

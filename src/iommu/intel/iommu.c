@@ -187,7 +187,7 @@ static struct iommu_domain *intel_domain_alloc_paging(struct device *dev, unsign
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
-	struct dmar_domain *dom = intel_domain_new(drv, fs, flags, err);
+	struct dmar_domain *dom = intel_domain_new(drv, iommu, fs, flags, err);
 	return dom ? &dom->domain : NULL;
 }
 

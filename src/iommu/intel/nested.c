@@ -86,6 +86,7 @@ struct iommu_domain *intel_domain_alloc_nested(struct device *dev, struct iommu_
 	d->drv = info->iommu->drv;
 	d->s2 = to_dmar_domain(parent);
 	spin_init(&d->lock);
+	mutex_init(&d->mutex);
 	list_init(&d->iommus);
 	list_init(&d->tags);
 	d->s1_pgtbl = vtd.pgtbl_addr;
@@ -161,14 +162,14 @@ static int intel_nested_cache_invalidate_user(struct iommu_domain *d,
 		/* A range running past the top of the address space is the
 		 * rest of it. */
 		uint64_t room = (UINT64_MAX - inv.addr) >> VTD_PAGE_SHIFT;
-		spin_lock(&dom->lock);
+		mutex_lock(&dom->mutex);
 		if (inv.npages > room)
 			cache_tag_flush_all(dom);
 		else if (inv.npages)
 			cache_tag_flush_range(dom, inv.addr,
 					      inv.addr + (inv.npages << VTD_PAGE_SHIFT) - 1,
 					      inv.flags & IOMMU_VTD_INV_FLAGS_LEAF);
-		spin_unlock(&dom->lock);
+		mutex_unlock(&dom->mutex);
 		done++;
 	}
 	array->entry_num = done;

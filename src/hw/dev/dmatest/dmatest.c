@@ -97,7 +97,7 @@ static int bar_write(struct hw_pci_function *d, unsigned bar, uint64_t off, unsi
 	struct dmatest *t = d->model;
 	if (bar != 0 || (size != 4 && size != 8) || (off & (size - 1)) || off + size > DMATEST_BAR0_SIZE)
 		return -EINVAL;
-	if (!(d->cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY))
+	if (!(hw_pci_cfg_ld(d, PCI_COMMAND) & PCI_COMMAND_MEMORY))
 		return 0; /* memory decoding off: the write goes nowhere */
 	bool irq = false;
 	pthread_mutex_lock(&t->lock);

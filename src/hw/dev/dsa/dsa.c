@@ -440,7 +440,7 @@ static int bar_write(struct hw_pci_function *d, unsigned bar, uint64_t off, unsi
 	struct dsa *x = dsa_of(d);
 	if (bad_access(bar, off, size))
 		return -EINVAL;
-	if (!(d->cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY))
+	if (!(hw_pci_cfg_ld(d, PCI_COMMAND) & PCI_COMMAND_MEMORY))
 		return 0; /* memory decoding off: the write goes nowhere */
 	if (off == DSA_REG_CMD) {
 		/* A 64-bit write covers CMD and the reserved dword after it. */

@@ -61,7 +61,9 @@
 #include <string.h>
 
 #include "dsa_int.h"
+#include "../../machine.h"
 #include "../../../util/compiler.h"
+#include "../../../util/fixup_access.h"
 
 #define ST_ABANDON 0xff          /* aborted: no record, no SWERR */
 #define SECT_MAX_BYTES (256u << 10)
@@ -208,6 +210,34 @@ static uint8_t fault_status(struct exec *t, int xm, struct dsa_completion_record
 	return st;
 }
 
+/*
+ * Memory the descriptor's addresses translated to is not there any more
+ * (a client unmapped it while mapped for DMA): a master abort at `addr`,
+ * which completes as HW_ERR1 after the bytes before it (HW.md 4.8) and
+ * counts as a DMA error of the machine.
+ */
+static uint8_t abort_status(struct exec *t, struct dsa_completion_record *cr, uint64_t addr,
+			    bool write, uint64_t done)
+{
+	t->res.status = PCI_DMA_ABORT;
+	t->res.fault_addr = addr;
+	t->res.fault_write = write;
+	hw_dma_error(t->x->d->m);
+	return fault_status(t, XM_FAULT, cr, done);
+}
+
+/* Which side of a failed move found no memory: the source, if it cannot
+ * be read at the failing byte. */
+static bool src_missing(const uint8_t *ps)
+{
+	uint64_t v;
+	return !fixup_load64((const void *)((uintptr_t)ps & ~7ull), &v);
+}
+
+/* Read up to BOUNCE bytes of a source through the exception table, for
+ * the operations that compute on data rather than move it. */
+#define BOUNCE 256
+
 static void exec_swerr(struct exec *t, const struct dsa_hw_desc *d, uint8_t error,
 		       uint64_t fault_addr, bool fault_write, uint32_t invalid_flags)
 {
@@ -242,15 +272,17 @@ static uint8_t op_memmove(struct exec *t, const struct dsa_hw_desc *d,
 	uint64_t src = d->src_addr, dst = d->dst_addr, len = d->xfer_size, done = 0;
 	while (done < len) {
 		uint8_t *ps, *pd;
-		uint64_t as, ad, n, rem = len - done;
+		uint64_t as, ad, n, rem = len - done, s0, d0;
 		int r;
 		if (!down) {
-			r = xmap(t, XR_SRC, src + done, rem, false, true, &ps, &as);
+			s0 = src + done;
+			d0 = dst + done;
+			r = xmap(t, XR_SRC, s0, rem, false, true, &ps, &as);
 			if (r == XM_RETRY)
 				continue;
 			if (r)
 				return fault_status(t, r, cr, done);
-			r = xmap(t, XR_DST, dst + done, rem, true, true, &pd, &ad);
+			r = xmap(t, XR_DST, d0, rem, true, true, &pd, &ad);
 			if (r == XM_RETRY)
 				continue;
 			if (r)
@@ -261,11 +293,13 @@ static uint8_t op_memmove(struct exec *t, const struct dsa_hw_desc *d,
 			uint64_t se = src + rem, de = dst + rem;
 			uint64_t sl = MAX(src, (se - 1) & ~0xfffull), dl = MAX(dst, (de - 1) & ~0xfffull);
 			n = MIN(se - sl, de - dl);
-			r = xmap(t, XR_SRC, se - n, n, false, true, &ps, &as);
+			s0 = se - n;
+			d0 = de - n;
+			r = xmap(t, XR_SRC, s0, n, false, true, &ps, &as);
 			if (r == XM_RETRY)
 				continue;
 			if (!r)
-				r = xmap(t, XR_DST, de - n, n, true, true, &pd, &ad);
+				r = xmap(t, XR_DST, d0, n, true, true, &pd, &ad);
 			if (r == XM_RETRY)
 				continue;
 			if (r) {
@@ -275,10 +309,17 @@ static uint8_t op_memmove(struct exec *t, const struct dsa_hw_desc *d,
 			/* Both stay inside one page, which a translation covers. */
 			n = MIN(n, MIN(as, ad));
 		}
-		if (n == 64)
-			memmove(pd, ps, 64); /* inlined: the common small copy */
-		else
-			memmove(pd, ps, n);
+		size_t left = fixup_move(pd, ps, n);
+		if (unlikely(left)) {
+			/* Forwards, the bytes before the fault moved; downwards,
+			 * those above it. */
+			uint64_t at = down ? left - 1 : n - left;
+			bool src_gone = src_missing(ps + at);
+			if (down)
+				cr->result = 1;
+			return abort_status(t, cr, (src_gone ? s0 : d0) + at, !src_gone,
+					    done + (n - left));
+		}
 		done += n;
 		t->bytes += n;
 		progress(t, n);
@@ -292,13 +333,20 @@ static uint64_t rotate_pattern(uint64_t pat, uint64_t off)
 	return k ? (pat >> k) | (pat << (64 - k)) : pat;
 }
 
-static void fill(uint8_t *p, uint64_t n, uint64_t pat)
+/* Fill n bytes with the pattern, through the exception table: the bytes
+ * not written (0: all). */
+static size_t fill(uint8_t *p, uint64_t n, uint64_t pat)
 {
-	uint64_t i = 0;
-	for (; i + 8 <= n; i += 8)
-		memcpy(p + i, &pat, 8);
-	for (; i < n; i++)
-		p[i] = (uint8_t)(pat >> (8 * (i & 7)));
+	uint64_t buf[BOUNCE / 8];
+	for (unsigned i = 0; i < BOUNCE / 8; i++)
+		buf[i] = pat;
+	for (uint64_t i = 0; i < n; i += BOUNCE) {
+		size_t c = (size_t)MIN(n - i, BOUNCE);
+		size_t left = fixup_copy(p + i, buf, c);
+		if (left)
+			return (size_t)(n - i) - (c - left);
+	}
+	return 0;
 }
 
 static uint8_t op_memfill(struct exec *t, const struct dsa_hw_desc *d,
@@ -314,7 +362,9 @@ static uint8_t op_memfill(struct exec *t, const struct dsa_hw_desc *d,
 		if (r)
 			return fault_status(t, r, cr, done);
 		uint64_t n = MIN(len - done, a);
-		fill(p, n, rotate_pattern(d->pattern, done));
+		size_t left = fill(p, n, rotate_pattern(d->pattern, done));
+		if (unlikely(left))
+			return abort_status(t, cr, dst + done + (n - left), true, done + (n - left));
 		done += n;
 		t->bytes += n;
 		progress(t, n);
@@ -353,10 +403,17 @@ static uint8_t op_compare(struct exec *t, const struct dsa_hw_desc *d,
 			continue;
 		if (r)
 			return fault_status(t, r, cr, done);
-		uint64_t n = MIN(len - done, MIN(na, nb));
-		if (memcmp(pa, pb, n)) {
+		/* Compared in bounce-buffer bites: each side read through the
+		 * exception table. */
+		uint64_t n = MIN(MIN(len - done, MIN(na, nb)), BOUNCE);
+		uint8_t ba[BOUNCE], bb[BOUNCE];
+		size_t la = fixup_copy(ba, pa, n), lb = la ? 0 : fixup_copy(bb, pb, n);
+		if (unlikely(la || lb))
+			return abort_status(t, cr, (la ? a : b) + done + (n - (la ? la : lb)), false,
+					    done);
+		if (memcmp(ba, bb, n)) {
 			cr->result = 1;
-			cr->bytes_completed = (uint32_t)(done + first_diff(pa, pb, n));
+			cr->bytes_completed = (uint32_t)(done + first_diff(ba, bb, n));
 			return check_result(d, cr);
 		}
 		done += n;
@@ -378,17 +435,21 @@ static uint8_t op_compval(struct exec *t, const struct dsa_hw_desc *d,
 			continue;
 		if (r)
 			return fault_status(t, r, cr, done);
-		uint64_t n = MIN(len - done, na);
+		uint64_t n = MIN(MIN(len - done, na), BOUNCE);
+		uint8_t b[BOUNCE];
+		size_t left = fixup_copy(b, p, n);
+		if (unlikely(left))
+			return abort_status(t, cr, a + done + (n - left), false, done);
 		uint64_t pat = rotate_pattern(d->comp_pattern, done);
 		uint64_t i = 0;
 		for (; i + 8 <= n; i += 8) {
 			uint64_t v;
-			memcpy(&v, p + i, 8);
+			memcpy(&v, b + i, 8);
 			if (v != pat)
 				break;
 		}
 		for (; i < n; i++)
-			if (p[i] != (uint8_t)(pat >> (8 * (i & 7))))
+			if (b[i] != (uint8_t)(pat >> (8 * (i & 7))))
 				break;
 		if (i < n) {
 			cr->result = 1;
@@ -422,10 +483,21 @@ static uint8_t op_crc(struct exec *t, const struct dsa_hw_desc *d, struct dsa_co
 			st = fault_status(t, r, cr, done);
 			break;
 		}
-		uint64_t n = MIN(len - done, MIN(as, ad));
-		crc = crc32c_update(&t->x->crc, crc, ps, n);
+		uint64_t n = MIN(MIN(len - done, MIN(as, ad)), BOUNCE);
+		uint8_t b[BOUNCE];
+		size_t left = fixup_copy(b, ps, n);
+		if (unlikely(left)) {
+			st = abort_status(t, cr, src + done + (n - left), false, done);
+			break;
+		}
+		crc = crc32c_update(&t->x->crc, crc, b, n);
 		if (copy) {
-			memmove(pd, ps, n);
+			/* COPY_CRC never overlaps (validate()). */
+			left = fixup_copy(pd, b, n);
+			if (unlikely(left)) {
+				st = abort_status(t, cr, dst + done + (n - left), true, done);
+				break;
+			}
 			t->bytes += n;
 		}
 		done += n;
@@ -456,10 +528,10 @@ static uint8_t op_batch(struct exec *t, const struct dsa_hw_desc *d,
 			uint8_t *p;
 			uint64_t av;
 			int r = xmap(t, XR_LIST, list + 64ull * i, 64, false, true, &p, &av);
-			if (r == XM_OK) {
-				memcpy(&sub, p, sizeof(sub));
+			if (r == XM_OK && !fixup_copy(&sub, p, sizeof(sub)))
 				break;
-			}
+			if (r == XM_OK)
+				return abort_status(t, cr, list + 64ull * i, false, processed);
 			if (r == XM_RETRY)
 				continue;
 			if (r == XM_ABANDON)
@@ -596,17 +668,17 @@ void dsa_flush_records(struct dsa_engine *e)
 {
 	for (unsigned i = 0; i < e->npend; i++) {
 		const struct dsa_pending_record *r = &e->pend[i];
-		uint64_t *q = (uint64_t *)r->host;
 		/* Software polls the status byte: everything else first, and
-		 * the status byte itself only by the last store. */
-		q[1] = r->q[1];
-		q[2] = r->q[2];
-		q[3] = r->q[3];
-		r->host[1] = (uint8_t)(r->q[0] >> 8);
-		*(uint16_t *)(r->host + 2) = 0;
-		*(uint32_t *)(r->host + 4) = (uint32_t)(r->q[0] >> 32);
-		atomic_store_explicit((_Atomic uint8_t *)r->host, (uint8_t)r->q[0],
-				      memory_order_release);
+		 * the status byte itself only by the last store (x86 stores
+		 * are ordered). A record whose memory went away is lost, a
+		 * DMA error. */
+		bool ok = fixup_store64(r->host + 8, r->q[1]) &&
+			  fixup_store64(r->host + 16, r->q[2]) &&
+			  fixup_store64(r->host + 24, r->q[3]) &&
+			  fixup_store64(r->host, r->q[0] & ~0xffull) &&
+			  fixup_store8(r->host, (uint8_t)r->q[0]);
+		if (unlikely(!ok))
+			hw_dma_error(e->x->d->m);
 	}
 	e->npend = 0;
 }

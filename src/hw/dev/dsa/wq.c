@@ -284,7 +284,7 @@ int dsa_portal_submit(struct hw_pci_function *d, uint64_t bar2_off, const struct
 		return -EINVAL;
 	if (op == DSA_ENQCMD && enqcmd_pasid > 0xfffff)
 		return -EINVAL;
-	if (!(d->cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY))
+	if (!(hw_pci_cfg_ld(d, PCI_COMMAND) & PCI_COMMAND_MEMORY))
 		return 0;
 
 	struct dsa_wq *wq = &x->wqs[bar2_off >> 14];
