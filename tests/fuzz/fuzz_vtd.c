@@ -71,7 +71,7 @@ static uint64_t steer_pa(uint64_t v)
 {
 	switch (v & 7) {
 	case 0:
-		return (v >> 3) & 0xfff; /* no memory there */
+		return (v >> 3) & 0xffff; /* no memory there: an IOVA most times */
 	case 1:
 		return (1ull << 48) | (v & 0xffffffff000ull); /* past the address width */
 	default:
