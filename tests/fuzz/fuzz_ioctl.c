@@ -241,8 +241,14 @@ static void do_ioctl(struct run *r)
 		break;
 	}
 	case ARG_NAME: {
-		static const char *const names[] = { "0000:00:02.0", "0000:00:03.0", "dmatest0",
-						     "00:02.0", "", "0000:01:00.0" };
+		/* The functions of the VFIO groups, the mdevs, and names that are not. */
+		static const char *const names[] = {
+			"0000:00:02.0", "0000:00:03.0", "dmatest0", "00:02.0", "", "0000:01:00.0",
+			"0000:00:04.0", "0000:00:04.1", "0000:02:00.0",
+			"f0220000-0000-4000-8000-000000000001",
+			"f0220000-0000-4000-8000-000000000002",
+			"f0220000-0000-4000-8000-000000000003",
+		};
 		const char *n = names[fz_u8(&r->in) % (sizeof(names) / sizeof(names[0]))];
 		size_t l = strlen(n) + 1;
 		memcpy(arg_page + PAGE - l, n, l);

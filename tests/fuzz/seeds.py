@@ -25,6 +25,11 @@ CMDS = ['DESTROY', 'IOAS_ALLOC', 'ALLOW_IOVAS', 'IOVA_RANGES', 'IOAS_MAP', 'MAP_
 IOMMU, VFIO = 0, 23  # node indices
 GROUPS = range(1, 12)
 CDEVS = range(12, 23)
+# Nodes sort as strings: /dev/vfio/2 (dmatest0) is node 4, 3 (dmatest1) 5,
+# 4 (mf0, mf1) 6, 8 and 9 (the idxd mdevs) 10 and 11, 10 (swcopy) 3. With
+# the index of their function's name in fuzz_ioctl.c's list.
+TYPE1_GROUPS = {'dmatest0': (4, 0), 'dmatest1': (5, 1), 'mf0': (6, 6), 'dsa_dwq': (10, 9),
+                'swcopy': (3, 11)}
 
 
 def slot(n):
@@ -50,6 +55,15 @@ def op_ioctl(s, cmd, body=b'', keep=None):
     return b
 
 
+def op_mmap(s, region, page, pages=1, prot=3):
+    return bytes([3, slot(s), pages - 1, region, page, prot, 0])
+
+
+def op_rw(kind, s, region, off, length):
+    """kind 0 pread, 1 pwrite, 2 read, 3 write; the buffer in scratch."""
+    return bytes([2 | (kind << 4), slot(s), region]) + struct.pack('<HHQ', off, length, 1)
+
+
 def st(fmt, *v):
     return struct.pack('<' + fmt, *v)
 
@@ -69,17 +83,33 @@ def ioctl_seeds():
         op_ioctl(0, 'HWPT_ALLOC', st('IIIIIIIIQI', 48, 0, 3, 1, 0, 0, 0, 0, 0, 0) + bytes(4))
     s['iova_ranges'] = base + op_ioctl(0, 'IOVA_RANGES', st('IIIIQQ', 32, 1, 4, 0, 5, 0))
     s['fault_viommu'] = mapped + op_ioctl(0, 'TEST_CMD', mock) + \
-        op_ioctl(0, 'FAULT_ALLOC', st('III', 12, 0, 0))
-    for g in (1, 2, 4, 5):
-        s['type1_group%d' % g] = (op_open(1, VFIO) + op_open(2, g) +
-                                  op_ioctl(2, 'SET_CONTAINER', bytes([1])) +
-                                  op_ioctl(1, 'SET_IOMMU', bytes([3])) +
-                                  op_ioctl(2, 'GET_DEVICE_FD', bytes([0]), keep=3) +
-                                  op_ioctl(1, 'MAP_DMA', st('IIQQQ', 32, 3, SCRATCH, 0x100000,
-                                                            0x10000)) +
-                                  op_ioctl(3, 'DEVICE_GET_INFO', st('IIIII', 20, 0, 0, 0, 0)) +
-                                  op_ioctl(1, 'IOMMU_GET_INFO', st('IIQI', 24, 0, 0, 0) +
-                                           bytes(64)))
+        op_ioctl(0, 'FAULT_ALLOC', st('IIII', 16, 0, 0, 0), keep=4)
+    for name, (g, dev) in TYPE1_GROUPS.items():
+        s['type1_' + name] = (op_open(1, VFIO) + op_open(2, g) +
+                              op_ioctl(2, 'SET_CONTAINER', bytes([1])) +
+                              op_ioctl(1, 'SET_IOMMU', bytes([3])) +
+                              op_ioctl(2, 'GET_DEVICE_FD', bytes([dev]), keep=3) +
+                              op_ioctl(1, 'MAP_DMA', st('IIQQQ', 32, 3, SCRATCH, 0x100000,
+                                                        0x10000)) +
+                              op_ioctl(3, 'DEVICE_GET_INFO', st('IIIII', 20, 0, 0, 0, 0)) +
+                              op_ioctl(1, 'IOMMU_GET_INFO', st('IIQI', 24, 0, 0, 0) +
+                                       bytes(64)) +
+                              op_ioctl(3, 'REGION_INFO', st('IIIIQQ', 32, 0, 0, 0, 0, 0)) +
+                              op_mmap(3, 0, 0) +
+                              op_rw(0, 3, 7, 0, 64) +
+                              op_ioctl(3, 'IRQ_INFO', st('IIII', 16, 0, 2, 0)) +
+                              op_ioctl(3, 'SET_IRQS', st('IIIII', 24, 0x24, 2, 0, 1) +
+                                       bytes([0x20, 0, 0, 0])) +
+                              op_ioctl(1, 'UNMAP_DMA', st('IIQQ', 32, 0, 0x100000, 0x10000) +
+                                       bytes(8)) +
+                              op_ioctl(3, 'RESET'))
+    s['map_file_copy'] = (mapped + op_ioctl(0, 'IOAS_ALLOC', st('III', 12, 0, 0)) +
+                          op_ioctl(0, 'MAP_FILE', st('IIIiQQQ', 40, 7, 1, 0, 0, 0x10000,
+                                                     0x2000000)) +
+                          op_ioctl(0, 'COPY', st('IIIIQQQ', 40, 7, 2, 1, 0x10000, 0x3000000,
+                                                 0x2000000)) +
+                          op_ioctl(0, 'IOVA_RANGES', st('IIIIQQ', 32, 2, 4, 0, 5, 0)) +
+                          op_ioctl(0, 'DESTROY', st('II', 8, 2)))
     for c in (12, 13, 16, 17, 20):
         s['cdev%d' % c] = (base + op_open(2, c) +
                            op_ioctl(2, 'BIND', st('IIiI', 24, 0, 0, 0) + bytes(8)) +
