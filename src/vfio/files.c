@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uiommu/iommufd.h>
+
 #include "vfio.h"
 #include "../host/host.h"
 #include "../files/file.h"
@@ -77,8 +79,10 @@ static void group_release(struct file *f)
 {
 	struct vfio_core *v = f->host->vfio;
 	pthread_mutex_lock(&v->lock);
-	vfio_group_put(f->private_data);
+	struct iommufd_ctx *put = vfio_group_put(f->private_data);
 	pthread_mutex_unlock(&v->lock);
+	if (put)
+		iommufd_ctx_put(put);
 }
 
 static const struct file_operations vfio_group_fops = {
@@ -166,8 +170,10 @@ static void group_df_release(struct vfio_core *v, struct vfio_device_file *df)
 	if (g->iommufd && !df->device->open_count)
 		vfio_iommufd_unbind(df->device);
 	g->opened_devices--;
-	vfio_group_put(g);
+	struct iommufd_ctx *put = vfio_group_put(g);
 	pthread_mutex_unlock(&v->lock);
+	if (put)
+		iommufd_ctx_put(put);
 }
 
 /* The last reference: mappings of it are gone by now, so the user has no
