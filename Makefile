@@ -13,7 +13,13 @@ MESON_SAN_OPTS := -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=de
 MESON_TSAN_OPTS := -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug \
 	-Doptimization=1 -Dc_args=-Wno-tsan
 
-.PHONY: all deps test tsan bench demo conformance soak clean
+FUZZ    := build-fuzz
+MESON_FUZZ_OPTS := -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
+	-Doptimization=1 -Dfuzz=true -Dtests=false -Dbench=false \
+	"-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined"
+FUZZ_TIME ?= 60
+
+.PHONY: all deps test tsan bench demo conformance soak fuzz fuzz-run clean
 
 all: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
@@ -57,5 +63,14 @@ soak: deps
 	ninja -C $(RELEASE) uiommu
 	./$(RELEASE)/uiommu --checker soak --progress $(SOAK_ARGS)
 
+# The libFuzzer harnesses (tests/fuzz): clang, ASan and UBSan, in their
+# own build directory. `make fuzz-run` runs each for FUZZ_TIME seconds.
+fuzz: deps
+	@[ -f $(FUZZ)/build.ninja ] || CC=clang meson setup $(FUZZ) $(MESON_FUZZ_OPTS)
+	ninja -C $(FUZZ)
+
+fuzz-run: fuzz
+	@sh scripts/fuzz.sh --time $(FUZZ_TIME) $(FUZZ)
+
 clean:
-	rm -rf $(BUILD) $(SAN) $(TSAN) $(RELEASE)
+	rm -rf $(BUILD) $(SAN) $(TSAN) $(RELEASE) $(FUZZ)

@@ -6,6 +6,8 @@ set -eu
 PKGS="gcc make meson ninja-build pkg-config libc6-dev linux-libc-dev libcmocka-dev libjson-c-dev libbsd-dev"
 # make conformance: building the kernel's selftests, fetching its source.
 PKGS="$PKGS libcap-dev uuid-dev unifdef xz-utils"
+# make fuzz: clang 14 with its libFuzzer and sanitizer runtimes.
+PKGS="$PKGS clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

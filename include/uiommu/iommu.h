@@ -99,6 +99,8 @@ void iommu_free_global_pasid(struct device *dev, ioasid_t pasid);
  * one the global space has given out or will while dev holds it.
  * IOMMU_PASID_INVALID when none is left. */
 ioasid_t iommu_alloc_dev_pasid(struct device *dev);
+/* The same, saying why not: -ENOSPC none left, -ENOMEM (*out INVALID). */
+int iommu_dev_pasid_alloc(struct device *dev, ioasid_t *out);
 void iommu_free_dev_pasid(struct device *dev, ioasid_t pasid);
 unsigned iommu_dev_max_pasids(struct device *dev);
 

@@ -7,10 +7,11 @@
 #include "swmdev/swmdev.h"
 #include "../host/host.h"
 #include "../pci/pci.h"
+#include "../util/slab.h"
 
 int device_drivers_init(struct uiommu_host *h)
 {
-	struct device_drivers *d = calloc(1, sizeof(*d));
+	struct device_drivers *d = kcalloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	h->drivers = d;

@@ -12,6 +12,7 @@
 
 #include "files_host.h"
 #include "../host/host.h"
+#include "../util/slab.h"
 
 static struct files_host *files_of(struct uiommu_host *h)
 {
@@ -30,8 +31,8 @@ static struct devnode *lookup(struct files_host *fh, const char *path)
 static int node_add(struct files_host *fh, const char *path, const struct file_operations *fops,
 		    const struct devnode_dir_ops *dir_ops, void *node_data)
 {
-	struct devnode *n = calloc(1, sizeof(*n));
-	if (!n || !(n->path = strdup(path))) {
+	struct devnode *n = kcalloc(1, sizeof(*n));
+	if (!n || !(n->path = kstrdup(path))) {
 		free(n);
 		return -ENOMEM;
 	}
@@ -165,14 +166,14 @@ static int name_list_add(const char *name, void *arg)
 	struct name_list *l = arg;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
-		char **v = realloc(l->v, cap * sizeof(*v));
+		char **v = krealloc(l->v, cap * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
 		l->v = v;
 		l->cap = cap;
 	}
 	size_t len = strlen(l->dir) + strlen(name) + 1;
-	char *p = malloc(len);
+	char *p = kmalloc(len);
 	if (!p)
 		return -ENOMEM;
 	snprintf(p, len, "%s%s", l->dir, name);
@@ -240,7 +241,7 @@ void files_host_unlink(struct file *f)
 
 int files_host_init(struct uiommu_host *h)
 {
-	struct files_host *fh = calloc(1, sizeof(*fh));
+	struct files_host *fh = kcalloc(1, sizeof(*fh));
 	if (!fh)
 		return -ENOMEM;
 	pthread_mutex_init(&fh->lock, NULL);

@@ -8,6 +8,7 @@
 
 #include "dma_buf.h"
 #include "file.h"
+#include "../util/slab.h"
 
 static void dma_buf_release(struct file *f)
 {
@@ -28,7 +29,7 @@ int dma_buf_export_fd(struct uiommu_host *h, const struct dma_buf_ops *ops, void
 {
 	if (!ops || !size)
 		return -EINVAL;
-	struct dma_buf *buf = calloc(1, sizeof(*buf));
+	struct dma_buf *buf = kcalloc(1, sizeof(*buf));
 	if (!buf)
 		return -ENOMEM;
 	buf->size = size;
@@ -75,7 +76,7 @@ struct dma_buf_attachment *dma_buf_attach(struct dma_buf *buf,
 					  const struct dma_buf_attach_ops *ops, void *priv,
 					  int *err)
 {
-	struct dma_buf_attachment *a = calloc(1, sizeof(*a));
+	struct dma_buf_attachment *a = kcalloc(1, sizeof(*a));
 	if (!a) {
 		*err = -ENOMEM;
 		return NULL;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "files_host.h"
+#include "../util/slab.h"
 
 #define FDT_CHUNK_SHIFT 10
 #define FDT_CHUNK (1u << FDT_CHUNK_SHIFT)
@@ -34,7 +35,7 @@ static _Atomic(struct file *) *slot(int fd, bool alloc)
 	_Atomic(struct file *) *c = atomic_load_explicit(&fdt[fd >> FDT_CHUNK_SHIFT],
 							memory_order_acquire);
 	if (!c && alloc) {
-		c = calloc(FDT_CHUNK, sizeof(*c));
+		c = kcalloc(FDT_CHUNK, sizeof(*c));
 		if (!c)
 			return NULL;
 		atomic_store_explicit(&fdt[fd >> FDT_CHUNK_SHIFT], c, memory_order_release);

@@ -18,6 +18,7 @@
 
 #include "file.h"
 #include "files_host.h"
+#include "../util/slab.h"
 
 /* ---- the pool ---- */
 
@@ -34,7 +35,7 @@ static struct file *file_alloc(void)
 {
 	pthread_mutex_lock(&pool_lock);
 	if (!pool_free) {
-		struct file_chunk *c = calloc(1, sizeof(*c));
+		struct file_chunk *c = kcalloc(1, sizeof(*c));
 		if (!c) {
 			pthread_mutex_unlock(&pool_lock);
 			return NULL;

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "files_host.h"
+#include "../util/slab.h"
 
 #define PAGE_SIZE_4K 4096ull
 
@@ -40,7 +41,7 @@ int uiommu_mmap(int fd, void *addr, size_t length, int prot, int flags, int64_t 
 	    f->f_mode == O_WRONLY)
 		goto fail;
 	rc = -ENOMEM;
-	vma = calloc(1, sizeof(*vma));
+	vma = kcalloc(1, sizeof(*vma));
 	if (!vma)
 		goto fail;
 	vma->addr = addr;

@@ -25,6 +25,7 @@
 #include "../pci/pci.h"
 #include "../sysfs/sysfs.h"
 #include "../vfio/vfio.h"
+#include "../util/slab.h"
 
 const char *uiommu_default_topology(void)
 {
@@ -126,7 +127,7 @@ int uiommu_host_new(const struct uiommu_host_opts *opts, struct uiommu_host **ou
 		snprintf(err, errlen, "give a topology file or JSON text, not both");
 		return -EINVAL;
 	}
-	struct uiommu_host *h = calloc(1, sizeof(*h));
+	struct uiommu_host *h = kcalloc(1, sizeof(*h));
 	if (!h) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

@@ -26,23 +26,31 @@ static int load_unit(struct topo_loader *l, json_object *o)
 	int rc = topo_parse_unit(l, o, &t);
 	if (rc)
 		return rc;
-	for (unsigned i = 0; i < l->m->nr_units; i++)
-		if (!strcmp(l->m->units[i]->name, t.name))
+	for (unsigned i = 0; i < l->nr_units; i++)
+		if (!strcmp(l->unit_names[i], t.name))
 			return topo_fail(l, "duplicate unit name \"%s\"", t.name);
-	struct vtd_unit *u;
-	rc = hw_unit_add(l->m, &t.cfg, t.name, &u);
-	if (rc == -ENOSPC)
+	if (l->nr_units == VTD_MAX_UNITS)
 		return topo_fail(l, "at most %d units", VTD_MAX_UNITS);
-	if (rc)
+	struct vtd_unit *u = NULL;
+	if (!l->dry && (rc = hw_unit_add(l->m, &t.cfg, t.name, &u)))
 		return topo_fail(l, "cannot create the unit: %s", strerror(-rc));
+	unsigned idx = l->nr_units++;
+	l->unit_names[idx] = t.name;
 	if (!t.scope) {
-		hw_unit_scope_all(u);
+		if (u)
+			hw_unit_scope_all(u);
+		else if (l->include_all++)
+			return topo_fail(l, "units %s and %s both include all devices",
+					 l->unit_names[l->all_unit], t.name);
+		else
+			l->all_unit = idx;
 		return 0;
 	}
 	/* Scopes name devices that may appear later in the file. */
 	for (size_t i = 0; i < json_object_array_length(t.scope); i++) {
 		size_t p = topo_push(l, ".scope[%zu]", i);
 		l->scopes[l->nr_scopes].u = u;
+		l->scopes[l->nr_scopes].unit = idx;
 		snprintf(l->scopes[l->nr_scopes].ref, sizeof(l->scopes[0].ref), "%s",
 			 json_object_get_string(json_object_array_get_idx(t.scope, i)));
 		snprintf(l->scopes[l->nr_scopes].path, sizeof(l->scopes[0].path), "%s", l->path);
@@ -52,14 +60,47 @@ static int load_unit(struct topo_loader *l, json_object *o)
 	return 0;
 }
 
+/* A dry run's function by name or BDF; -1 if none. */
+static int shadow_find(struct topo_loader *l, const char *ref)
+{
+	uint16_t rid;
+	bool is_bdf = !pci_bdf_parse(ref, &rid);
+	for (unsigned i = 0; i < l->nr_devs; i++)
+		if ((l->devs[i].name && !strcmp(l->devs[i].name, ref)) ||
+		    (is_bdf && l->devs[i].rid == rid))
+			return (int)i;
+	return -1;
+}
+
+static int resolve_scope_dry(struct topo_loader *l, unsigned i)
+{
+	int d = shadow_find(l, l->scopes[i].ref);
+	unsigned unit = l->scopes[i].unit;
+	if (d < 0)
+		return topo_fail(l, "no device \"%s\"", l->scopes[i].ref);
+	if (l->unit_scopes[unit]++ == 64)
+		return topo_fail(l, "too many scope entries");
+	if (l->devs[d].unit >= 0 && l->devs[d].unit != (int)unit)
+		return topo_fail(l, "%s is in the scope of both %s and %s", l->scopes[i].ref,
+				 l->unit_names[l->devs[d].unit], l->unit_names[unit]);
+	l->devs[d].unit = (int)unit;
+	return 0;
+}
+
 static int resolve_scopes(struct topo_loader *l)
 {
 	for (unsigned i = 0; i < l->nr_scopes; i++) {
+		snprintf(l->path, sizeof(l->path), "%s", l->scopes[i].path);
+		if (l->dry) {
+			int rc = resolve_scope_dry(l, i);
+			if (rc)
+				return rc;
+			continue;
+		}
 		struct hw_pci_function *d = hw_pci_function_by_name(l->m, l->scopes[i].ref);
 		uint16_t rid;
 		if (!d && !pci_bdf_parse(l->scopes[i].ref, &rid))
 			d = hw_pci_function_by_rid(l->m, rid);
-		snprintf(l->path, sizeof(l->path), "%s", l->scopes[i].path);
 		if (!d)
 			return topo_fail(l, "no device \"%s\"", l->scopes[i].ref);
 		if (hw_unit_scope_dev(l->scopes[i].u, d))
@@ -71,7 +112,15 @@ static int resolve_scopes(struct topo_loader *l)
 
 /* ---- devices ---- */
 
-static int load_device(struct topo_loader *l, json_object *o, struct hw_pci_bus *bus);
+/* Where a function goes: its bus (NULL in a dry run) and number, and the
+ * bridge above it as the dry run knows it (-1 on the root bus). */
+struct topo_bus {
+	struct hw_pci_bus *bus;
+	uint8_t number;
+	int bridge;
+};
+
+static int load_device(struct topo_loader *l, json_object *o, const struct topo_bus *b);
 
 /* The secondary bus number: "bus", else the first child's BDF, else the
  * lowest one free. */
@@ -91,17 +140,18 @@ static int secondary_bus(struct topo_loader *l, json_object *o, json_object *ch,
 			*busnr = PCI_RID_BUS(rid);
 	}
 	if (*busnr == 0x100) {
-		for (*busnr = 1; *busnr < 256 && l->m->bus_by_num[*busnr]; (*busnr)++)
+		for (*busnr = 1; *busnr < 256 && l->bus_used[*busnr]; (*busnr)++)
 			;
 		if (*busnr == 256)
 			return topo_fail(l, "no free bus number");
 	}
-	if (*busnr == 0 || l->m->bus_by_num[*busnr])
+	if (*busnr == 0 || l->bus_used[*busnr])
 		return topo_fail(l, "bus %02x is already in use", *busnr);
 	return 0;
 }
 
-static int load_children(struct topo_loader *l, json_object *o, struct hw_pci_function *bridge)
+static int load_children(struct topo_loader *l, json_object *o, struct hw_pci_function *bridge,
+			 int shadow)
 {
 	json_object *ch = NULL;
 	json_object_object_get_ex(o, "children", &ch);
@@ -115,18 +165,45 @@ static int load_children(struct topo_loader *l, json_object *o, struct hw_pci_fu
 	int rc = secondary_bus(l, o, ch, &busnr);
 	if (rc)
 		return rc;
-	struct hw_pci_bus *sub;
-	rc = hw_pci_bus_add(l->m, (uint8_t)busnr, bridge, &sub);
-	if (rc)
+	struct topo_bus sub = { .number = (uint8_t)busnr, .bridge = shadow };
+	if (!l->dry && (rc = hw_pci_bus_add(l->m, (uint8_t)busnr, bridge, &sub.bus)))
 		return topo_fail(l, "cannot add bus %02x: %s", busnr, strerror(-rc));
+	l->bus_used[busnr] = true;
 	for (size_t i = 0; ch && i < json_object_array_length(ch); i++) {
 		size_t p = topo_push(l, ".children[%zu]", i);
-		rc = load_device(l, json_object_array_get_idx(ch, i), sub);
+		rc = load_device(l, json_object_array_get_idx(ch, i), &sub);
 		topo_pop(l, p);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+/* A dry run's record of a function, with the checks adding one to a
+ * machine makes (hw_pci_function_add, hw_machine_finalize). */
+static int shadow_add(struct topo_loader *l, const struct topo_device *t, const char *bdf,
+		      int parent)
+{
+	for (unsigned i = 0; i < l->nr_devs; i++)
+		if (l->devs[i].rid == t->rid || (t->name && *t->name && l->devs[i].name &&
+						 !strcmp(l->devs[i].name, t->name)))
+			return topo_fail(l, "%s or its name is already taken", bdf);
+	if (t->kind == PCI_KIND_PCI_ENDPOINT && parent >= 0 &&
+	    l->devs[parent].kind != PCI_KIND_PCIE_PCI_BRIDGE)
+		return topo_fail(l, "%s: a conventional PCI function needs a PCIe-to-PCI bridge "
+				 "above it", t->name && *t->name ? t->name : bdf);
+	if (l->nr_devs == l->cap_devs) {
+		unsigned ncap = l->cap_devs ? l->cap_devs * 2 : 32;
+		struct topo_shadow_dev *n = realloc(l->devs, ncap * sizeof(*n));
+		if (!n)
+			return topo_fail(l, "out of memory");
+		l->devs = n;
+		l->cap_devs = ncap;
+	}
+	l->devs[l->nr_devs] = (struct topo_shadow_dev){ .rid = t->rid, .kind = t->kind,
+						       .name = t->name && *t->name ? t->name : NULL,
+						       .parent = parent, .unit = -1 };
+	return (int)l->nr_devs++;
 }
 
 /* The capabilities a description asks for. ACS controls come up
@@ -150,16 +227,31 @@ static void add_caps(struct hw_pci_function *d, const struct topo_device *t)
 	hw_pci_set_dma_aliases(d, t->aliases, t->nr_aliases);
 }
 
-static int load_device(struct topo_loader *l, json_object *o, struct hw_pci_bus *bus)
+static int load_device(struct topo_loader *l, json_object *o, const struct topo_bus *b)
 {
 	struct topo_device t;
-	int rc = topo_parse_device(l, o, bus->number, bus->self == NULL, &t);
+	int rc = topo_parse_device(l, o, b->number, b->bridge < 0 && !(b->bus && b->bus->self),
+				   &t);
 	if (rc)
 		return rc;
 	char bdf[8];
 	pci_bdf_str(t.rid, bdf);
+	if (l->dry) {
+		int idx = shadow_add(l, &t, bdf, b->bridge);
+		if (idx < 0)
+			return idx;
+		char merr[256] = "";
+		if (t.model && strcmp(t.model, "none") &&
+		    (rc = hw_model_check(t.model, t.options, merr, sizeof(merr)))) {
+			size_t p = topo_push(l, ".model");
+			rc = topo_fail(l, "%s", merr);
+			topo_pop(l, p);
+			return rc;
+		}
+		return hw_pci_kind_is_bridge(t.kind) ? load_children(l, o, NULL, idx) : 0;
+	}
 	struct hw_pci_function *d;
-	rc = hw_pci_function_add(l->m, bus, PCI_RID_DEVFN(t.rid), t.kind, t.name, &d);
+	rc = hw_pci_function_add(l->m, b->bus, PCI_RID_DEVFN(t.rid), t.kind, t.name, &d);
 	if (rc == -EEXIST)
 		return topo_fail(l, "%s or its name is already taken", bdf);
 	if (rc)
@@ -176,7 +268,7 @@ static int load_device(struct topo_loader *l, json_object *o, struct hw_pci_bus 
 		if (rc)
 			return rc;
 	}
-	return hw_pci_kind_is_bridge(t.kind) ? load_children(l, o, d) : 0;
+	return hw_pci_kind_is_bridge(t.kind) ? load_children(l, o, d, -1) : 0;
 }
 
 static void where(const char *text, size_t off, unsigned *line, unsigned *col)
@@ -241,10 +333,13 @@ static int load_units(struct topo_loader *l, json_object *root)
 		struct vtd_config c;
 		struct vtd_unit *u;
 		vtd_config_default(&c);
-		int rc = hw_unit_add(l->m, &c, "dmar0", &u);
+		l->unit_names[l->nr_units++] = "dmar0";
+		l->include_all = 1;
+		int rc = l->dry ? 0 : hw_unit_add(l->m, &c, "dmar0", &u);
 		if (rc)
 			return rc;
-		hw_unit_scope_all(u);
+		if (!l->dry)
+			hw_unit_scope_all(u);
 	}
 	for (size_t i = 0; units && i < json_object_array_length(units); i++) {
 		size_t p = topo_push(l, "units[%zu]", i);
@@ -262,11 +357,12 @@ static int load_devices(struct topo_loader *l, json_object *root)
 	if (!json_object_object_get_ex(root, "devices", &devices) ||
 	    !json_object_is_type(devices, json_type_array))
 		return topo_fail(l, "\"devices\" must be an array of the root bus's functions");
-	struct hw_pci_bus *root_bus;
-	int rc = hw_pci_bus_add(l->m, 0, NULL, &root_bus);
+	struct topo_bus top = { .number = 0, .bridge = -1 };
+	int rc = l->dry ? 0 : hw_pci_bus_add(l->m, 0, NULL, &top.bus);
+	l->bus_used[0] = true;
 	for (size_t i = 0; !rc && i < json_object_array_length(devices); i++) {
 		size_t p = topo_push(l, "devices[%zu]", i);
-		rc = load_device(l, json_object_array_get_idx(devices, i), root_bus);
+		rc = load_device(l, json_object_array_get_idx(devices, i), &top);
 		topo_pop(l, p);
 	}
 	return rc;
@@ -280,13 +376,13 @@ static int load(struct topo_loader *l, json_object *root)
 	int rc = topo_check_keys(l, root, keys);
 	if (rc)
 		return rc;
-	if ((rc = hw_machine_new(&l->m))) {
+	if (!l->dry && (rc = hw_machine_new(&l->m))) {
 		snprintf(l->err, l->errlen, "%s: cannot create the machine: %s", l->source,
 			 strerror(-rc));
 		return rc;
 	}
 	if ((rc = load_units(l, root)) || (rc = load_devices(l, root)) ||
-	    (rc = resolve_scopes(l)))
+	    (rc = resolve_scopes(l)) || l->dry)
 		return rc;
 	char ferr[256];
 	if ((rc = hw_machine_finalize(l->m, ferr, sizeof(ferr))))
@@ -294,8 +390,8 @@ static int load(struct topo_loader *l, json_object *root)
 	return rc;
 }
 
-int hw_machine_from_json(const char *text, const char *source, struct hw_machine **out, char *err,
-			 size_t errlen)
+static int from_json(const char *text, const char *source, struct hw_machine **out, char *err,
+		     size_t errlen)
 {
 	struct topo_loader *l = calloc(1, sizeof(*l));
 	if (!l) {
@@ -305,19 +401,32 @@ int hw_machine_from_json(const char *text, const char *source, struct hw_machine
 	l->source = source;
 	l->err = err;
 	l->errlen = errlen;
+	l->dry = !out;
 	json_object *root = NULL;
 	int rc = parse_text(text, source, &root, err, errlen);
 	if (!rc)
 		rc = load(l, root);
-	if (!rc) {
+	if (!rc && out) {
 		*out = l->m;
 		l->m = NULL;
 	}
 	hw_machine_free(l->m);
 	if (root)
 		json_object_put(root);
+	free(l->devs);
 	free(l);
 	return rc;
+}
+
+int hw_machine_from_json(const char *text, const char *source, struct hw_machine **out, char *err,
+			 size_t errlen)
+{
+	return from_json(text, source, out, err, errlen);
+}
+
+int hw_topology_check(const char *text, const char *source, char *err, size_t errlen)
+{
+	return from_json(text, source, NULL, err, errlen);
 }
 
 int hw_machine_from_file(const char *path, struct hw_machine **out, char *err, size_t errlen)

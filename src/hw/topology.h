@@ -19,6 +19,12 @@ extern const char hw_default_topology[];
  * "source: path.to.field: ..." and nothing is left allocated. */
 int hw_machine_from_json(const char *text, const char *source, struct hw_machine **out, char *err,
 			 size_t errlen);
+/* Parse and validate without building anything (no machine, no device
+ * model): the file's syntax, schema and structure - names, bus numbers,
+ * BDFs, scopes, model options - with the messages a build would give.
+ * What only a build can find (out of memory) is left to it. For tools and
+ * the topology fuzzer (SPEC R-1). */
+int hw_topology_check(const char *text, const char *source, char *err, size_t errlen);
 int hw_machine_from_file(const char *path, struct hw_machine **out, char *err, size_t errlen);
 
 #endif

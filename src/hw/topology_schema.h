@@ -20,20 +20,39 @@
 
 struct hw_machine;
 
+/* A function as a check without a machine sees it (topology.c). */
+struct topo_shadow_dev {
+	uint16_t rid;
+	enum hw_pci_kind kind;
+	const char *name;           /* in the document */
+	int parent;                 /* index of the bridge above, -1 on the root bus */
+	int unit;                   /* the unit whose scope names it, -1 */
+};
+
 /* The state of one load: where in the file we are, for messages, and
  * the unit scopes waiting for the devices they name. */
 struct topo_loader {
 	const char *source;
 	char *err;
 	size_t errlen;
-	struct hw_machine *m;
+	struct hw_machine *m;       /* NULL when checking only (`dry`) */
+	bool dry;
 	char path[256];
 	struct {
 		struct vtd_unit *u;
+		unsigned unit;          /* its index */
 		char ref[32];
 		char path[256];
 	} scopes[64];
 	unsigned nr_scopes;
+	/* What the checks need, kept in both modes: bus numbers taken, and
+	 * in a dry run the units and functions the machine would hold. */
+	bool bus_used[256];
+	unsigned nr_units, include_all, all_unit;
+	const char *unit_names[VTD_MAX_UNITS];
+	unsigned unit_scopes[VTD_MAX_UNITS];
+	struct topo_shadow_dev *devs;
+	unsigned nr_devs, cap_devs;
 };
 
 /* A "units" entry. */

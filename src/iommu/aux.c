@@ -20,6 +20,7 @@
 #include "iommu.h"
 #include "group.h"
 #include "../base/device.h"
+#include "../util/slab.h"
 
 int iommu_get_dev_attr(struct device *dev, enum iommu_dev_attr attr, void *data)
 {
@@ -172,7 +173,7 @@ int iommu_attach_device_aux(struct iommu_domain *domain, struct device *dev)
 		return -EPERM;
 	if (domain->host != dev->host)
 		return -EINVAL;
-	struct aux_attach *spare = calloc(1, sizeof(*spare));
+	struct aux_attach *spare = kcalloc(1, sizeof(*spare));
 	if (!spare)
 		return -ENOMEM;
 	pthread_mutex_lock(&di->lock);

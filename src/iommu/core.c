@@ -10,6 +10,7 @@
 
 #include "iommu.h"
 #include "group.h"
+#include "../util/slab.h"
 
 static int iommu_bus_notify(struct bus_notifier *nb, enum bus_notify_action action,
 			    struct device *dev)
@@ -25,7 +26,7 @@ static int iommu_bus_notify(struct bus_notifier *nb, enum bus_notify_action acti
 
 int iommu_core_init(struct uiommu_host *h, bool default_identity)
 {
-	struct iommu_core *core = calloc(1, sizeof(*core));
+	struct iommu_core *core = kcalloc(1, sizeof(*core));
 	if (!core)
 		return -ENOMEM;
 	core->host = h;

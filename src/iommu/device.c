@@ -13,11 +13,12 @@
 
 #include "iommu.h"
 #include "group.h"
+#include "../util/slab.h"
 
 /* Offer `dev` to one driver's ops. */
 static int probe_with(struct device *dev, const struct iommu_ops *ops)
 {
-	struct dev_iommu *di = calloc(1, sizeof(*di));
+	struct dev_iommu *di = kcalloc(1, sizeof(*di));
 	if (!di)
 		return -ENOMEM;
 	di->ops = ops;

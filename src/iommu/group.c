@@ -15,13 +15,14 @@
 #include "iommu.h"
 #include "group.h"
 #include "../pci/pci.h"
+#include "../util/slab.h"
 
 struct iommu_group *iommu_group_alloc(struct uiommu_host *h)
 {
 	struct iommu_core *core = iommu_core_of(h);
 	if (!core)
 		return NULL;
-	struct iommu_group *g = calloc(1, sizeof(*g));
+	struct iommu_group *g = kcalloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
 	g->host = h;

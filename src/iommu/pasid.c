@@ -12,13 +12,14 @@
 #include "iommu.h"
 #include "group.h"
 #include "../base/device.h"
+#include "../util/slab.h"
 
 #define PASID_SPACE (1u << 20)
 
 int iommu_pasid_space_init(struct iommu_core *core)
 {
 	pthread_mutex_init(&core->pasid_lock, NULL);
-	core->pasid_map = calloc(PASID_SPACE / 64, sizeof(uint64_t));
+	core->pasid_map = kcalloc(PASID_SPACE / 64, sizeof(uint64_t));
 	if (!core->pasid_map) {
 		pthread_mutex_destroy(&core->pasid_lock);
 		return -ENOMEM;
@@ -82,27 +83,35 @@ ioasid_t iommu_alloc_global_pasid(struct device *dev)
  * the core counts the holders of each PASID and the global allocator
  * skips them; a per-RID PASID in turn is never a global one in use.
  */
-ioasid_t iommu_alloc_dev_pasid(struct device *dev)
+int iommu_dev_pasid_alloc(struct device *dev, ioasid_t *out)
 {
 	unsigned max = iommu_dev_max_pasids(dev);
 	struct iommu_core *core = max ? iommu_core_of(dev->host) : NULL;
 	struct dev_iommu *di = dev_iommu(dev);
 	if (!core || !core->pasid_map || !di)
-		return IOMMU_PASID_INVALID;
+		return -ENOSPC;
 	pthread_mutex_lock(&core->pasid_lock);
+	int rc = -ENOSPC;
 	ioasid_t got = lowest_free(core, di, max);
 	if (got != IOMMU_PASID_INVALID) {
 		uintptr_t users = (uintptr_t)xa_load(&core->rid_pasid_users, got);
-		if (xa_store(&core->rid_pasid_users, got, (void *)(users + 1), NULL) ||
-		    xa_store(&di->rid_pasids, got, (void *)1, NULL)) {
+		rc = xa_store(&core->rid_pasid_users, got, (void *)(users + 1), NULL);
+		if (!rc && (rc = xa_store(&di->rid_pasids, got, (void *)1, NULL))) {
 			if (users)
 				xa_store(&core->rid_pasid_users, got, (void *)users, NULL);
 			else
 				xa_erase(&core->rid_pasid_users, got);
-			got = IOMMU_PASID_INVALID;
 		}
 	}
 	pthread_mutex_unlock(&core->pasid_lock);
+	*out = rc ? IOMMU_PASID_INVALID : got;
+	return rc;
+}
+
+ioasid_t iommu_alloc_dev_pasid(struct device *dev)
+{
+	ioasid_t got;
+	iommu_dev_pasid_alloc(dev, &got);
 	return got;
 }
 

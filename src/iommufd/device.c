@@ -20,6 +20,7 @@
 #include "../base/uaccess.h"
 #include "../base/usercopy.h"
 #include "../iommu/group.h"
+#include "../util/slab.h"
 
 /* Who shares an attachment on one PASID of a group. */
 struct iommufd_attach {
@@ -71,7 +72,7 @@ static struct iommufd_group *get_group(struct iommufd_ctx *ictx, struct device *
 		pthread_mutex_unlock(&ictx->groups_lock);
 		return igroup;
 	}
-	igroup = calloc(1, sizeof(*igroup));
+	igroup = kcalloc(1, sizeof(*igroup));
 	int rc = igroup ? xa_store(&ictx->groups, id, igroup, NULL) : -ENOMEM;
 	pthread_mutex_unlock(&ictx->groups_lock);
 	if (rc) {
@@ -392,7 +393,7 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt, struct iommuf
 	struct iommufd_attach *attach = xa_load(&igroup->pasid_attach, pasid);
 	bool fresh = !attach;
 	if (fresh) {
-		attach = calloc(1, sizeof(*attach));
+		attach = kcalloc(1, sizeof(*attach));
 		if (!attach) {
 			rc = -ENOMEM;
 			goto out_unlock;

@@ -17,6 +17,7 @@
 #include "iommufd_private.h"
 #include "../base/uaccess.h"
 #include "../files/file.h"
+#include "../util/slab.h"
 
 /* Caller holds eventq->lock. */
 static void update_readable(struct iommufd_eventq *eventq, struct file *f)
@@ -131,7 +132,7 @@ static struct iopf_group *partial_group(struct iommufd_fault *fault,
 
 static int group_add(struct iopf_group *g, const struct iommu_page_request *req)
 {
-	struct iommu_page_request *f = realloc(g->faults, (g->nr_faults + 1) * sizeof(*f));
+	struct iommu_page_request *f = krealloc(g->faults, (g->nr_faults + 1) * sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	g->faults = f;
@@ -167,7 +168,7 @@ void iommufd_fault_iopf_handler(struct iommu_domain *domain, const struct iommu_
 	}
 	struct iopf_group *g = partial_group(fault, req);
 	bool fresh = !g;
-	if (fresh && (g = calloc(1, sizeof(*g)))) {
+	if (fresh && (g = kcalloc(1, sizeof(*g)))) {
 		g->dev = req->dev;
 		g->idev = idev;
 		g->hwpt = hwpt;
@@ -456,7 +457,7 @@ static struct iommufd_vevent *veventq_fetch(struct iommufd_veventq *veventq, int
 		struct iommufd_vevent *next =
 			list_entry(eventq->deliver.next, struct iommufd_vevent, node);
 		if (next == &veventq->lost_events_header) {
-			v = calloc(1, sizeof(*v));
+			v = kcalloc(1, sizeof(*v));
 			if (!v) {
 				*err = -ENOMEM;
 				goto out;
@@ -632,7 +633,7 @@ int iommufd_viommu_report_event(struct iommufd_viommu *viommu, uint32_t type, co
 		goto out;
 	}
 	struct iommufd_eventq *eventq = &veventq->common;
-	struct iommufd_vevent *v = malloc(sizeof(*v) + data_len);
+	struct iommufd_vevent *v = kmalloc(sizeof(*v) + data_len);
 	pthread_mutex_lock(&eventq->lock);
 	if (!v) {
 		rc = -ENOMEM;

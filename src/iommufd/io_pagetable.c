@@ -11,6 +11,7 @@
 
 #include "iommufd_private.h"
 #include "../files/dma_buf.h"
+#include "../util/slab.h"
 
 /* The largest alignment an automatic IOVA is given: a transparent huge
  * page, so a THP-backed buffer can be mapped with 2 MiB pages. */
@@ -208,7 +209,7 @@ static int iopt_alloc_area_pages(struct io_pagetable *iopt, struct list_node *pa
 {
 	struct iopt_pages_list *elm;
 	list_for_each_entry(elm, pages_list, next) {
-		elm->area = calloc(1, sizeof(*elm->area));
+		elm->area = kcalloc(1, sizeof(*elm->area));
 		if (!elm->area)
 			return -ENOMEM;
 	}
@@ -355,7 +356,7 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova) {
 		uint64_t last = last_iova < iopt_area_last_iova(area) ? last_iova :
 									 iopt_area_last_iova(area);
-		struct iopt_pages_list *elm = calloc(1, sizeof(*elm));
+		struct iopt_pages_list *elm = kcalloc(1, sizeof(*elm));
 		if (!elm) {
 			rc = -ENOMEM;
 			break;
@@ -509,7 +510,7 @@ int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start, uint64_t last, 
 	if (iopt_area_iter_first(iopt, start, last) ||
 	    interval_tree_iter_first(&iopt->allowed_itree, start, last))
 		return -EADDRINUSE;
-	struct iopt_reserved *r = calloc(1, sizeof(*r));
+	struct iopt_reserved *r = kcalloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	r->node.start = start;
@@ -549,7 +550,7 @@ int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt, struct device
 	if (n < 0)
 		return n;
 	if (n > 8) {
-		regions = calloc((size_t)n, sizeof(*regions));
+		regions = kcalloc((size_t)n, sizeof(*regions));
 		if (!regions)
 			return -ENOMEM;
 		n = iommu_get_resv_regions(dev, regions, n);
@@ -794,7 +795,7 @@ static int iopt_area_split(struct iopt_area *area, uint64_t iova)
 		return -EOPNOTSUPP;
 	if ((new_start & (align - 1)) || (iopt_area_start_byte(area, new_start) & (align - 1)))
 		return -EINVAL;
-	struct iopt_area *lhs = calloc(1, sizeof(*lhs)), *rhs = calloc(1, sizeof(*rhs));
+	struct iopt_area *lhs = kcalloc(1, sizeof(*lhs)), *rhs = kcalloc(1, sizeof(*rhs));
 	if (!lhs || !rhs) {
 		free(lhs);
 		free(rhs);

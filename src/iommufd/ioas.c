@@ -11,6 +11,7 @@
 
 #include "iommufd_private.h"
 #include "../base/uaccess.h"
+#include "../util/slab.h"
 
 void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
@@ -120,7 +121,7 @@ static int load_iovas(struct interval_tree_root *root, uint64_t ranges, uint32_t
 			return -EINVAL;
 		if (interval_tree_iter_first(root, range.start, range.last))
 			return -EINVAL;
-		struct iopt_allowed *allowed = calloc(1, sizeof(*allowed));
+		struct iopt_allowed *allowed = kcalloc(1, sizeof(*allowed));
 		if (!allowed)
 			return -ENOMEM;
 		allowed->node.start = range.start;
@@ -341,7 +342,7 @@ int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd)
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? 2 * cap : 8;
-			struct iommufd_ioas **nl = realloc(list, ncap * sizeof(*nl));
+			struct iommufd_ioas **nl = krealloc(list, ncap * sizeof(*nl));
 			if (!nl) {
 				iommufd_put_object(ictx, obj);
 				rc = -ENOMEM;

@@ -22,6 +22,7 @@
 
 #include "iommufd_private.h"
 #include "../base/uaccess.h"
+#include "../util/slab.h"
 
 /* 1 GiB of 4 KiB pages per window: each window is one walk of the
  * domain's tables and one IOTLB flush for what it cleared. */
@@ -136,7 +137,7 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt, struct iommu_domai
 	/* page_size a power of two: one bit per page. */
 	if (bm->page_size & (bm->page_size - 1))
 		return -EINVAL;
-	struct bitmap_window *w = malloc(sizeof(*w));
+	struct bitmap_window *w = kmalloc(sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	w->base = bm->iova;

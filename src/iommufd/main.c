@@ -20,6 +20,7 @@
 #include "../files/file.h"
 #include "../host/host.h"
 #include "../mm/mm.h"
+#include "../util/slab.h"
 
 struct iommufd_object_ops {
 	void (*pre_destroy)(struct iommufd_object *obj);
@@ -41,7 +42,7 @@ static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX];
 struct iommufd_object *_iommufd_object_alloc(struct iommufd_ctx *ictx, size_t size,
 					     enum iommufd_object_type type, int *err)
 {
-	struct iommufd_object *obj = calloc(1, size);
+	struct iommufd_object *obj = kcalloc(1, size);
 	if (!obj) {
 		*err = -ENOMEM;
 		return NULL;
@@ -461,7 +462,7 @@ static long iommufd_fops_ioctl(struct file *f, unsigned int cmd, unsigned long a
 
 static int iommufd_fops_open(struct file *f, void *node_data)
 {
-	struct iommufd_ctx *ictx = calloc(1, sizeof(*ictx));
+	struct iommufd_ctx *ictx = kcalloc(1, sizeof(*ictx));
 	if (!ictx)
 		return -ENOMEM;
 	pthread_mutex_init(&ictx->obj_lock, NULL);
@@ -625,7 +626,7 @@ uint64_t uiommu_pinned_pages(void)
 
 int iommufd_host_init(struct uiommu_host *h)
 {
-	h->iommufd = calloc(1, sizeof(*h->iommufd));
+	h->iommufd = kcalloc(1, sizeof(*h->iommufd));
 	if (!h->iommufd)
 		return -ENOMEM;
 	/* Linux's default. */

@@ -19,6 +19,7 @@
 
 #include "iommufd_private.h"
 #include "../base/uaccess.h"
+#include "../util/slab.h"
 
 static struct iopt_pages *alloc_pages(uint64_t start_byte, uint64_t length, bool writable,
 				      int *err)
@@ -28,7 +29,7 @@ static struct iopt_pages *alloc_pages(uint64_t start_byte, uint64_t length, bool
 		*err = -EINVAL;
 		return NULL;
 	}
-	struct iopt_pages *pages = calloc(1, sizeof(*pages));
+	struct iopt_pages *pages = kcalloc(1, sizeof(*pages));
 	if (!pages) {
 		*err = -ENOMEM;
 		return NULL;
@@ -385,7 +386,7 @@ int iopt_area_add_access(struct iopt_area *area, uint64_t start_index, uint64_t 
 	if (access) {
 		access->users++;
 	} else {
-		access = calloc(1, sizeof(*access));
+		access = kcalloc(1, sizeof(*access));
 		if (!access) {
 			rc = -ENOMEM;
 			goto out;

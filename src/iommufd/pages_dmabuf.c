@@ -14,6 +14,7 @@
 
 #include "iommufd_private.h"
 #include "../files/dma_buf.h"
+#include "../util/slab.h"
 
 struct iopt_pages_dmabuf_track {
 	struct list_node node;          /* pages->tracker */
@@ -48,7 +49,7 @@ struct iopt_pages *iopt_alloc_dmabuf_pages(struct dma_buf *buf, uint64_t start, 
 		*err = -EINVAL;
 		return NULL;
 	}
-	struct iopt_pages *pages = calloc(1, sizeof(*pages));
+	struct iopt_pages *pages = kcalloc(1, sizeof(*pages));
 	if (!pages) {
 		*err = -ENOMEM;
 		return NULL;
@@ -92,7 +93,7 @@ void iopt_dmabuf_release(struct iopt_pages *pages)
 int iopt_dmabuf_fill_domain(struct iopt_area *area, struct iopt_pages *pages,
 			    struct iommu_domain *domain)
 {
-	struct iopt_pages_dmabuf_track *t = calloc(1, sizeof(*t));
+	struct iopt_pages_dmabuf_track *t = kcalloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	if (!pages->revoked) {

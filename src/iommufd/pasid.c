@@ -16,6 +16,7 @@
 #include <uiommu/iommufd_ext.h>
 
 #include "iommufd_private.h"
+#include "../util/slab.h"
 
 struct vm_pasid {
 	ioasid_t ppasid;
@@ -41,7 +42,7 @@ int iommufd_ctx_get_global_pasid(struct iommufd_ctx *ictx, struct device *dev, i
 		goto out;
 	}
 	rc = -ENOMEM;
-	vp = calloc(1, sizeof(*vp));
+	vp = kcalloc(1, sizeof(*vp));
 	if (!vp)
 		goto out;
 	vp->ppasid = iommu_alloc_global_pasid(dev);

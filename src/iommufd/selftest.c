@@ -21,6 +21,7 @@
 #include "iommufd_selftest.h"
 #include "../base/uaccess.h"
 #include "../host/host.h"
+#include "../util/slab.h"
 
 /* ---- registration ---- */
 
@@ -360,7 +361,7 @@ static int test_dirty(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 		goto out;
 	}
 	size_t nbytes = (size_t)((max + 7) / 8);
-	bits = malloc(nbytes);
+	bits = kmalloc(nbytes);
 	if (!bits) {
 		rc = -ENOMEM;
 		goto out;

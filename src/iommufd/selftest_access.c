@@ -18,6 +18,7 @@
 #include "iommufd_selftest.h"
 #include "../base/uaccess.h"
 #include "../files/file.h"
+#include "../util/slab.h"
 
 /* The largest pin or copy one op takes (Linux bounds it the same). */
 #define ACCESS_MAX_BYTES (16ull << 20)
@@ -98,7 +99,7 @@ int iommufd_test_create_access(struct iommufd_ucmd *ucmd, struct iommu_test_cmd 
 	int rc;
 	if (flags & ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
 		return -EOPNOTSUPP;
-	struct selftest_access *sa = calloc(1, sizeof(*sa));
+	struct selftest_access *sa = kcalloc(1, sizeof(*sa));
 	if (!sa)
 		return -ENOMEM;
 	pthread_mutex_init(&sa->lock, NULL);
@@ -212,7 +213,7 @@ static int access_pin_item(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd
 	if (__builtin_add_overflow(iova, length + PAGE_SIZE - 1, &end))
 		return -EOVERFLOW;
 	uint64_t npages = ((end & ~(PAGE_SIZE - 1)) - first) / PAGE_SIZE;
-	void **pages = calloc(npages ? npages : 1, sizeof(*pages));
+	void **pages = kcalloc(npages ? npages : 1, sizeof(*pages));
 	if (!pages)
 		return -ENOMEM;
 	int rc = iommufd_access_pin_pages(sa->access, iova, length, pages,
@@ -222,7 +223,7 @@ static int access_pin_item(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd
 	/* uptr 0 (fuzzers) skips the check. */
 	if (uptr && (rc = check_pages(uptr - (iova - first), pages, npages)))
 		goto out_unpin;
-	struct selftest_access_item *item = calloc(1, sizeof(*item));
+	struct selftest_access_item *item = kcalloc(1, sizeof(*item));
 	if (!item) {
 		rc = -ENOMEM;
 		goto out_unpin;
@@ -310,7 +311,7 @@ int iommufd_test_access_rw(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd
 	struct selftest_access *sa = staccess_get((int)cmd->id, &f, &rc);
 	if (!sa)
 		return rc;
-	void *tmp = calloc(1, length ? length : 1);
+	void *tmp = kcalloc(1, length ? length : 1);
 	if (!tmp) {
 		rc = -ENOMEM;
 		goto out;

@@ -15,6 +15,7 @@
 
 #include "iommufd_private.h"
 #include "../files/dma_buf.h"
+#include "../util/slab.h"
 
 #define DMABUF_MAX_PAGES 512
 
@@ -52,11 +53,11 @@ int iommufd_test_dmabuf_get(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cm
 	uint64_t len = ((uint64_t)cmd->dmabuf_get.length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 	if (!len || len > PAGE_SIZE * DMABUF_MAX_PAGES)
 		return -EINVAL;
-	struct test_dma_buf *priv = calloc(1, sizeof(*priv));
+	struct test_dma_buf *priv = kcalloc(1, sizeof(*priv));
 	if (!priv)
 		return -ENOMEM;
 	priv->length = len;
-	priv->memory = aligned_alloc(PAGE_SIZE, len);
+	priv->memory = kmalloc_aligned(PAGE_SIZE, len);
 	if (!priv->memory) {
 		free(priv);
 		return -ENOMEM;

@@ -11,6 +11,7 @@
 
 #include "iommufd_private.h"
 #include "../base/device.h"
+#include "../util/slab.h"
 
 void iommufd_viommu_destroy(struct iommufd_object *obj)
 {
@@ -272,7 +273,7 @@ static struct iommufd_access *hw_queue_alloc_phys(struct iommu_hw_queue_alloc *c
 	}
 	uint64_t npages = length / PAGE_SIZE;
 	length = npages * PAGE_SIZE;
-	void **pages = calloc(npages, sizeof(*pages));
+	void **pages = kcalloc(npages, sizeof(*pages));
 	if (!pages) {
 		*err = -ENOMEM;
 		return NULL;
@@ -371,7 +372,7 @@ int iommufd_viommu_alloc_mmap(struct iommufd_viommu *viommu, void *addr, size_t 
 	struct iommufd_ctx *ictx = viommu->ictx;
 	if (((uintptr_t)addr & (PAGE_SIZE - 1)) || !length || (length & (PAGE_SIZE - 1)))
 		return -EINVAL;
-	struct iommufd_mmap *immap = calloc(1, sizeof(*immap));
+	struct iommufd_mmap *immap = kcalloc(1, sizeof(*immap));
 	if (!immap)
 		return -ENOMEM;
 	immap->owner = &viommu->obj;

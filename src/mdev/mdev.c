@@ -7,6 +7,7 @@
 #include "mdev.h"
 #include "../host/host.h"
 #include "../iommu/group.h"
+#include "../util/slab.h"
 
 const struct bus_type mdev_bus_type = { .name = "mdev" };
 
@@ -17,7 +18,7 @@ int dev_is_mdev(const struct device *dev)
 
 int mdev_core_init(struct uiommu_host *h)
 {
-	struct mdev_core *core = calloc(1, sizeof(*core));
+	struct mdev_core *core = kcalloc(1, sizeof(*core));
 	if (!core)
 		return -ENOMEM;
 	pthread_mutex_init(&core->lock, NULL);
@@ -146,8 +147,8 @@ int mdev_register_parent(struct uiommu_host *h, struct device *dev,
 {
 	if (!h || !h->mdev || !dev || !ops || !ops->create || !types || !nr_types)
 		return -EINVAL;
-	struct mdev_parent *p = calloc(1, sizeof(*p));
-	struct mdev_type *t = calloc(nr_types, sizeof(*t));
+	struct mdev_parent *p = kcalloc(1, sizeof(*p));
+	struct mdev_type *t = kcalloc(nr_types, sizeof(*t));
 	if (!p || !t) {
 		free(p);
 		free(t);
@@ -253,7 +254,7 @@ static int create_locked(struct uiommu_host *h, const struct mdev_type *t, const
 	struct mdev_parent *p = t->parent;
 	if (p->ops->available && p->ops->available(p, t) == 0)
 		return -ENOSPC;
-	struct mdev_device *m = calloc(1, sizeof(*m));
+	struct mdev_device *m = kcalloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	memcpy(m->uuid, u, 16);

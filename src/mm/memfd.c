@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "mm.h"
+#include "../util/slab.h"
 
 #define WINDOW_MIN (16ull << 30)
 
@@ -61,7 +62,7 @@ static struct mm_file *lookup(const struct stat *st, uint64_t end)
 
 static struct mm_file *window_new(const struct stat *st, uint64_t end, bool rw)
 {
-	struct mm_file *f = calloc(1, sizeof(*f));
+	struct mm_file *f = kcalloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
 	uint64_t w = WINDOW_MIN;

@@ -11,6 +11,7 @@
 #include <bsd/sys/tree.h>
 
 #include "range_refs.h"
+#include "../util/slab.h"
 
 RB_HEAD(rr_tree, rr_extent);
 
@@ -80,7 +81,7 @@ int range_refs_reserve(struct range_refs *rr)
 {
 	rr->nr_holders++;
 	while (rr->nr_free + rr->nr_extents < wanted(rr)) {
-		struct rr_extent *x = malloc(sizeof(*x));
+		struct rr_extent *x = kmalloc(sizeof(*x));
 		if (!x) {
 			range_refs_unreserve(rr);
 			return -ENOMEM;
@@ -127,7 +128,7 @@ static struct rr_extent *get_extent(struct range_refs *rr, uint64_t start, uint6
 	} else {
 		/* Counting past what holders reserved is a caller bug; stay
 		 * correct if memory allows, stop loudly if not. */
-		x = malloc(sizeof(*x));
+		x = kmalloc(sizeof(*x));
 		if (!x) {
 			fprintf(stderr, "range_refs: extent pool exhausted\n");
 			abort();

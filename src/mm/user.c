@@ -29,6 +29,7 @@
 
 #include "mm.h"
 #include "../files/file.h"
+#include "../util/slab.h"
 
 /* Does one mapping of the process cover [uptr, +len)? */
 static bool one_mapping(uint64_t uptr, uint64_t len)
@@ -142,7 +143,7 @@ void mm_unpin_batch_add(struct mm_unpin_batch *b, const struct mm_pinned *p)
 	}
 	if (b->nr_runs == b->cap) {
 		size_t cap = b->cap ? 2 * b->cap : 64;
-		struct mm_run *r = realloc(b->runs, cap * sizeof(*r));
+		struct mm_run *r = krealloc_array(b->runs, cap, sizeof(*r));
 		if (!r) {
 			/* No room to batch: this one goes now. */
 			struct mm_run one = { p->phys, p->phys + p->len };

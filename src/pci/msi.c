@@ -19,6 +19,7 @@
 
 #include "pci.h"
 #include "../hw/iface/pci.h"
+#include "../util/slab.h"
 
 #define VECTOR_FIRST 0x20   /* below: exceptions, as on x86 */
 #define VECTOR_LAST  0xfe
@@ -59,8 +60,9 @@ static bool vec_used(struct pci_host_bridge *br, unsigned v)
 	return br->irqs[v] != NULL;
 }
 
-/* n vectors, aligned to n if `aligned`, into out[]; false if none. */
-static bool vec_alloc(struct pci_host_bridge *br, struct pci_dev *pdev, unsigned n, bool aligned,
+/* n vectors, aligned to n if `aligned`, into out[]: 0, -ENOSPC if there
+ * are not enough, -ENOMEM. */
+static int vec_alloc(struct pci_host_bridge *br, struct pci_dev *pdev, unsigned n, bool aligned,
 		      uint8_t *out)
 {
 	unsigned got = 0;
@@ -74,20 +76,20 @@ static bool vec_alloc(struct pci_host_bridge *br, struct pci_dev *pdev, unsigned
 		out[got++] = (uint8_t)v;
 	}
 	if (got < n)
-		return false;
+		return -ENOSPC;
 	for (unsigned i = 0; i < n; i++) {
-		struct pci_irq_desc *d = calloc(1, sizeof(*d));
+		struct pci_irq_desc *d = kcalloc(1, sizeof(*d));
 		if (!d) {
 			for (unsigned j = 0; j < i; j++) {
 				free(br->irqs[out[j]]);
 				br->irqs[out[j]] = NULL;
 			}
-			return false;
+			return -ENOMEM;
 		}
 		d->pdev = pdev;
 		br->irqs[out[i]] = d;
 	}
-	return true;
+	return 0;
 }
 
 static void vec_free(struct pci_host_bridge *br, const uint8_t *v, unsigned n)
@@ -179,18 +181,18 @@ static int alloc_kind(struct pci_dev *pdev, unsigned min, unsigned max, bool msi
 	 * n are reserved but not the driver's. */
 	while (!msix && (hw & (hw - 1)))
 		hw += hw & -hw;
-	struct pci_msi_desc *m = calloc(1, sizeof(*m) + hw);
+	struct pci_msi_desc *m = kcalloc(1, sizeof(*m) + hw);
 	if (!m)
 		return -ENOMEM;
 	m->msix = msix;
 	m->nvec = n;
 	m->hw_nvec = hw;
 	pthread_rwlock_wrlock(&br->irq_lock);
-	bool ok = vec_alloc(br, pdev, hw, !msix, m->vector);
+	int rc = vec_alloc(br, pdev, hw, !msix, m->vector);
 	pthread_rwlock_unlock(&br->irq_lock);
-	if (!ok) {
+	if (rc) {
 		free(m);
-		return -ENOSPC;
+		return rc;
 	}
 	if (msix)
 		msix_program(pdev, n, m->vector);

@@ -15,12 +15,13 @@
 #include "pci.h"
 #include "../host/host.h"
 #include "../hw/iface/pci.h"
+#include "../util/slab.h"
 
 const struct bus_type pci_bus_type = { .name = "pci" };
 
 static struct pci_bus *bus_alloc(struct pci_host_bridge *br, struct pci_dev *self, uint8_t nr)
 {
-	struct pci_bus *b = calloc(1, sizeof(*b));
+	struct pci_bus *b = kcalloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
 	b->bridge = br;
@@ -118,7 +119,7 @@ static void setup_device(struct pci_dev *pdev)
 static struct pci_dev *scan_device(struct pci_bus *bus, uint8_t devfn)
 {
 	struct pci_host_bridge *br = bus->bridge;
-	struct pci_dev *pdev = calloc(1, sizeof(*pdev));
+	struct pci_dev *pdev = kcalloc(1, sizeof(*pdev));
 	if (!pdev)
 		return NULL;
 	pdev->bus = bus;
@@ -171,7 +172,7 @@ static int scan_bus(struct pci_bus *bus)
 
 int pci_scan_host_bridge(struct uiommu_host *h, struct hw_machine *m)
 {
-	struct pci_host_bridge *br = calloc(1, sizeof(*br));
+	struct pci_host_bridge *br = kcalloc(1, sizeof(*br));
 	if (!br)
 		return -ENOMEM;
 	br->host = h;

@@ -10,11 +10,12 @@
 #include <stdlib.h>
 
 #include "pci.h"
+#include "../util/slab.h"
 
 int pci_save_state(struct pci_dev *pdev)
 {
 	if (!pdev->saved_config) {
-		pdev->saved_config = calloc(PCI_CFG_SPACE_EXP_SIZE / 4, sizeof(uint32_t));
+		pdev->saved_config = kcalloc(PCI_CFG_SPACE_EXP_SIZE / 4, sizeof(uint32_t));
 		if (!pdev->saved_config)
 			return -ENOMEM;
 	}

@@ -19,6 +19,7 @@
 #include "../sysfs/kernfs.h"
 #include "../sysfs/vfs.h"
 #include "../util/list.h"
+#include "../util/slab.h"
 
 _Static_assert(sizeof(struct dirent) == sizeof(struct dirent64),
 	       "readdir and readdir64 share one entry layout here");
@@ -55,13 +56,13 @@ static int add_ent(struct vfs_dirent **v, int *n, int *cap, const char *name, un
 {
 	if (*n == *cap) {
 		int c = *cap ? *cap * 2 : 16;
-		struct vfs_dirent *nv = realloc(*v, (size_t)c * sizeof(**v));
+		struct vfs_dirent *nv = krealloc(*v, (size_t)c * sizeof(**v));
 		if (!nv)
 			return -ENOMEM;
 		*v = nv;
 		*cap = c;
 	}
-	if (!((*v)[*n].name = strdup(name)))
+	if (!((*v)[*n].name = kstrdup(name)))
 		return -ENOMEM;
 	(*v)[*n].type = type;
 	(*v)[*n].ino = ino;
@@ -107,7 +108,7 @@ static DIR *make_dir(struct uiommu_host *h, const struct vfs_loc *loc, int fd)
 		rc = add_ent(&v, &n, &cap, ".", DT_DIR, 1);
 	if (!rc)
 		rc = add_ent(&v, &n, &cap, "..", DT_DIR, 1);
-	struct shim_dir *sd = rc ? NULL : calloc(1, sizeof(*sd));
+	struct shim_dir *sd = rc ? NULL : kcalloc(1, sizeof(*sd));
 	if (!sd) {
 		vfs_dirents_free(v, n < 0 ? 0 : n);
 		errno = rc ? -rc : ENOMEM;

@@ -27,6 +27,8 @@
 #include "shim.h"
 #include "../files/file.h"
 #include "../sysfs/sysfs.h"
+#include "../util/fault_inject.h"
+#include "../util/slab.h"
 
 static struct uiommu_host *_Atomic host;
 static pthread_mutex_t host_lock = PTHREAD_MUTEX_INITIALIZER; /* building the host */
@@ -62,7 +64,7 @@ static int create_mdevs(struct uiommu_host *h, char *err, size_t errlen)
 	const char *v = getenv("UIOMMU_MDEVS");
 	if (!v || !*v)
 		return 0;
-	char *list = strdup(v), *save = NULL;
+	char *list = kstrdup(v), *save = NULL;
 	if (!list)
 		return -ENOMEM;
 	int rc = 0;
@@ -103,9 +105,13 @@ struct uiommu_host *shim_host(void)
 	pthread_mutex_lock(&host_lock);
 	h = atomic_load_explicit(&host, memory_order_relaxed);
 	if (!h && !host_failed) {
+		/* The host boots outside the program's calls: a fail-nth the
+		 * thread armed is for the call that got here, not for this. */
+		unsigned nth = fail_nth_suspend();
 		shim_enter();
 		h = build();
 		shim_leave();
+		fail_nth_resume(nth);
 		host_failed = !h;
 		atomic_store_explicit(&host, h, memory_order_release);
 	}

@@ -22,6 +22,7 @@
 #include "shim.h"
 #include "../base/uaccess.h"
 #include "../files/file.h"
+#include "../util/slab.h"
 
 #define TESTNODE_SIZE 4096
 #define TESTNODE_ECHO _IO('u', 0x70)
@@ -104,7 +105,7 @@ void shim_testnode_register(struct uiommu_host *h)
 	const char *v = getenv("UIOMMU_SHIM_TESTNODE");
 	if (!v || strcmp(v, "1"))
 		return;
-	struct testnode *t = calloc(1, sizeof(*t));
+	struct testnode *t = kcalloc(1, sizeof(*t));
 	if (!t)
 		return;
 	t->memfd = memfd_create("uiommu-test", MFD_CLOEXEC);

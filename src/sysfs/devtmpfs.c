@@ -15,6 +15,7 @@
 #include <uiommu/files.h>
 
 #include "devtmpfs.h"
+#include "../util/slab.h"
 
 #define MISC_MAJOR 10
 #define VFIO_MINOR 196          /* Linux include/linux/miscdevice.h */
@@ -42,13 +43,13 @@ static int add_child(struct prefix_search *s, const char *name, size_t len, bool
 		return 0; /* sorted input: a repeat is the previous one */
 	if (s->n == s->cap) {
 		int cap = s->cap ? s->cap * 2 : 16;
-		struct vfs_dirent *v = realloc(s->v, (size_t)cap * sizeof(*v));
+		struct vfs_dirent *v = krealloc(s->v, (size_t)cap * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
 		s->v = v;
 		s->cap = cap;
 	}
-	char *copy = strndup(name, len);
+	char *copy = kstrndup(name, len);
 	if (!copy)
 		return -ENOMEM;
 	s->v[s->n].name = copy;

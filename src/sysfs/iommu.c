@@ -21,6 +21,7 @@
 #include "../iommu/group.h"
 #include "../iommu/iommu.h"
 #include "../iommu/intel/intel.h"
+#include "../util/slab.h"
 
 /* ---- remapping units ---- */
 
@@ -187,7 +188,7 @@ static struct sysfs_group *group_find(struct sysfs_host *sh, const struct iommu_
 
 static int group_add(struct sysfs_host *sh, struct iommu_group *g, struct sysfs_group **out)
 {
-	struct sysfs_group *sg = calloc(1, sizeof(*sg));
+	struct sysfs_group *sg = kcalloc(1, sizeof(*sg));
 	if (!sg)
 		return -ENOMEM;
 	char name[16];

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "kernfs.h"
+#include "../util/fault_inject.h"
+#include "../util/slab.h"
 
 /* Added to `active` when a node is removed: the count stays negative
  * from then on, so no new show/store starts, and reaches exactly the
@@ -104,8 +106,8 @@ static void drain(struct kernfs_node *kn)
 static struct kernfs_node *node_new(struct kernfs_root *r, const char *name,
 				    enum kernfs_type type, unsigned mode)
 {
-	struct kernfs_node *kn = calloc(1, sizeof(*kn));
-	if (!kn || !(kn->name = strdup(name))) {
+	struct kernfs_node *kn = kcalloc(1, sizeof(*kn));
+	if (!kn || !(kn->name = kstrdup(name))) {
 		free(kn);
 		return NULL;
 	}
@@ -121,7 +123,7 @@ static struct kernfs_node *node_new(struct kernfs_root *r, const char *name,
 
 struct kernfs_root *kernfs_create_root(void)
 {
-	struct kernfs_root *r = calloc(1, sizeof(*r));
+	struct kernfs_root *r = kcalloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
 	r->node = node_new(r, "", KERNFS_DIR, 0755);
@@ -528,14 +530,14 @@ int kernfs_list(struct kernfs_node *dir, struct kernfs_dirent **out)
 	pthread_rwlock_rdlock(&dir->root->lock);
 	int rc = kernfs_removed(dir) ? -ENOENT : 0;
 	size_t n = rc ? 0 : list_count(&dir->children);
-	struct kernfs_dirent *d = rc ? NULL : calloc(n ? n : 1, sizeof(*d));
+	struct kernfs_dirent *d = rc ? NULL : kcalloc(n ? n : 1, sizeof(*d));
 	if (!rc && !d)
 		rc = -ENOMEM;
 	int i = 0;
 	struct kernfs_node *c;
 	if (!rc) {
 		list_for_each_entry(c, &dir->children, sibling) {
-			if (!(d[i].name = strdup(c->name))) {
+			if (!(d[i].name = kstrdup(c->name))) {
 				rc = -ENOMEM;
 				break;
 			}
@@ -557,7 +559,8 @@ int kernfs_list(struct kernfs_node *dir, struct kernfs_dirent **out)
 
 static int seq_read_all(struct kernfs_node *kn, char **data, size_t *len)
 {
-	FILE *f = open_memstream(data, len);
+	/* seq_file's buffer, a failslab point like every allocation. */
+	FILE *f = should_fail(&failslab) ? NULL : open_memstream(data, len); /* check-alloc: ok */
 	if (!f)
 		return -ENOMEM;
 	int rc = kn->ops->seq_show(kn, f);
@@ -582,7 +585,7 @@ int kernfs_show(struct kernfs_node *kn, char **data, size_t *len)
 	if (kn->ops->seq_show) {
 		rc = seq_read_all(kn, data, len);
 	} else {
-		char *buf = calloc(1, KERNFS_ATTR_SIZE + 1);
+		char *buf = kcalloc(1, KERNFS_ATTR_SIZE + 1);
 		ssize_t n = buf ? kn->ops->show(kn, buf) : -ENOMEM;
 		if (n > (ssize_t)KERNFS_ATTR_SIZE)
 			n = KERNFS_ATTR_SIZE;

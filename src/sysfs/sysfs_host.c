@@ -12,6 +12,7 @@
 #include "sysfs_int.h"
 #include "../host/host.h"
 #include "../pci/pci.h"
+#include "../util/slab.h"
 
 #define PT KERNFS_DIR_PASSTHROUGH
 
@@ -58,7 +59,7 @@ struct sysfs_dev *sysfs_dev_find(struct sysfs_host *sh, const struct device *dev
 
 int sysfs_dev_track(struct sysfs_host *sh, struct device *dev, struct kernfs_node *dir)
 {
-	struct sysfs_dev *sd = calloc(1, sizeof(*sd));
+	struct sysfs_dev *sd = kcalloc(1, sizeof(*sd));
 	if (!sd)
 		return -ENOMEM;
 	sd->dev = dev;
@@ -142,7 +143,7 @@ static int skeleton(struct sysfs_host *sh)
 
 int sysfs_host_init(struct uiommu_host *h)
 {
-	struct sysfs_host *sh = calloc(1, sizeof(*sh));
+	struct sysfs_host *sh = kcalloc(1, sizeof(*sh));
 	if (!sh)
 		return -ENOMEM;
 	sh->host = h;

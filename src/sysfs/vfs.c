@@ -13,7 +13,9 @@
 
 #include "vfs.h"
 #include "devtmpfs.h"
+#include "procfs.h"
 #include "sysfs_int.h"
+#include "../util/slab.h"
 
 /* Lexically: "." and ".." and repeated slashes folded. Returns whether
  * the path ended with a slash, or -ENAMETOOLONG. */
@@ -60,7 +62,7 @@ bool vfs_path_maybe_ours(const char *path)
 	char norm[PATH_MAX];
 	if (!path || path[0] != '/' || normalize(path, norm, sizeof(norm)) < 0)
 		return false;
-	return under(norm, "/sys") || under(norm, "/dev");
+	return under(norm, "/sys") || under(norm, "/dev") || procfs_owns(norm);
 }
 
 void vfs_loc_put(struct vfs_loc *loc)
@@ -86,7 +88,7 @@ static int resolve_kernfs(struct uiommu_host *h, struct kernfs_node *base, const
 	struct kernfs_root *r = sysfs_root(h);
 	if (!r)
 		return real_path(loc, path);
-	struct kernfs_walk *w = malloc(sizeof(*w));
+	struct kernfs_walk *w = kmalloc(sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	int rc = kernfs_walk(r, base, path, (flags & VFS_NOFOLLOW) ? KERNFS_WALK_NOFOLLOW : 0, w);
@@ -149,6 +151,13 @@ int vfs_resolve(struct uiommu_host *h, struct file *base, const char *path, unsi
 		return resolve_kernfs(h, NULL, path, flags, loc);
 	if (under(norm, "/dev"))
 		return resolve_dev(h, norm, slash, path, loc);
+	if (procfs_owns(norm)) {
+		if (slash)
+			return -ENOTDIR;
+		loc->kind = VFS_PROC;
+		strcpy(loc->path, norm);
+		return 0;
+	}
 	return real_path(loc, path);
 }
 
@@ -216,6 +225,9 @@ int vfs_stat(struct uiommu_host *h, const struct vfs_loc *loc, struct stat *st)
 	case VFS_DEVDIR:
 		devtmpfs_stat(loc->path, loc->kind == VFS_DEVDIR, view_time(h), st);
 		return 0;
+	case VFS_PROC:
+		procfs_stat(st);
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -269,7 +281,7 @@ static int list_kernfs(struct kernfs_node *dir, struct vfs_dirent **out)
 	int n = kernfs_list(dir, &kd);
 	if (n < 0)
 		return n;
-	struct vfs_dirent *v = calloc((size_t)n + 1, sizeof(*v));
+	struct vfs_dirent *v = kcalloc((size_t)n + 1, sizeof(*v));
 	if (!v) {
 		kernfs_dirents_free(kd, n);
 		return -ENOMEM;

@@ -9,7 +9,8 @@
  * Ownership: a path is the host's if it lies in the /sys tree below a
  * directory the host owns whole (bus/pci/devices, kernel/iommu_groups,
  * ...), or is /dev/iommu, under /dev/vfio, or any other device node
- * path of the host. /, /sys, /sys/kernel, /dev and the like are
+ * path of the host, or the calling thread's /proc/self/task/<tid>/fail-nth
+ * (and its other names; procfs.h). /, /sys, /sys/kernel, /dev and the like are
  * passthrough: the host adds entries to what is really there. Relative
  * paths count only against a directory descriptor of the view.
  *
@@ -34,6 +35,7 @@ enum vfs_kind {
 	VFS_KERNFS,   /* a node of the /sys tree: `kn`, with a reference */
 	VFS_DEVNODE,  /* a device node at `path` */
 	VFS_DEVDIR,   /* a directory of device nodes at `path` */
+	VFS_PROC,     /* the calling thread's /proc fail-nth (procfs.h) */
 };
 
 struct vfs_loc {

@@ -14,9 +14,11 @@
 
 #include "vfs.h"
 #include "devtmpfs.h"
+#include "procfs.h"
 #include "sysfs_int.h"
 #include "../base/uaccess.h"
 #include "../files/file.h"
+#include "../util/slab.h"
 
 struct view_file {
 	struct vfs_loc loc;
@@ -55,7 +57,7 @@ static ssize_t attr_write(struct file *f, const void *buf, size_t count, int64_t
 	struct view_file *vf = f->private_data;
 	if (count > KERNFS_ATTR_SIZE)
 		count = KERNFS_ATTR_SIZE;
-	char *kbuf = malloc(count + 1);
+	char *kbuf = kmalloc(count + 1);
 	if (!kbuf)
 		return -ENOMEM;
 	ssize_t rc = copy_from_user(kbuf, (uint64_t)(uintptr_t)buf, count);
@@ -108,7 +110,7 @@ static struct view_file *view_file_of(struct file *f)
 
 static int open_view_file(struct uiommu_host *h, const struct vfs_loc *loc, bool dir, int flags)
 {
-	struct view_file *vf = calloc(1, sizeof(*vf));
+	struct view_file *vf = kcalloc(1, sizeof(*vf));
 	if (!vf)
 		return -ENOMEM;
 	vf->loc = *loc;
@@ -154,6 +156,8 @@ int vfs_open(struct uiommu_host *h, const struct vfs_loc *loc, int flags)
 		if (acc != O_RDONLY)
 			return -EISDIR;
 		return open_view_file(h, loc, true, flags);
+	case VFS_PROC:
+		return procfs_open(h, flags);
 	case VFS_KERNFS:
 		break;
 	default:
@@ -181,6 +185,10 @@ int vfs_fstat(struct file *f, struct stat *st)
 	struct view_file *vf = view_file_of(f);
 	if (vf)
 		return vfs_stat(f->host, &vf->loc, st);
+	if (procfs_is_file(f)) {
+		procfs_stat(st);
+		return 0;
+	}
 	/* A device node's file carries its path as its name. */
 	if (f->name[0] == '/' && f->host) {
 		struct sysfs_host *sh = sysfs_of(f->host);

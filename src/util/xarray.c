@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "xarray.h"
+#include "slab.h"
 
 #define XA_SHIFT 6
 #define XA_SLOTS 64
@@ -60,14 +61,14 @@ static int grow(struct xarray *xa, uint64_t index)
 		unsigned shift = 0;
 		while (shift < XA_MAX_SHIFT && (index >> shift) >= XA_SLOTS)
 			shift += XA_SHIFT;
-		xa->root = calloc(1, sizeof(*xa->root));
+		xa->root = kcalloc(1, sizeof(*xa->root));
 		if (!xa->root)
 			return -ENOMEM;
 		xa->shift = shift;
 		return 0;
 	}
 	while (!covers(xa, index)) {
-		struct xa_node *top = calloc(1, sizeof(*top));
+		struct xa_node *top = kcalloc(1, sizeof(*top));
 		if (!top)
 			return -ENOMEM;
 		top->slots[0] = xa->root;
@@ -120,7 +121,7 @@ static int walk(struct xarray *xa, uint64_t index, struct xa_node **path, bool c
 		if (!n->slots[s]) {
 			if (!create)
 				return 0;
-			struct xa_node *c = calloc(1, sizeof(*c));
+			struct xa_node *c = kcalloc(1, sizeof(*c));
 			if (!c) {
 				/* Undo the empty nodes this walk made. */
 				fixup_path(xa, path, d, index);

@@ -11,10 +11,11 @@
 
 #include "vfio.h"
 #include "../host/host.h"
+#include "../util/slab.h"
 
 struct vfio_container *vfio_container_new(struct uiommu_host *h)
 {
-	struct vfio_container *c = calloc(1, sizeof(*c));
+	struct vfio_container *c = kcalloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->h = h;

@@ -18,6 +18,7 @@
 #include "vfio.h"
 #include "../base/uaccess.h"
 #include "../files/file.h"
+#include "../util/slab.h"
 
 #define REGION_SHIFT 40
 #define REGION_MASK  ((1ull << REGION_SHIFT) - 1)
@@ -159,7 +160,7 @@ static long set_irqs(struct vfio_device *vd, unsigned long arg)
 		return -EINVAL;
 	void *data = NULL;
 	if (size) {
-		data = malloc(hdr.count * size);
+		data = kmalloc(hdr.count * size);
 		if (!data)
 			return -ENOMEM;
 		if (copy_from_user(data, arg + minsz, hdr.count * size)) {

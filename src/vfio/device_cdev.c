@@ -27,6 +27,7 @@
 #include "../files/file.h"
 #include "../host/host.h"
 #include "../mdev/mdev.h"
+#include "../util/slab.h"
 
 #define CDEV_DIR "/dev/vfio/devices/"
 
@@ -93,7 +94,7 @@ int vfio_cdev_open(struct file *f, void *node_data)
 {
 	struct uiommu_host *h = f->host;
 	struct vfio_core *v = h->vfio;
-	struct vfio_device_file *df = calloc(1, sizeof(*df));
+	struct vfio_device_file *df = kcalloc(1, sizeof(*df));
 	if (!df)
 		return -ENOMEM;
 	mdev_core_lock(h);

@@ -15,10 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uiommu/iommufd.h>
+
 #include "vfio.h"
 #include "../host/host.h"
 #include "../files/file.h"
 #include "../iommu/group.h"
+#include "../util/slab.h"
 
 /* ---- container ---- */
 
@@ -76,8 +79,10 @@ static void group_release(struct file *f)
 {
 	struct vfio_core *v = f->host->vfio;
 	pthread_mutex_lock(&v->lock);
-	vfio_group_put(f->private_data);
+	struct iommufd_ctx *put = vfio_group_put(f->private_data);
 	pthread_mutex_unlock(&v->lock);
+	if (put)
+		iommufd_ctx_put(put);
 }
 
 static const struct file_operations vfio_group_fops = {
@@ -165,8 +170,10 @@ static void group_df_release(struct vfio_core *v, struct vfio_device_file *df)
 	if (g->iommufd && !df->device->open_count)
 		vfio_iommufd_unbind(df->device);
 	g->opened_devices--;
-	vfio_group_put(g);
+	struct iommufd_ctx *put = vfio_group_put(g);
 	pthread_mutex_unlock(&v->lock);
+	if (put)
+		iommufd_ctx_put(put);
 }
 
 /* The last reference: mappings of it are gone by now, so the user has no
@@ -271,7 +278,7 @@ int vfio_close(struct uiommu_host *h, int fd)
 
 int vfio_core_init(struct uiommu_host *h)
 {
-	struct vfio_core *v = calloc(1, sizeof(*v));
+	struct vfio_core *v = kcalloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	pthread_mutex_init(&v->lock, NULL);

@@ -24,6 +24,7 @@
 #include "../mdev/mdev.h"
 #include "../pci/pci.h"
 #include "../util/bdf.h"
+#include "../util/slab.h"
 
 /* Bridges may stay with their port driver (Linux allows pcieport); any
  * other kernel driver makes the group unsafe. */
@@ -101,7 +102,7 @@ int vfio_group_open(struct uiommu_host *h, unsigned group_id, struct vfio_group 
 	if (iommu_group_for_each_dev(ig, v, cdev_member))
 		goto out;
 	rc = -ENOMEM;
-	g = calloc(1, sizeof(*g));
+	g = kcalloc(1, sizeof(*g));
 	if (!g)
 		goto out;
 	g->h = h;
@@ -139,23 +140,31 @@ static void detach_container(struct vfio_group *g)
 	vfio_container_put(c);
 }
 
-/* The iommufd the group was set into (VFIO_GROUP_SET_CONTAINER with a
- * /dev/iommu descriptor) lets go of it. */
-static void detach_iommufd(struct vfio_group *g)
+/*
+ * The iommufd the group was set into (VFIO_GROUP_SET_CONTAINER with a
+ * /dev/iommu descriptor) lets go of it. Its reference is returned, for
+ * the caller to put after v->lock: the last one releases the context,
+ * whose selftest devices leave the bus through VFIO's notifier, which
+ * takes v->lock (found by fuzz_ioctl: closing the group deadlocked).
+ */
+static struct iommufd_ctx *detach_iommufd(struct vfio_group *g)
 {
-	iommufd_ctx_put(g->iommufd);
+	struct iommufd_ctx *ictx = g->iommufd;
 	g->iommufd = NULL;
+	return ictx;
 }
 
-void vfio_group_put(struct vfio_group *g)
+struct iommufd_ctx *vfio_group_put(struct vfio_group *g)
 {
+	struct iommufd_ctx *ictx = NULL;
 	if (--g->refs)
-		return;
+		return NULL;
 	if (g->container)
 		detach_container(g);
 	if (g->iommufd)
-		detach_iommufd(g);
+		ictx = detach_iommufd(g);
 	group_free(g);
+	return ictx;
 }
 
 /* ---- ioctls ---- */
@@ -224,7 +233,8 @@ static long set_container(struct vfio_group *g, struct file *cf, int cfd)
 	return rc;
 }
 
-static long unset_container(struct vfio_group *g)
+/* `*put`: an iommufd reference to put after v->lock (detach_iommufd). */
+static long unset_container(struct vfio_group *g, struct iommufd_ctx **put)
 {
 	if (!g->container && !g->iommufd)
 		return -EINVAL;
@@ -233,7 +243,7 @@ static long unset_container(struct vfio_group *g)
 	if (g->container)
 		detach_container(g);
 	else
-		detach_iommufd(g);
+		*put = detach_iommufd(g);
 	return 0;
 }
 
@@ -291,7 +301,7 @@ static long get_device(struct vfio_group *g, unsigned long arg, struct vfio_devi
 			found = vd;
 	if (!found)
 		return -ENODEV;
-	struct vfio_device_file *df = calloc(1, sizeof(*df));
+	struct vfio_device_file *df = kcalloc(1, sizeof(*df));
 	if (!df)
 		return -ENOMEM;
 	int rc = g->iommufd && !found->open_count ? open_iommufd(g, found) :
@@ -314,6 +324,7 @@ long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg
 	struct vfio_core *v = g->h->vfio;
 	struct file *cf = NULL;
 	struct vfio_device_file *df = NULL;
+	struct iommufd_ctx *put = NULL;
 	int32_t cfd = -1;
 	if (cmd == VFIO_GROUP_SET_CONTAINER) {
 		/* Looked up (and put) outside v->lock: dropping the last
@@ -335,7 +346,7 @@ long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg
 		rc = set_container(g, cf, cfd);
 		break;
 	case VFIO_GROUP_UNSET_CONTAINER:
-		rc = unset_container(g);
+		rc = unset_container(g, &put);
 		break;
 	case VFIO_GROUP_GET_DEVICE_FD:
 		rc = get_device(g, arg, &df);
@@ -345,6 +356,8 @@ long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg
 	}
 	pthread_mutex_unlock(&v->lock);
 	fput(cf);
+	if (put)
+		iommufd_ctx_put(put);
 	if (df)
 		rc = vfio_device_file(df);
 	return rc;

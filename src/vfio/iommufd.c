@@ -33,6 +33,7 @@
 #include "vfio.h"
 #include "../iommu/iommu.h"
 #include "../mdev/mdev.h"
+#include "../util/slab.h"
 
 /* A vPASID attached on the device, and what it is on the wire. */
 struct vfio_pasid {
@@ -106,11 +107,10 @@ static int bind_pasid_route(struct vfio_device *vd, struct iommufd_ctx *ictx,
 		return rc;
 	/* The default PASID is the mdev's for as long as it is bound: its
 	 * work queue may carry it until the device is closed. */
-	vi->default_pasid = iommu_alloc_dev_pasid(parent);
-	if (vi->default_pasid == IOMMU_PASID_INVALID) {
+	if ((rc = iommu_dev_pasid_alloc(parent, &vi->default_pasid))) {
 		iommufd_device_unbind(vi->idev);
 		vi->idev = NULL;
-		return -ENOSPC;
+		return rc;
 	}
 	mdev_set_iommu_pasid(vd->dev, vi->default_pasid);
 	return 0;
@@ -253,8 +253,7 @@ static int pasid_get(struct vfio_device *vd, enum vfio_pasid_policy policy, uint
 		p->ppasid = vpasid;
 		return 0;
 	case VFIO_PASID_PER_RID:
-		p->ppasid = iommu_alloc_dev_pasid(dev);
-		return p->ppasid == IOMMU_PASID_INVALID ? -ENOSPC : 0;
+		return iommu_dev_pasid_alloc(dev, &p->ppasid);
 	case VFIO_PASID_GLOBAL:
 		p->global = true;
 		return iommufd_ctx_get_global_pasid(vd->iommufd.ictx, dev, vpasid, &p->ppasid);
@@ -275,7 +274,7 @@ int vfio_iommufd_pasid_attach(struct vfio_device *vd, uint32_t vpasid, uint32_t 
 	struct vfio_pasid *p = xa_load(&vi->pasids, vpasid);
 	if (p)
 		return iommufd_device_replace(vi->idev, p->ppasid, pt_id);
-	p = calloc(1, sizeof(*p));
+	p = kcalloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	int rc = pasid_get(vd, policy, vpasid, p);

@@ -22,6 +22,7 @@
 #include "type1.h"
 #include "../iommu/group.h"
 #include "../iommu/iommu.h"
+#include "../util/slab.h"
 
 /* Patch 8: the common iommu_device of an mdev group, NULL if any mdev
  * has none or they differ. */
@@ -191,7 +192,7 @@ static struct iommu_domain *attach_to_domain(struct vfio_iommu *iommu, struct ty
 			goto fail_free;
 	}
 
-	td = calloc(1, sizeof(*td));
+	td = kcalloc(1, sizeof(*td));
 	rc = td ? replay(iommu, nd) : -ENOMEM;
 	if (rc) {
 		domain_detach(nd, tg);
@@ -235,7 +236,7 @@ int vfio_iommu_type1_attach_group(struct vfio_iommu *iommu, struct vfio_group *g
 	if (find_group(iommu, g, &in))
 		goto out;
 	rc = -ENOMEM;
-	struct type1_group *tg = calloc(1, sizeof(*tg));
+	struct type1_group *tg = kcalloc(1, sizeof(*tg));
 	if (!tg)
 		goto out;
 	tg->group = g;

@@ -17,6 +17,7 @@
 #include "type1.h"
 #include "../iommu/iommu.h"
 #include "../mm/range_refs.h"
+#include "../util/slab.h"
 
 static struct vfio_dma *to_dma(struct interval_tree_node *n)
 {
@@ -86,7 +87,7 @@ uint64_t vfio_dma_remove_range(struct vfio_iommu *iommu, uint64_t iova, uint64_t
 	list_for_each_entry(td, &iommu->domains, node)
 		nd++;
 	struct iommu_iotlb_gather stack_g[GATHERS_ON_STACK];
-	struct iommu_iotlb_gather *g = nd <= GATHERS_ON_STACK ? stack_g : malloc(nd * sizeof(*g));
+	struct iommu_iotlb_gather *g = nd <= GATHERS_ON_STACK ? stack_g : kmalloc_array(nd, sizeof(*g));
 	bool one_by_one = !g;
 	for (unsigned i = 0; g && i < nd; i++)
 		iommu_iotlb_gather_init(&g[i]);

@@ -12,6 +12,7 @@
 
 #include "type1.h"
 #include "../base/uaccess.h"
+#include "../util/slab.h"
 
 #define UNPIN_RETRIES 3
 
@@ -35,7 +36,7 @@ static long do_map(struct vfio_iommu *iommu, struct vfio_iommu_type1_dma_map *ma
 		return -ENOSPC;
 	if (!type1_range_valid(iommu->iova, iommu->nr_iova, iova, iova + size - 1))
 		return -EINVAL;
-	struct vfio_dma *d = calloc(1, sizeof(*d));
+	struct vfio_dma *d = kcalloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->iova = iova;

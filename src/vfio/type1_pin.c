@@ -17,6 +17,7 @@
 
 #include "type1.h"
 #include "../mm/range_refs.h"
+#include "../util/slab.h"
 
 static struct vfio_iommu *iommu_of(struct vfio_device *vd)
 {
@@ -76,7 +77,7 @@ static int pin_one(struct vfio_iommu *iommu, uint64_t a, int prot, uint64_t *hva
 	if ((prot & d->prot) != prot)
 		return -EPERM;
 	if (!d->pins) {
-		d->pins = malloc(sizeof(*d->pins));
+		d->pins = kmalloc(sizeof(*d->pins));
 		if (!d->pins)
 			return -ENOMEM;
 		range_refs_init(d->pins);

@@ -208,7 +208,8 @@ long vfio_container_ioctl(struct vfio_container *c, unsigned long cmd, unsigned 
 
 /* group.c */
 int vfio_group_open(struct uiommu_host *h, unsigned group_id, struct vfio_group **out);
-void vfio_group_put(struct vfio_group *g);           /* v->lock held */
+/* v->lock held; returns an iommufd reference to put after v->lock, or NULL. */
+struct iommufd_ctx *vfio_group_put(struct vfio_group *g);
 bool vfio_group_viable(struct iommu_group *ig);
 long vfio_group_ioctl(struct vfio_group *g, unsigned long cmd, unsigned long arg);
 

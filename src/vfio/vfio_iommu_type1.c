@@ -11,6 +11,7 @@
 
 #include "type1.h"
 #include "../host/host.h"
+#include "../util/slab.h"
 
 struct vfio_iommu *vfio_iommu_type1_open(struct uiommu_host *h, unsigned long type, int *err)
 {
@@ -18,7 +19,7 @@ struct vfio_iommu *vfio_iommu_type1_open(struct uiommu_host *h, unsigned long ty
 		*err = -EINVAL;
 		return NULL;
 	}
-	struct vfio_iommu *iommu = calloc(1, sizeof(*iommu));
+	struct vfio_iommu *iommu = kcalloc(1, sizeof(*iommu));
 	if (!iommu) {
 		*err = -ENOMEM;
 		return NULL;

@@ -17,6 +17,7 @@
 #include "../host/host.h"
 #include "../iommu/group.h"
 #include "../mdev/mdev.h"
+#include "../util/slab.h"
 
 const struct vfio_device_ops *vfio_ops_for(struct device *dev)
 {
@@ -97,7 +98,7 @@ static int device_register(struct vfio_core *v, struct device *dev)
 	 * IOMMU driver serves it): not a VFIO device, as in Linux. */
 	if (!ops || !iommu_group_get(dev) || vfio_device_of(v, dev))
 		return 0;
-	struct vfio_device *vd = calloc(1, sizeof(*vd));
+	struct vfio_device *vd = kcalloc(1, sizeof(*vd));
 	if (!vd)
 		return -ENOMEM;
 	uint64_t index;

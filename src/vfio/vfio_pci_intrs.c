@@ -22,6 +22,7 @@
 
 #include "vfio.h"
 #include "vfio_pci.h"
+#include "../util/slab.h"
 
 static struct pci_dev *pdev_of(struct vfio_device *vd)
 {
@@ -105,7 +106,7 @@ static int msi_enable(struct vfio_device *vd, unsigned nvec, bool msix)
 {
 	struct vfio_pci_core *c = vd->driver_data;
 	struct pci_dev *pdev = pdev_of(vd);
-	c->ctx = calloc(nvec, sizeof(*c->ctx));
+	c->ctx = kcalloc(nvec, sizeof(*c->ctx));
 	if (!c->ctx)
 		return -ENOMEM;
 	for (unsigned i = 0; i < nvec; i++) {
@@ -134,7 +135,7 @@ static int msi_set_block(struct vfio_pci_core *c, unsigned start, unsigned count
 {
 	if (start + count > c->num_ctx)
 		return -EINVAL;
-	int *got = calloc(count ? count : 1, sizeof(*got));
+	int *got = kcalloc(count ? count : 1, sizeof(*got));
 	if (!got)
 		return -ENOMEM;
 	for (unsigned i = 0; i < count; i++) {
@@ -264,7 +265,7 @@ int vfio_pci_set_irqs(struct vfio_device *vd, uint32_t flags, uint32_t index, ui
 
 int vfio_pci_intrs_open(struct vfio_device *vd)
 {
-	struct vfio_pci_core *c = calloc(1, sizeof(*c));
+	struct vfio_pci_core *c = kcalloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	pthread_mutex_init(&c->igate, NULL);

@@ -510,6 +510,72 @@ static void threads_share_descriptors(void **state)
 	}
 }
 
+/* The fault-injection files Linux's iommufd_fail_nth uses (SPEC R-2). */
+static void rw_attr(const char *path, const char *write_val, const char *expect)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	if (write_val)
+		assert_int_equal(write(fd, write_val, strlen(write_val)), (ssize_t)strlen(write_val));
+	assert_int_equal(pread(fd, buf, sizeof(buf) - 1, 0), (ssize_t)strlen(expect));
+	assert_string_equal(buf, expect);
+	close(fd);
+}
+
+static void fail_nth_files(void **state)
+{
+	(void)state;
+	DIR *d = opendir("/sys/kernel/debug/");
+	assert_non_null(d);
+	int seen = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		seen += !strcmp(e->d_name, "failslab") || !strcmp(e->d_name, "fail_page_alloc");
+	closedir(d);
+	assert_int_equal(seen, 2);
+	rw_attr("/sys/kernel/debug/failslab/ignore-gfp-wait", NULL, "Y\n");
+	rw_attr("/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", NULL, "Y\n");
+	rw_attr("/sys/kernel/debug/failslab/verbose", "0", "0\n");
+	rw_attr("/sys/kernel/debug/fail_page_alloc/verbose", "0x0\n", "0\n");
+	rw_attr("/sys/kernel/debug/failslab/ignore-gfp-wait", "N", "N\n");
+	int bad = open("/sys/kernel/debug/failslab/ignore-gfp-wait", O_WRONLY);
+	assert_int_equal(write(bad, "maybe", 5), -1);
+	assert_int_equal(errno, EINVAL);
+	close(bad);
+
+	char path[64], buf[32] = "";
+	snprintf(path, sizeof(path), "/proc/self/task/%d/fail-nth", gettid());
+	int nth = open(path, O_RDWR);
+	assert_true(nth >= 0);
+	assert_int_equal(pread(nth, buf, sizeof(buf), 0), 2);
+	assert_string_equal(buf, "0\n");
+	/* The next allocation fails: opening /dev/iommu makes a context. */
+	assert_int_equal(pwrite(nth, "1", 1, 0), 1);
+	assert_int_equal(open("/dev/iommu", O_RDWR), -1);
+	assert_int_equal(errno, ENOMEM);
+	assert_int_equal(pread(nth, buf, sizeof(buf), 0), 2);
+	assert_string_equal(buf, "0\n");
+	/* Not reached: what is left stays. */
+	assert_int_equal(pwrite(nth, "0x10\n", 5, 0), 5);
+	int fd = open("/dev/vfio/vfio", O_RDWR);
+	assert_true(fd >= 0);
+	memset(buf, 0, sizeof(buf));
+	assert_true(pread(nth, buf, sizeof(buf), 0) > 0);
+	assert_true(atoi(buf) > 0 && atoi(buf) < 16);
+	assert_int_equal(pwrite(nth, "0", 1, 0), 1);
+	close(fd);
+	assert_int_equal(pwrite(nth, "x", 1, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(pwrite(nth, "99999999999", 11, 0), -1);
+	assert_int_equal(errno, ERANGE);
+	close(nth);
+	rw_attr("/proc/thread-self/fail-nth", "0", "0\n");
+	rw_attr("/sys/kernel/debug/failslab/ignore-gfp-wait", "Y", "Y\n");
+	/* Another thread's file is not uiommu's. */
+	snprintf(path, sizeof(path), "/proc/self/task/%d/fail-nth", getpid() + 100000);
+	assert_int_equal(open(path, O_RDWR), -1);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "--exec-check"))
@@ -525,6 +591,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(vfio_group_and_device),
 		cmocka_unit_test(mdev_through_sysfs),
 		cmocka_unit_test(threads_share_descriptors),
+		cmocka_unit_test(fail_nth_files),
 		cmocka_unit_test(testnode_read_write_mmap),
 		cmocka_unit_test(testnode_readiness),
 		cmocka_unit_test(testnode_mapping_in_child),

@@ -6,6 +6,7 @@
  * fed descriptors through its portals, and observed through completion
  * records, SWERR, interrupts and statistics.
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1607,9 +1608,56 @@ static void bad_options(const char *opts, const char *want)
 		fail_msg("message \"%s\" does not mention \"%s\"", err, want);
 }
 
+static unsigned nr_threads(void)
+{
+	unsigned n = 0;
+	DIR *d = opendir("/proc/self/task");
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* inline_engines (issue #12): no engine thread; the portal write returns
+ * with the descriptor done, in submission order, faults included. */
+static void test_inline_engines(void **s)
+{
+	(void)s;
+	char json[2048];
+	snprintf(json, sizeof(json), topo_fmt, "{ \"inline_engines\": true }");
+	struct rig r;
+	rig_init_json(&r, json);
+	unsigned before = nr_threads();
+	std_setup(&r, 0);
+	assert_int_equal(nr_threads(), before);
+	uint8_t *src = r.mem + 0x2000, *dst = r.mem + 0x6000;
+	for (unsigned round = 0; round < 16; round++) {
+		memset(src, (int)round + 1, 5000);
+		struct dsa_hw_desc d = mk(DSA_OPCODE_MEMMOVE, FL);
+		d.src_addr = iova(&r, src);
+		d.dst_addr = iova(&r, dst);
+		d.xfer_size = 5000;
+		d.completion_addr = iova(&r, crec(&r, round));
+		submit_on(&r, 0, &d);
+		/* No waiting: done when the write returned. */
+		assert_int_equal(crec(&r, round)->status, DSA_COMP_SUCCESS);
+		assert_int_equal(dst[4999], round + 1);
+	}
+	struct dsa_hw_desc f = mk(DSA_OPCODE_MEMFILL, FL);
+	f.dst_addr = HOLE;
+	f.xfer_size = 64;
+	f.completion_addr = iova(&r, crec(&r, 20));
+	submit_on(&r, 0, &f);
+	assert_int_equal(DSA_COMP_STATUS(crec(&r, 20)->status), DSA_COMP_PAGE_FAULT_NOBOF);
+	assert_int_equal(cmd(&r, DSA_CMD_DISABLE_DEVICE, 0), DSA_CMDSTS_SUCCESS);
+	rig_fini(&r);
+}
+
 static void test_options(void **s)
 {
 	(void)s;
+	bad_options("{ \"inline_engines\": \"yes\" }", "\"inline_engines\"");
 	bad_options("{ \"wqs\": 0 }", "\"wqs\"");
 	bad_options("{ \"wqs\": 65 }", "\"wqs\"");
 	bad_options("{ \"engines\": \"4\" }", "\"engines\"");
@@ -1689,6 +1737,7 @@ int main(void)
 		cmocka_unit_test(test_page_fault_no_bof),
 		cmocka_unit_test(test_isolation),
 		cmocka_unit_test(test_block_on_fault),
+		cmocka_unit_test(test_inline_engines),
 		cmocka_unit_test(test_stall_drain_abort),
 		cmocka_unit_test(test_shared_wq),
 		cmocka_unit_test(test_swerr_and_interrupts),

@@ -25,15 +25,31 @@ static int load(const char *json, char *err, size_t len)
 	return rc;
 }
 
-/* The load fails and the message contains `want`. */
+/* The load fails and the message contains `want`; the check that
+ * builds no machine (hw_topology_check, the fuzzers' entry) says the
+ * same. */
 static void refused(const char *json, const char *want)
 {
-	char err[512] = "";
+	char err[512] = "", cerr[512] = "";
 	int rc = load(json, err, sizeof(err));
 	if (rc == 0)
 		fail_msg("accepted: %s", json);
 	if (!strstr(err, want))
 		fail_msg("message \"%s\" does not mention \"%s\"", err, want);
+	if (hw_topology_check(json, "<topology>", cerr, sizeof(cerr)) == 0)
+		fail_msg("the check accepts: %s", json);
+	if (!strstr(cerr, want))
+		fail_msg("the check's message \"%s\" does not mention \"%s\"", cerr, want);
+}
+
+/* The check accepts exactly what a build accepts. */
+static void check_agrees(const char *json)
+{
+	char err[512] = "", cerr[512] = "";
+	int built = load(json, err, sizeof(err));
+	int checked = hw_topology_check(json, "<topology>", cerr, sizeof(cerr));
+	if ((built == 0) != (checked == 0))
+		fail_msg("build %d (%s), check %d (%s): %s", built, err, checked, cerr, json);
 }
 
 static void test_default_host(void **s)
@@ -205,6 +221,7 @@ static void test_truncations(void **s)
 		char err[256];
 		if (load(buf, err, sizeof(err)) != 0)
 			refused_n++;
+		check_agrees(buf);
 	}
 	/* Only cuts inside trailing white space can still be whole. */
 	assert_true(refused_n >= len / 3 - 1);
@@ -225,8 +242,7 @@ static void test_mutations(void **s)
 		memcpy(buf, full, len + 1);
 		for (int k = 0; k < 3; k++)
 			buf[rand() % len] = junk[rand() % (sizeof(junk) - 1)];
-		char err[256];
-		(void)load(buf, err, sizeof(err));
+		check_agrees(buf);
 	}
 	free(buf);
 }

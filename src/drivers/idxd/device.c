@@ -20,6 +20,7 @@
 
 #include "idxd.h"
 #include "../../pci/pci.h"
+#include "../../util/slab.h"
 
 uint64_t idxd_read(struct idxd_device *idxd, unsigned off, unsigned size)
 {
@@ -156,7 +157,7 @@ static int idxd_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	int rc = iommu_dev_enable_feature(dev, IOMMU_DEV_FEAT_AUX);
 	if (rc)
 		return rc;
-	struct idxd_device *idxd = calloc(1, sizeof(*idxd));
+	struct idxd_device *idxd = kcalloc(1, sizeof(*idxd));
 	if (!idxd) {
 		iommu_dev_disable_feature(dev, IOMMU_DEV_FEAT_AUX);
 		return -ENOMEM;

@@ -41,6 +41,7 @@
 #include "idxd.h"
 #include "../../mdev/mdev.h"
 #include "../../pci/pci.h"
+#include "../../util/slab.h"
 
 #define VDEV_BAR2_SIZE (4 * DSA_PORTAL_SIZE)   /* WQ 0's four portal pages */
 #define VDEV_CFG_LEGACY 256
@@ -574,7 +575,7 @@ const struct vfio_device_ops idxd_vdev_ops = {
 int idxd_vdev_create(struct mdev_device *mdev, struct idxd_device *idxd,
 		     const struct idxd_vdev_type *vt, struct idxd_wq *wq)
 {
-	struct idxd_vdev *v = calloc(1, sizeof(*v));
+	struct idxd_vdev *v = kcalloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	v->idxd = idxd;

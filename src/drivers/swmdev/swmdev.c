@@ -25,6 +25,7 @@
 #include "../../mdev/mdev.h"
 #include "../../util/fixup_access.h"
 #include "../../vfio/vfio.h"
+#include "../../util/slab.h"
 
 #define SWMDEV_INSTANCES 8
 #define PIN_CACHE 64
@@ -367,7 +368,7 @@ static const struct device_driver swmdev_driver = { .name = "swmdev" };
 
 int swmdev_init(struct uiommu_host *h, struct swmdev **out)
 {
-	struct swmdev *s = calloc(1, sizeof(*s));
+	struct swmdev *s = kcalloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	/* A platform device of its own; not listed on the host, as it has

@@ -11,6 +11,24 @@
 
 const char *const hw_model_names[] = { "dmatest", "dsa", NULL };
 
+int hw_model_check(const char *name, struct json_object *opts, char *err, size_t errlen)
+{
+	if (!strcmp(name, "dmatest")) {
+		if (opts && (!json_object_is_type(opts, json_type_object) ||
+			     json_object_object_length(opts) > 0)) {
+			snprintf(err, errlen, "dmatest takes no options");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(name, "dsa")) {
+		struct dsa_options o;
+		return dsa_parse_options(opts, &o, err, errlen);
+	}
+	snprintf(err, errlen, "unknown device model \"%s\" (models: dmatest, dsa, none)", name);
+	return -EINVAL;
+}
+
 int hw_model_create(const char *name, struct hw_pci_function *d, struct json_object *opts,
 		    char *err, size_t errlen)
 {

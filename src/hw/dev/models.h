@@ -8,6 +8,8 @@
 struct hw_pci_function;
 struct json_object;
 
+/* The options of a model, checked without creating it (hw_topology_check). */
+int hw_model_check(const char *name, struct json_object *opts, char *err, size_t errlen);
 /* Attach model `name` to `d` with its options object (may be NULL). */
 int hw_model_create(const char *name, struct hw_pci_function *d, struct json_object *opts,
 		    char *err, size_t errlen);

@@ -23,6 +23,7 @@
 
 #include "intel.h"
 #include "../../util/compiler.h"
+#include "../../util/slab.h"
 
 /* A count as an xarray entry: odd, so never NULL nor a pointer. */
 static void *count_entry(uintptr_t n)
@@ -60,7 +61,7 @@ static int assign(struct dmar_domain *dom, struct device_domain_info *info, ioas
 	struct list_node *after;
 	struct cache_tag *t = find_tag(dom, info, did, nesting, &after), *fresh = NULL;
 	if (!t) {
-		fresh = t = calloc(1, sizeof(*t));
+		fresh = t = kcalloc(1, sizeof(*t));
 		if (!t)
 			return -ENOMEM;
 		t->iommu = info->iommu;

@@ -16,6 +16,7 @@
 #include "../../hw/iface/mem.h"
 #include "../../hw/iface/vtd.h"
 #include "../../util/compiler.h"
+#include "../../util/slab.h"
 
 uint64_t dmar_readq(struct intel_iommu *iommu, unsigned off)
 {
@@ -79,7 +80,7 @@ static int iommu_bring_up(struct intel_driver *drv, const struct dmar_drhd *drhd
 	struct vtd_unit *u = hw_vtd_ioremap(drv->host->m, drhd->reg_base);
 	if (!u)
 		return -ENODEV;
-	struct intel_iommu *iommu = calloc(1, sizeof(*iommu));
+	struct intel_iommu *iommu = kcalloc(1, sizeof(*iommu));
 	if (!iommu)
 		return -ENOMEM;
 	iommu->drv = drv;
@@ -191,7 +192,7 @@ int intel_iommu_init(struct uiommu_host *h)
 	 * to drive. */
 	if (hw_acpi_get_table(h->m, "DMAR", &table, &len))
 		return 0;
-	struct intel_driver *drv = calloc(1, sizeof(*drv));
+	struct intel_driver *drv = kcalloc(1, sizeof(*drv));
 	if (!drv)
 		return -ENOMEM;
 	drv->host = h;

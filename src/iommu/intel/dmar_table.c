@@ -13,6 +13,7 @@
 
 #include "intel.h"
 #include "../../pci/pci.h"
+#include "../../util/slab.h"
 
 static int parse_scopes(const uint8_t *p, const uint8_t *end, struct dmar_drhd *d)
 {
@@ -74,7 +75,7 @@ int dmar_parse_table(const void *table, size_t len, struct dmar_drhd **out, unsi
 			if (e.length < sizeof(drhd))
 				goto bad;
 			memcpy(&drhd, t + off, sizeof(drhd));
-			struct dmar_drhd *nd = realloc(d, (n + 1) * sizeof(*d));
+			struct dmar_drhd *nd = krealloc(d, (n + 1) * sizeof(*d));
 			if (!nd) {
 				free(d);
 				return -ENOMEM;

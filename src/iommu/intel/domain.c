@@ -11,6 +11,7 @@
 #include "intel.h"
 #include "../../hw/iface/mem.h"
 #include "../../util/compiler.h"
+#include "../../util/slab.h"
 
 static unsigned max_levels(unsigned sagaw)
 {
@@ -49,7 +50,7 @@ static uint64_t pgsizes(struct intel_driver *drv, bool fs)
 struct dmar_domain *intel_domain_new(struct intel_driver *drv, const struct intel_iommu *iommu,
 				     bool fs, unsigned flags, int *err)
 {
-	struct dmar_domain *d = calloc(1, sizeof(*d));
+	struct dmar_domain *d = kcalloc(1, sizeof(*d));
 	if (!d) {
 		*err = -ENOMEM;
 		return NULL;
@@ -114,7 +115,7 @@ int domain_attach_iommu(struct dmar_domain *dom, struct intel_iommu *iommu, uint
 			return 0;
 		}
 	}
-	di = calloc(1, sizeof(*di));
+	di = kcalloc(1, sizeof(*di));
 	if (!di)
 		return -ENOMEM;
 	pthread_mutex_lock(&iommu->lock);

@@ -13,6 +13,7 @@
 #include "../../hw/iface/mem.h"
 #include "../../pci/pci.h"
 #include "../../util/compiler.h"
+#include "../../util/slab.h"
 
 static struct device *dev_for_sid(struct intel_iommu *iommu, uint16_t sid)
 {
@@ -52,7 +53,7 @@ static void fault_event(struct intel_iommu *iommu)
 int intel_prq_setup(struct intel_iommu *iommu)
 {
 	iommu->prq_size = 4096u << INTEL_PRQ_PQS;
-	iommu->prq = aligned_alloc(4096, iommu->prq_size);
+	iommu->prq = kmalloc_aligned(4096, iommu->prq_size);
 	if (!iommu->prq)
 		return -ENOMEM;
 	memset(iommu->prq, 0, iommu->prq_size);

@@ -13,6 +13,7 @@
 #include "intel.h"
 #include "../../pci/pci.h"
 #include "../../util/compiler.h"
+#include "../../util/slab.h"
 
 static struct intel_driver *drv_of(struct device *dev)
 {
@@ -117,7 +118,7 @@ static struct iommu_device *intel_probe_device(struct device *dev)
 	struct intel_iommu *iommu = dmar_find_matched_unit(drv, p);
 	if (!iommu)
 		return ERR_PTR(-ENODEV);
-	struct device_domain_info *info = calloc(1, sizeof(*info));
+	struct device_domain_info *info = kcalloc(1, sizeof(*info));
 	if (!info)
 		return ERR_PTR(-ENOMEM);
 	info->dev = dev;

@@ -16,6 +16,7 @@
 
 #include "intel.h"
 #include "../../util/compiler.h"
+#include "../../util/slab.h"
 
 #define S1_FLAGS (IOMMU_VTD_S1_SRE | IOMMU_VTD_S1_EAFE | IOMMU_VTD_S1_WPE)
 
@@ -74,7 +75,7 @@ struct iommu_domain *intel_domain_alloc_nested(struct device *dev, struct iommu_
 		*err = rc;
 		return NULL;
 	}
-	struct dmar_domain *d = calloc(1, sizeof(*d));
+	struct dmar_domain *d = kcalloc(1, sizeof(*d));
 	if (!d) {
 		*err = -ENOMEM;
 		return NULL;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mock.h"
+#include "../../util/slab.h"
 
 /* ---- attaching ---- */
 
@@ -207,7 +208,7 @@ static struct iommu_domain *mock_paging_new(struct device *dev, unsigned flags,
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
-	struct mock_domain *md = calloc(1, sizeof(*md));
+	struct mock_domain *md = kcalloc(1, sizeof(*md));
 	if (!md) {
 		*err = -ENOMEM;
 		return NULL;
@@ -323,7 +324,7 @@ struct mock_nested *mock_nested_new(struct uiommu_host *h, struct mock_viommu *v
 					   sizeof(cfg.iotlb));
 	if (*err)
 		return NULL;
-	struct mock_nested *n = calloc(1, sizeof(*n));
+	struct mock_nested *n = kcalloc(1, sizeof(*n));
 	if (!n) {
 		*err = -ENOMEM;
 		return NULL;

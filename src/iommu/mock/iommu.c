@@ -13,6 +13,7 @@
 #include "mock.h"
 #include "../../host/host.h"
 #include "../../iommufd/iommufd_selftest.h"
+#include "../../util/slab.h"
 
 const struct bus_type iommufd_mock_bus_type = { .name = "iommufd_mock" };
 
@@ -38,7 +39,7 @@ static struct device *mock_dev_create(struct uiommu_host *h, uint32_t dev_flags,
 		*err = -EINVAL;
 		return NULL;
 	}
-	struct mock_dev *mdev = calloc(1, sizeof(*mdev));
+	struct mock_dev *mdev = kcalloc(1, sizeof(*mdev));
 	if (!mdev) {
 		*err = -ENOMEM;
 		return NULL;
@@ -223,7 +224,7 @@ static const struct iommufd_selftest_ops mock_selftest_ops = {
 
 int iommu_mock_init(struct uiommu_host *h)
 {
-	struct mock_iommu *mock = calloc(1, sizeof(*mock));
+	struct mock_iommu *mock = kcalloc(1, sizeof(*mock));
 	if (!mock)
 		return -ENOMEM;
 	mock->host = h;

@@ -13,6 +13,7 @@
 
 #include "mock.h"
 #include "../../host/host.h"
+#include "../../util/slab.h"
 
 #define REGION_BYTES (2 * 4096ul)
 
@@ -77,7 +78,7 @@ static int mock_viommu_cache_invalidate(struct iommufd_viommu *viommu,
 	/* An empty array of the right type checks the type. */
 	if (!array->entry_num && array->type == IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST)
 		return 0;
-	struct iommu_viommu_invalidate_selftest *cmds = calloc(array->entry_num ?: 1,
+	struct iommu_viommu_invalidate_selftest *cmds = kcalloc(array->entry_num ?: 1,
 							       sizeof(*cmds));
 	uint32_t done = 0;
 	int rc = -ENOMEM;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "amdv1.h"
+#include "../../util/slab.h"
 
 #define ENTRIES 512u
 #define TABLE_BYTES 4096u
@@ -97,13 +98,13 @@ static uint64_t *table_alloc(struct amdv1_pt *pt)
 {
 	if (pt->nr_tables == pt->tables_cap) {
 		unsigned long cap = pt->tables_cap ? 2 * pt->tables_cap : 16;
-		uint64_t **n = realloc(pt->tables, cap * sizeof(*n));
+		uint64_t **n = krealloc(pt->tables, cap * sizeof(*n));
 		if (!n)
 			return NULL;
 		pt->tables = n;
 		pt->tables_cap = cap;
 	}
-	uint64_t *t = aligned_alloc(TABLE_BYTES, TABLE_BYTES);
+	uint64_t *t = kmalloc_aligned(TABLE_BYTES, TABLE_BYTES);
 	if (t) {
 		memset(t, 0, TABLE_BYTES);
 		pt->tables[pt->nr_tables++] = t;

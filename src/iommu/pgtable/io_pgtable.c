@@ -10,6 +10,7 @@
 #include "io_pgtable.h"
 #include "../../hw/iface/mem.h"
 #include "../../util/compiler.h"
+#include "../../util/slab.h"
 
 #define ENTRIES 512
 #define COUNT_SHIFT 52
@@ -144,7 +145,7 @@ struct pt_pool {
 
 struct pt_pool *pt_pool_new(struct hw_mem *mem)
 {
-	struct pt_pool *p = calloc(1, sizeof(*p));
+	struct pt_pool *p = kcalloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->mem = mem;
@@ -180,7 +181,7 @@ void pt_page_put(struct pt_pool *p, void *page)
 	pthread_mutex_lock(&p->lock);
 	if (p->nr == p->cap && p->cap < POOL_MAX) {
 		unsigned ncap = p->cap ? p->cap * 2 : 64;
-		void **n = realloc(p->free, ncap * sizeof(*n));
+		void **n = krealloc(p->free, ncap * sizeof(*n));
 		if (n) {
 			p->free = n;
 			p->cap = ncap;
@@ -193,6 +194,14 @@ void pt_page_put(struct pt_pool *p, void *page)
 	pthread_mutex_unlock(&p->lock);
 	if (page)
 		hw_page_free(p->mem, page);
+}
+
+unsigned pt_pool_stashed(struct pt_pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	unsigned n = p->nr;
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }
 
 void pt_pages_put(struct pt_pool *p, struct iommu_iotlb_gather *g)
@@ -210,8 +219,8 @@ static bool gather_page(struct iommu_iotlb_gather *g, void *page)
 {
 	if (g->nr_pages == g->cap) {
 		unsigned ncap = g->cap * 4;
-		void **n = g->pages == g->inline_pages ? malloc(ncap * sizeof(*n)) :
-							  realloc(g->pages, ncap * sizeof(*n));
+		void **n = g->pages == g->inline_pages ? kmalloc(ncap * sizeof(*n)) :
+							  krealloc(g->pages, ncap * sizeof(*n));
 		if (!n)
 			return false;
 		if (g->pages == g->inline_pages)
@@ -380,10 +389,19 @@ static void map_level(struct io_pgtable *pt, uint64_t *table, unsigned level, st
 			s->err = -ENOMEM;
 			break;
 		}
+		/* Filled before it is published: the hardware sees the new
+		 * subtree whole, and one that failed empty (an allocation
+		 * below it, SPEC R-2) was never seen and goes straight back,
+		 * so a failed map leaves no table behind. */
+		uint64_t at = s->iova;
+		map_level(pt, child, level - 1, s);
+		if (s->iova == at) {
+			pt_page_put(pt->pool, child);
+			break;
+		}
 		pt->nr_tables++;
 		set_entry(table, idx, make_table(pt, child));
 		added++;
-		map_level(pt, child, level - 1, s);
 	}
 	if (added)
 		count_add(table, added);

@@ -148,5 +148,7 @@ void *pt_page_get(struct pt_pool *p);
 /* Pages on a gather list go back to the pool after the flush. */
 void pt_pages_put(struct pt_pool *p, struct iommu_iotlb_gather *g);
 void pt_page_put(struct pt_pool *p, void *page);
+/* Pages stashed for reuse: allocated table pages that no table holds. */
+unsigned pt_pool_stashed(struct pt_pool *p);
 
 #endif

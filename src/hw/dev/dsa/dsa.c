@@ -34,6 +34,7 @@ void dsa_default_options(struct dsa_options *o)
 	o->max_xfer_shift = 31;
 	o->max_batch_shift = 10;
 	o->block_on_fault = true;
+	o->inline_engines = false;
 }
 
 struct uint_opt {
@@ -79,18 +80,20 @@ int dsa_parse_options(struct json_object *opts, struct dsa_options *o, char *err
 			}
 			*(unsigned *)((char *)o + u->off) = (unsigned)v;
 		}
-		if (!strcmp(key, "block_on_fault")) {
+		bool *flag = !strcmp(key, "block_on_fault") ? &o->block_on_fault :
+			     !strcmp(key, "inline_engines") ? &o->inline_engines : NULL;
+		if (flag) {
 			found = true;
 			if (!json_object_is_type(val, json_type_boolean)) {
 				snprintf(err, errlen, "dsa option \"%s\": expected true or false", key);
 				return -EINVAL;
 			}
-			o->block_on_fault = json_object_get_boolean(val);
+			*flag = json_object_get_boolean(val);
 		}
 		if (!found) {
 			snprintf(err, errlen,
 				 "dsa: unknown option \"%s\" (wqs, engines, groups, wq_total_size, "
-				 "max_xfer_shift, max_batch_shift, block_on_fault)",
+				 "max_xfer_shift, max_batch_shift, block_on_fault, inline_engines)",
 				 key);
 			return -EINVAL;
 		}
@@ -519,6 +522,7 @@ static void destroy(struct hw_pci_function *d)
 	free(x->wqs);
 	pthread_mutex_destroy(&x->err_lock);
 	pthread_mutex_destroy(&x->lock);
+	pthread_mutex_destroy(&x->inline_lock);
 	pthread_mutex_destroy(&x->cmd_lock);
 	free(x);
 	d->model = NULL;
@@ -564,6 +568,7 @@ int dsa_init(struct hw_pci_function *d, const struct dsa_options *o)
 		goto nomem;
 	pthread_mutex_init(&x->cmd_lock, NULL);
 	pthread_mutex_init(&x->lock, NULL);
+	pthread_mutex_init(&x->inline_lock, NULL);
 	pthread_mutex_init(&x->err_lock, NULL);
 	crc32c_init(&x->crc);
 #if defined(__x86_64__)
@@ -607,6 +612,7 @@ int dsa_init(struct hw_pci_function *d, const struct dsa_options *o)
 		}
 		pthread_mutex_destroy(&x->err_lock);
 		pthread_mutex_destroy(&x->lock);
+	pthread_mutex_destroy(&x->inline_lock);
 		pthread_mutex_destroy(&x->cmd_lock);
 		free(x->engines);
 		free(x->groups);

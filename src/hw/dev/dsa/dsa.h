@@ -31,6 +31,12 @@ struct dsa_options {
 	unsigned max_xfer_shift;  /* GENCAP.max_xfer_shift              (31) */
 	unsigned max_batch_shift; /* GENCAP.max_batch_shift             (10) */
 	bool block_on_fault;      /* GENCAP.block_on_fault, WQCAP.wq_prs (true) */
+	/* Deterministic mode for tests and fuzzing (false): no engine
+	 * threads; a portal write runs its group's engines in the writer's
+	 * thread until the WQs are empty, so a descriptor has completed when
+	 * the write returns. A block-on-fault wait then needs its answer
+	 * from another thread (or times out). */
+	bool inline_engines;
 };
 
 void dsa_default_options(struct dsa_options *o);

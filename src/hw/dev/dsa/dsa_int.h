@@ -175,6 +175,9 @@ struct dsa {
 	pthread_mutex_t cmd_lock;
 	pthread_mutex_t lock;
 	pthread_mutex_t err_lock;
+	/* Inline engines (opt.inline_engines): one submitter at a time runs
+	 * the engines of a group, in its own thread. */
+	pthread_mutex_t inline_lock;
 
 	/* Register file (under lock). */
 	uint64_t gencap, wqcap, grpcap, engcap, opcap[4];
@@ -236,6 +239,9 @@ bool dsa_wq_ready(struct dsa_wq *wq);
 /* engine.c */
 int dsa_engines_start(struct dsa *x);
 void dsa_engines_stop(struct dsa *x);
+/* Inline mode: run the engines of `g` in the calling thread until its WQs
+ * are empty (after a portal write). */
+void dsa_inline_run(struct dsa *x, struct dsa_group *g);
 void dsa_engines_kick(struct dsa *x);
 void dsa_wait_done(struct dsa *x, struct dsa_wq *wq, uint64_t bound);
 void dsa_prg_response(struct hw_pci_function *d, uint32_t pasid, bool pasid_valid, unsigned prgi,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Engines (SPEC D-1, D-4): one thread per engine of a group, running from
- * ENABLE_DEVICE until the device is disabled, reset or destroyed. An
+ * ENABLE_DEVICE until the device is disabled, reset or destroyed (or, with
+ * dsa_options.inline_engines, no threads: dsa_inline_run). An
  * engine serves the WQs of its group round-robin, executes descriptors
  * inside DMA sections of its own context (hw/mem/inflight.h), spins a
  * little when the WQs run dry and then sleeps on the group's futex with
@@ -171,6 +172,27 @@ static void *engine_main(void *arg)
 	return NULL;
 }
 
+void dsa_inline_run(struct dsa *x, struct dsa_group *g)
+{
+	pthread_mutex_lock(&x->inline_lock);
+	/* One engine of the group serves it: the order of completions is
+	 * then the order of submission, as the tests want. */
+	for (unsigned i = 0; i < x->opt.engines; i++) {
+		struct dsa_engine *e = &x->engines[i];
+		if (e->grp != g || !e->running || stopping(e))
+			continue;
+		e->self = pthread_self();
+		atomic_store_explicit(&e->live, true, memory_order_release);
+		pci_dma_ctx_online(e->dma);
+		while (run_some(e) && !stopping(e))
+			;
+		pci_dma_ctx_offline(e->dma);
+		atomic_store_explicit(&e->live, false, memory_order_release);
+		break;
+	}
+	pthread_mutex_unlock(&x->inline_lock);
+}
+
 int dsa_engines_start(struct dsa *x)
 {
 	for (unsigned i = 0; i < x->opt.engines; i++) {
@@ -182,6 +204,10 @@ int dsa_engines_start(struct dsa *x)
 		e->in_section = false;
 		for (unsigned w = 0; w < DSA_MAX_WQS; w++)
 			atomic_store(&e->claim[w], DSA_POS_IDLE);
+		if (x->opt.inline_engines) {
+			e->running = true;
+			continue;
+		}
 		int rc = pthread_create(&e->thread, NULL, engine_main, e);
 		if (rc) {
 			dsa_engines_stop(x);
@@ -214,15 +240,21 @@ void dsa_engines_stop(struct dsa *x)
 	for (unsigned g = 0; g < x->opt.groups; g++)
 		dsa_group_wake(&x->groups[g], INT_MAX);
 	dsa_engines_kick(x);
+	/* An inline run in progress sees stop and returns. */
+	if (x->opt.inline_engines)
+		pthread_mutex_lock(&x->inline_lock);
 	for (unsigned i = 0; i < x->opt.engines; i++) {
 		struct dsa_engine *e = &x->engines[i];
 		if (!e->running)
 			continue;
-		pthread_join(e->thread, NULL);
+		if (!x->opt.inline_engines)
+			pthread_join(e->thread, NULL);
 		e->running = false;
 		for (unsigned w = 0; w < DSA_MAX_WQS; w++)
 			atomic_store(&e->claim[w], DSA_POS_IDLE);
 	}
+	if (x->opt.inline_engines)
+		pthread_mutex_unlock(&x->inline_lock);
 }
 
 static bool claims_below(struct dsa *x, const struct dsa_engine *self, unsigned wq, uint64_t bound)

@@ -332,6 +332,8 @@ int dsa_portal_submit(struct hw_pci_function *d, uint64_t bar2_off, const struct
 	int rc = wq_push(wq, q, limit);
 	if (likely(rc == 0)) {
 		*res = DSA_SUBMIT_ACCEPTED;
+		if (x->opt.inline_engines && wq->grp)
+			dsa_inline_run(x, wq->grp);
 		return 0;
 	}
 	if (rc == -ENOENT)
