@@ -33,6 +33,7 @@
 #include "cdev_utils.h"
 #undef hwpt_alloc
 #include "selftest_utils.h"
+#include "vfio_utils.h"
 #include "files/files_host.h"
 #include "hw/machine.h"
 #include "iommu/group.h"
@@ -759,12 +760,6 @@ static void test_iommufd_sweep(void **state)
 
 /* ---- VFIO, on the default VT-d host ---- */
 
-static unsigned group_of(struct uiommu_host *h, const char *name)
-{
-	struct device *d = uiommu_device_find(h, name);
-	assert_non_null(d);
-	return iommu_group_id(iommu_group_get(d));
-}
 
 static int vioc(int fd, unsigned long cmd, void *arg)
 {

@@ -24,6 +24,7 @@
 #include <linux/vfio.h>
 
 #include "harness.h"
+#include "vfio_utils.h"
 #include "base/device.h"
 #include "host/host.h"
 #include "iommu/group.h"
@@ -42,12 +43,6 @@
 #define UUID1 "8f3e6b6a-1c2d-4e5f-9a0b-1c2d3e4f5a61"
 #define UUID2 "8f3e6b6a-1c2d-4e5f-9a0b-1c2d3e4f5a62"
 
-static unsigned group_of(struct uiommu_host *h, const char *name)
-{
-	struct device *d = uiommu_device_find(h, name);
-	assert_non_null(d);
-	return iommu_group_id(iommu_group_get(d));
-}
 
 static void *pages(size_t n)
 {
@@ -56,25 +51,7 @@ static void *pages(size_t n)
 	return p;
 }
 
-static long map(struct uiommu_host *h, int cfd, uint64_t iova, void *va, uint64_t size,
-		uint32_t flags)
-{
-	struct vfio_iommu_type1_dma_map m = { .argsz = sizeof(m), .flags = flags,
-					      .vaddr = (uint64_t)(uintptr_t)va, .iova = iova,
-					      .size = size };
-	return vfio_ioctl(h, cfd, VFIO_IOMMU_MAP_DMA, A(&m));
-}
 
-static long unmap(struct uiommu_host *h, int cfd, uint64_t iova, uint64_t size, uint32_t flags,
-		  uint64_t *unmapped)
-{
-	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .flags = flags, .iova = iova,
-						.size = size };
-	long rc = vfio_ioctl(h, cfd, VFIO_IOMMU_UNMAP_DMA, A(&u));
-	if (unmapped)
-		*unmapped = u.size;
-	return rc;
-}
 
 /* A container with `group` set into it and type1v2 on; returns the fds. */
 static void setup(struct uiommu_host *h, unsigned group, int *cfd, int *gfd)

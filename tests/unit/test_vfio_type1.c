@@ -22,6 +22,7 @@
 #include <linux/vfio.h>
 
 #include "harness.h"
+#include "vfio_utils.h"
 #include "files/file.h"
 #include "iommu/intel/intel.h"
 #include "iommu/iommu.h"
@@ -42,30 +43,8 @@
 #define UUID1 "5a4f1c2e-0000-4000-8000-000000000001"
 #define PG 4096ull
 
-static unsigned group_of(struct uiommu_host *h, const char *name)
-{
-	return iommu_group_id(iommu_group_get(uiommu_device_find(h, name)));
-}
 
-static long map(struct uiommu_host *h, int cfd, uint64_t iova, const void *va, uint64_t size,
-		uint32_t flags)
-{
-	struct vfio_iommu_type1_dma_map m = { .argsz = sizeof(m), .flags = flags,
-					      .vaddr = (uint64_t)(uintptr_t)va, .iova = iova,
-					      .size = size };
-	return vfio_ioctl(h, cfd, VFIO_IOMMU_MAP_DMA, A(&m));
-}
 
-static long unmap(struct uiommu_host *h, int cfd, uint64_t iova, uint64_t size, uint32_t flags,
-		  uint64_t *unmapped)
-{
-	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .flags = flags, .iova = iova,
-						.size = size };
-	long rc = vfio_ioctl(h, cfd, VFIO_IOMMU_UNMAP_DMA, A(&u));
-	if (unmapped)
-		*unmapped = u.size;
-	return rc;
-}
 
 static void setup(struct uiommu_host *h, unsigned group, int *cfd, int *gfd)
 {
