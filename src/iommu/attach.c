@@ -211,7 +211,12 @@ struct iommu_domain *iommu_get_domain_for_dev(struct device *dev)
 	return d;
 }
 
-int iommu_group_replace_domain(struct iommu_group *group, struct iommu_domain *domain)
+/*
+ * A domain for a group its owner (VFIO, iommufd) holds: an attach finds the
+ * group blocked, a replace may find any domain there. Neither while aux
+ * domains are attached to a member (A-8).
+ */
+static int set_owned_domain(struct iommu_group *group, struct iommu_domain *domain, bool replace)
 {
 	if (!iommu_group_translated(group) || !domain)
 		return -ENODEV;
@@ -222,11 +227,18 @@ int iommu_group_replace_domain(struct iommu_group *group, struct iommu_domain *d
 	bool aux = lock_members_check_aux(group);
 	if (!group->owner_cnt || aux)
 		rc = -EPERM; /* not owned, or A-8 */
+	else if (!replace && group->domain != group->blocking_domain)
+		rc = -EBUSY;
 	else
 		rc = iommu_group_set_domain_locked(group, domain);
 	unlock_members(group);
 	pthread_mutex_unlock(&group->lock);
 	return rc;
+}
+
+int iommu_group_replace_domain(struct iommu_group *group, struct iommu_domain *domain)
+{
+	return set_owned_domain(group, domain, true);
 }
 
 /* ---- DMA ownership (VFIO, iommufd) ---- */
@@ -277,20 +289,5 @@ bool iommu_group_dma_owner_claimed(struct iommu_group *group)
 
 int iommu_attach_group_owned(struct iommu_domain *domain, struct iommu_group *group)
 {
-	if (!iommu_group_translated(group) || !domain)
-		return -ENODEV;
-	if (!domain_fits(domain, group))
-		return -EINVAL;
-	pthread_mutex_lock(&group->lock);
-	int rc;
-	bool aux = lock_members_check_aux(group);
-	if (!group->owner_cnt || aux)
-		rc = -EPERM; /* not owned, or A-8: aux domains are attached */
-	else if (group->domain != group->blocking_domain)
-		rc = -EBUSY;
-	else
-		rc = iommu_group_set_domain_locked(group, domain);
-	unlock_members(group);
-	pthread_mutex_unlock(&group->lock);
-	return rc;
+	return set_owned_domain(group, domain, false);
 }
