@@ -109,9 +109,10 @@ void fdtable_close_host(struct uiommu_host *h)
 
 /* A file with its first descriptor installed; the file's reference
  * becomes the descriptor's. */
-static int install_new(struct file *f, int fd)
+/* Make the kernel descriptor `fd` name f, taking over the caller's
+ * reference: dropped, and the number closed, if that cannot be done. */
+static int install_fd(struct file *f, int fd)
 {
-	files_host_link(f);
 	int rc = fd_install(fd, f);
 	if (rc) {
 		close(fd);
@@ -119,6 +120,12 @@ static int install_new(struct file *f, int fd)
 		return rc;
 	}
 	return fd;
+}
+
+static int install_new(struct file *f, int fd)
+{
+	files_host_link(f);
+	return install_fd(f, fd);
 }
 
 int anon_file_getfd(struct uiommu_host *h, const char *name, const struct file_operations *fops,
@@ -184,13 +191,7 @@ static int install_dup(struct file *f, int fd)
 		fput(f);
 		return err;
 	}
-	int rc = fd_install(fd, f);
-	if (rc) {
-		close(fd);
-		fput(f);
-		return rc;
-	}
-	return fd;
+	return install_fd(f, fd);
 }
 
 int uiommu_dup(int oldfd, int minfd, int flags)

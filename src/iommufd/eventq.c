@@ -46,6 +46,18 @@ static void respond_group(struct iopf_group *group, enum iommu_page_response_cod
 	iommu_page_response(group->dev, &group->faults[group->nr_faults - 1], code);
 }
 
+/* Answer INVALID (the device gives up on the faulting access) and let go of
+ * each group of a list the caller has taken out of the queue. */
+static void fail_groups(struct list_node *groups)
+{
+	struct iopf_group *g, *t;
+	list_for_each_entry_safe(g, t, groups, node) {
+		list_del(&g->node);
+		respond_group(g, IOMMU_PAGE_RESP_INVALID);
+		free_group(g);
+	}
+}
+
 static bool group_matches(const struct iopf_group *g, struct device *dev, ioasid_t pasid)
 {
 	ioasid_t gp = g->pasid_valid ? g->pasid : IOMMU_NO_PASID;
@@ -84,11 +96,7 @@ void iommufd_auto_response_faults(struct iommufd_hw_pagetable *hwpt, struct devi
 		}
 	}
 	pthread_mutex_unlock(&fault->mutex);
-	list_for_each_entry_safe(g, t, &gone, node) {
-		list_del(&g->node);
-		respond_group(g, IOMMU_PAGE_RESP_INVALID);
-		free_group(g);
-	}
+	fail_groups(&gone);
 }
 
 void iommufd_fault_destroy(struct iommufd_object *obj)
@@ -96,17 +104,9 @@ void iommufd_fault_destroy(struct iommufd_object *obj)
 	struct iommufd_fault *fault = (struct iommufd_fault *)obj;
 	/* Nothing else can reach the object now: every fault still here
 	 * gets an answer, so no device waits forever. */
-	struct iopf_group *g, *t;
-	list_for_each_entry_safe(g, t, &fault->common.deliver, node) {
-		list_del(&g->node);
-		respond_group(g, IOMMU_PAGE_RESP_INVALID);
-		free_group(g);
-	}
-	list_for_each_entry_safe(g, t, &fault->partial, node) {
-		list_del(&g->node);
-		respond_group(g, IOMMU_PAGE_RESP_INVALID);
-		free_group(g);
-	}
+	struct iopf_group *g;
+	fail_groups(&fault->common.deliver);
+	fail_groups(&fault->partial);
 	uint64_t index;
 	xa_for_each(&fault->response, index, g) {
 		xa_erase(&fault->response, index);
@@ -360,11 +360,7 @@ static void fault_release(struct file *f)
 		list_add_tail(&g->node, &gone);
 	}
 	pthread_mutex_unlock(&fault->mutex);
-	list_for_each_entry_safe(g, t, &gone, node) {
-		list_del(&g->node);
-		respond_group(g, IOMMU_PAGE_RESP_INVALID);
-		free_group(g);
-	}
+	fail_groups(&gone);
 	eventq_release(f);
 }
 
