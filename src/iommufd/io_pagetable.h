@@ -169,6 +169,9 @@ struct iopt_pages_access {
 	unsigned users;
 };
 
+/* The pages object common to every source: `length` bytes from `start_byte`
+ * into its first page, user-accounted; the caller sets the source. */
+struct iopt_pages *iopt_pages_alloc(uint64_t start_byte, uint64_t length, bool writable, int *err);
 struct iopt_pages *iopt_alloc_user_pages(uint64_t uptr, uint64_t length, bool writable,
 					 int *err);
 struct iopt_pages *iopt_alloc_file_pages(int fd, uint64_t start, uint64_t length, bool writable,

@@ -21,8 +21,7 @@
 #include "../base/uaccess.h"
 #include "../util/slab.h"
 
-static struct iopt_pages *alloc_pages(uint64_t start_byte, uint64_t length, bool writable,
-				      int *err)
+struct iopt_pages *iopt_pages_alloc(uint64_t start_byte, uint64_t length, bool writable, int *err)
 {
 	/* The page count below must not overflow. */
 	if (length == 0 || length > UINT64_MAX - PAGE_SIZE - start_byte) {
@@ -51,7 +50,7 @@ struct iopt_pages *iopt_alloc_user_pages(uint64_t uptr, uint64_t length, bool wr
 		return NULL;
 	}
 	uint64_t down = uptr & ~(PAGE_SIZE - 1);
-	struct iopt_pages *pages = alloc_pages(uptr - down, length, writable, err);
+	struct iopt_pages *pages = iopt_pages_alloc(uptr - down, length, writable, err);
 	if (!pages)
 		return NULL;
 	pages->type = IOPT_ADDRESS_USER;
@@ -64,7 +63,7 @@ struct iopt_pages *iopt_alloc_file_pages(int fd, uint64_t start, uint64_t length
 					 int *err)
 {
 	uint64_t start_byte = start % PAGE_SIZE;
-	struct iopt_pages *pages = alloc_pages(start_byte, length, writable, err);
+	struct iopt_pages *pages = iopt_pages_alloc(start_byte, length, writable, err);
 	if (!pages)
 		return NULL;
 	uint64_t fphys;

@@ -49,20 +49,13 @@ struct iopt_pages *iopt_alloc_dmabuf_pages(struct dma_buf *buf, uint64_t start, 
 		*err = -EINVAL;
 		return NULL;
 	}
-	struct iopt_pages *pages = kcalloc(1, sizeof(*pages));
-	if (!pages) {
-		*err = -ENOMEM;
+	struct iopt_pages *pages = iopt_pages_alloc(start_byte, length, writable, err);
+	if (!pages)
 		return NULL;
-	}
-	atomic_init(&pages->kref, 1);
-	pthread_mutex_init(&pages->mutex, NULL);
-	pages->npages = (length + start_byte + PAGE_SIZE - 1) / PAGE_SIZE;
-	pages->writable = writable;
 	pages->type = IOPT_ADDRESS_DMABUF;
 	pages->account_mode = MM_ACCOUNT_NONE;
 	pages->start = start - start_byte;
 	list_init(&pages->tracker);
-	range_refs_init(&pages->users);
 	pages->attach = dma_buf_attach(buf, &dmabuf_importer_ops, pages, err);
 	if (!pages->attach)
 		goto err_free;
